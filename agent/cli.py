@@ -1,0 +1,266 @@
+"""The `gridtriage` command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from agent.batch_io import read_rows
+from agent.intake import ReportRejected
+from agent.output import public_case
+from agent.pipeline import TriagePipeline
+from agent.settings import Settings
+from agent.types import ReportIn
+from knowledge.loader import KBError, check_kb, load_kb
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="GridTriage: triage citizen reports into drafted cases.")
+kb_app = typer.Typer(no_args_is_help=True, help="Knowledge-base tools.")
+app.add_typer(kb_app, name="kb")
+bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks that print measured figures.")
+app.add_typer(bench_app, name="bench")
+
+KbOpt = Annotated[str | None, typer.Option("--kb", help="Knowledge-base folder (default: bundled Zhengzhou).")]
+DbOpt = Annotated[str | None, typer.Option("--db", help="Case database: a SQLite path or an SQLAlchemy URL.")]
+ConfigOpt = Annotated[str | None, typer.Option("--config", help="JSON settings file.")]
+ModeOpt = Annotated[str | None, typer.Option("--mode", help="City mode: normal, holiday, major-event, emergency.")]
+EmbedderOpt = Annotated[
+    str | None, typer.Option("--embedder", help="Embedder backend: use, e5, sentence-transformers.")
+]
+
+err = Console(stderr=True)
+
+
+def _settings(config: str | None, kb: str | None, db: str | None, mode: str | None,
+              embedder: str | None) -> Settings:
+    overrides: dict[str, Any] = {"kb_dir": kb, "db": db, "mode": mode}
+    if embedder:
+        overrides["embedder"] = {"backend": embedder}
+    try:
+        return Settings.load(config, **overrides)
+    except (ValidationError, ValueError) as exc:
+        _fail(f"bad settings: {exc}")
+
+
+def _fail(message: str, code: int = 2) -> NoReturn:
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _pipeline(settings: Settings) -> TriagePipeline:
+    pipeline = TriagePipeline(settings)
+    try:
+        pipeline.warm_up()
+    except KBError as exc:
+        _fail(str(exc))
+    except (ValueError, ImportError) as exc:
+        _fail(str(exc))
+    return pipeline
+
+
+@app.command()
+def triage(
+    text: Annotated[str, typer.Argument(help="The report text; '-' reads standard input.")],
+    title: Annotated[str | None, typer.Option(help="Optional title of the report.")] = None,
+    address: Annotated[str | None, typer.Option(help="Address given with the report.")] = None,
+    channel: Annotated[str, typer.Option(help="Intake channel.")] = "cli",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the draft as JSON.")] = False,
+    kb: KbOpt = None, db: DbOpt = None, config: ConfigOpt = None, mode: ModeOpt = None,
+    embedder: EmbedderOpt = None,
+) -> None:
+    """Triage one report and print the drafted case."""
+    if text == "-":
+        text = sys.stdin.read()
+    pipeline = _pipeline(_settings(config, kb, db, mode, embedder))
+    try:
+        result = pipeline.triage(ReportIn(text=text, title=title, address=address, channel=channel))
+    except ReportRejected as exc:
+        _fail(str(exc))
+    case = public_case(result)
+    if as_json:
+        typer.echo(json.dumps(case, ensure_ascii=False, indent=2))
+    else:
+        _print_case(case)
+
+
+def _print_case(case: dict[str, Any]) -> None:
+    out = Console()
+    table = Table(show_header=False, box=None, padding=(0, 1))
+    table.add_column(style="bold cyan", no_wrap=True)
+    table.add_column(overflow="fold")
+    dup = ""
+    if case["duplicate_of"]:
+        dup = f"（重复：已并入案件 {case['duplicate_of']}，共 {case['reporter_count']} 人反映）"
+    table.add_row("案件", f"#{case['case_id']}{dup}")
+    table.add_row("标题", case["title"])
+    cat = case["category"]
+    alts = "、".join(f"{a['name']} {a['probability']:.2f}" for a in case["alternatives"][:3])
+    table.add_row("分类", f"{cat['parent_name']} › {cat['name']}  置信度 {case['confidence']:.2f}（备选：{alts}）")
+    table.add_row("紧急", f"{'是' if case['urgent'] else '否'}（{case['priority']}；{case['urgency_reason']}）")
+    table.add_row("地点", case["place"]["text"])
+    for d in case["departments"]:
+        role = "主办" if d["role"] == "lead" else "协办"
+        clauses = "；".join(f"[{c['id']}] {c['text']}" for c in d["clauses"][:1])
+        table.add_row(role, f"{d['name']}（{d['score']:.2f}）  依据：{clauses}")
+    table.add_row("摘要", case["summary"])
+    table.add_row("诉求", case["request"])
+    table.add_row("时限", case["deadline"])
+    review = "；".join(case["review_reasons"]) if case["needs_review"] else "可自动派单"
+    table.add_row("复核", review)
+    out.print(table)
+
+
+@app.command()
+def batch(
+    input_file: Annotated[Path, typer.Argument(help="JSONL, CSV or XLSX with `id` and `text` columns.")],
+    output_file: Annotated[Path, typer.Argument(help="JSONL output, one line per input row, in order.")],
+    kb: KbOpt = None, db: DbOpt = None, config: ConfigOpt = None, mode: ModeOpt = None,
+    embedder: EmbedderOpt = None,
+) -> None:
+    """Triage every row of a file; bad rows get an `error` line and the batch goes on."""
+    if not input_file.is_file():
+        _fail(f"input file {input_file} does not exist")
+    try:
+        rows = list(read_rows(input_file))
+    except (ValueError, OSError) as exc:
+        _fail(str(exc))
+    pipeline = _pipeline(_settings(config, kb, db, mode, embedder))
+    errors = 0
+    output_file.parent.mkdir(parents=True, exist_ok=True)
+    columns = (TextColumn("triage"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    with output_file.open("w", encoding="utf-8") as out, Progress(*columns, console=err) as progress:
+        task = progress.add_task("triage", total=len(rows))
+        for row in rows:
+            line: dict[str, Any]
+            if row.fields is None:
+                line = {"id": row.id, "error": row.error}
+            else:
+                try:
+                    result = pipeline.triage(_report_from_row(row.fields))
+                    line = {"id": row.id, **public_case(result)}
+                except (ReportRejected, ValidationError, ValueError) as exc:
+                    line = {"id": row.id, "error": str(exc)}
+                except Exception as exc:  # one broken row must not lose the rows after it
+                    line = {"id": row.id, "error": f"internal error ({type(exc).__name__}: {exc}); "
+                                                   "the row was not triaged, please report this"}
+            errors += "error" in line
+            out.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
+            out.flush()
+            progress.advance(task)
+    err.print(f"{len(rows)} rows, {len(rows) - errors} triaged, {errors} errors → {output_file}")
+
+
+def _report_from_row(fields: dict[str, Any]) -> ReportIn:
+    def when(value: Any) -> datetime | None:
+        if value in (None, ""):
+            return None
+        if isinstance(value, datetime):
+            return value
+        try:
+            return datetime.fromisoformat(str(value).strip())
+        except ValueError:
+            raise ValueError(f"time {value!r} is not an ISO date-time such as 2026-11-22T08:30:00") from None
+
+    def number(name: str) -> float | None:
+        value = fields.get(name)
+        return None if value in (None, "") else float(value)
+
+    return ReportIn(
+        text=fields["text"], title=fields.get("title"), channel=str(fields.get("channel") or "batch"),
+        reported_at=when(fields.get("time") or fields.get("reported_at")),
+        address=fields.get("address") or None, lat=number("lat"), lon=number("lon"),
+        external_id=str(fields["id"]) if fields.get("id") is not None else None,
+    )
+
+
+@kb_app.command("check")
+def kb_check(directory: Annotated[Path, typer.Argument(help="Knowledge-base folder to check.")]) -> None:
+    """Validate a knowledge base; every problem names the file, the entry and what is wrong."""
+    problems = check_kb(directory)
+    if problems:
+        for p in problems:
+            err.print(f"[red]✗[/] {p}", highlight=False)
+        _fail(f"{len(problems)} problem(s) in {directory}", code=1)
+    kb = load_kb(directory)
+    typer.echo(
+        f"ok: {kb.meta.name} — {len(kb.departments)} departments, {len(kb.clauses)} duty clauses, "
+        f"{len(kb.categories)} categories with {len(kb.leaves)} leaves, {len(kb.districts)} districts, "
+        f"{len(kb.streets)} streets, {len(kb.landmarks)} landmarks, {len(kb.roads)} roads, "
+        f"{len(kb.policy.modes)} modes"
+    )
+
+
+def _print_figures(title: str, rows: list[dict[str, Any]], as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(rows if len(rows) > 1 else rows[0], ensure_ascii=False, indent=2))
+        return
+    table = Table(title=title)
+    for key in rows[0]:
+        table.add_column(key)
+    for row in rows:
+        table.add_row(*(json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else str(v) for v in row.values()))
+    Console(width=200).print(table)
+
+
+@bench_app.command("triage")
+def bench_triage_cmd(
+    reports: Annotated[int, typer.Option(help="Reports to triage after warm-up.")] = 1000,
+    startup: Annotated[bool, typer.Option(help="Also measure cold and warm start-up.")] = True,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    kb: KbOpt = None, config: ConfigOpt = None, embedder: EmbedderOpt = None,
+) -> None:
+    """Per-report latency (p50/p95, per stage), batch throughput and start-up time, without LLM."""
+    from eval.bench import bench_startup, bench_triage
+
+    settings = _settings(config, kb, None, None, embedder)
+    figures = bench_triage(settings, reports=reports)
+    if startup:
+        figures.update(bench_startup(settings))
+    _print_figures("triage benchmark", [figures], as_json)
+
+
+@bench_app.command("dedup")
+def bench_dedup_cmd(
+    cases: Annotated[int, typer.Option(help="Synthetic open cases in the index.")] = 1_000_000,
+    queries: Annotated[int, typer.Option(help="Lookups to time.")] = 2000,
+    nprobe: Annotated[int, typer.Option(help="IVF lists probed per lookup.")] = 16,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Dedup lookup latency against a large synthetic index of case embeddings."""
+    from eval.bench import bench_dedup
+
+    _print_figures("dedup lookup benchmark", [bench_dedup(cases, queries, nprobe=nprobe)], as_json)
+
+
+@bench_app.command("embedders")
+def bench_embedders_cmd(
+    backend: Annotated[list[str] | None, typer.Option(help="Backends to compare (default: all).")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    kb: KbOpt = None,
+) -> None:
+    """Embedder comparison on Chinese STS-B, AFQMC and the knowledge base's examples."""
+    from eval.embedder_bench import compare_embedders
+
+    settings = _settings(None, kb, None, None, None)
+    try:
+        rows = compare_embedders(settings.kb_dir, backend)
+    except FileNotFoundError as exc:
+        _fail(str(exc))
+    _print_figures("embedder comparison", rows, as_json)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""Deadlines from the category's own limits, tightened by the city's current mode."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from agent.types import Deadlines, Priority
+from knowledge.loader import KnowledgeBase
+
+
+def _earliest(*values: float | None) -> float | None:
+    present = [v for v in values if v is not None]
+    return min(present) if present else None
+
+
+def compute_deadlines(kb: KnowledgeBase, mode_id: str, category_id: str, priority: Priority,
+                      received_at: datetime) -> Deadlines:
+    modes = {m.id: m for m in kb.policy.modes}
+    if mode_id not in modes:
+        raise ValueError(f"unknown mode {mode_id!r}; the knowledge base has {', '.join(modes)}")
+    mode = modes[mode_id]
+    leaf = kb.leaves[category_id]
+    cap = mode.deadlines[priority]
+    respond = _earliest(leaf.deadlines.respond_minutes, cap.respond_minutes)
+    arrive = _earliest(leaf.deadlines.arrive_minutes, cap.arrive_minutes) if (
+        leaf.deadlines.arrive_minutes or priority in ("urgent", "high")) else None
+    resolve = _earliest(leaf.deadlines.resolve_hours, cap.resolve_hours)
+    parent = kb.leaf_parent[category_id]
+    for override in mode.category_overrides:
+        if category_id in override.categories or parent in override.categories:
+            respond = _earliest(respond, override.respond_minutes)
+            arrive = _earliest(arrive, override.arrive_minutes)
+            resolve = _earliest(resolve, override.resolve_hours)
+    assert respond is not None and resolve is not None
+    return Deadlines(
+        mode=mode.id,
+        respond_by=received_at + timedelta(minutes=respond),
+        arrive_by=received_at + timedelta(minutes=arrive) if arrive is not None else None,
+        resolve_by=received_at + timedelta(hours=resolve),
+    )

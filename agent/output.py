@@ -1,0 +1,53 @@
+"""The public shape of a triage result, shared by the CLI's --json, batch output and the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from agent.types import TriageResult
+
+
+def public_case(result: TriageResult) -> dict[str, Any]:
+    u = result.understanding
+    c = u.classification
+    place = u.place
+    return {
+        "case_id": result.case_id,
+        "report_id": result.report_id,
+        "duplicate_of": result.duplicate_of,
+        "reporter_count": result.reporter_count,
+        "category": {"id": c.category.id, "name": c.category.name, "parent": c.category.parent,
+                     "parent_name": c.category.parent_name},
+        "confidence": c.confidence,
+        "alternatives": [{"id": a.category.id, "name": a.category.name, "probability": a.probability}
+                         for a in c.alternatives[1:]],
+        "urgent": u.urgency.urgent,
+        "priority": u.urgency.priority,
+        "urgency_reason": u.urgency.reason,
+        "place": {
+            "text": result.draft.place,
+            "district": place.district.name if place.district else None,
+            "street": place.street.name if place.street else None,
+            "street_candidates": [s.name for s in place.street_candidates],
+            "landmark": place.landmark.name if place.landmark else None,
+            "roads": [r.name for r in place.roads],
+            "lat": place.lat, "lon": place.lon,
+            "outside_city": place.outside_city,
+        },
+        "departments": [
+            {"id": d.id, "name": d.name, "role": d.role, "score": d.score,
+             "clauses": [{"id": cl.id, "text": cl.text} for cl in d.clauses]}
+            for d in result.routing.departments
+        ],
+        "joint_handling": result.routing.joint,
+        "title": result.draft.title,
+        "summary": result.draft.summary,
+        "request": result.draft.request,
+        "suggested_steps": list(result.draft.suggested_steps),
+        "deadline": result.deadlines.resolve_by.isoformat(),
+        "deadlines": result.deadlines.model_dump(mode="json"),
+        "needs_review": result.needs_review,
+        "review_reasons": list(result.review_reasons),
+        "similar_cases": [c.model_dump(mode="json") for c in result.dedup.candidates],
+        "timings_ms": result.timings_ms,
+    }

@@ -1,0 +1,203 @@
+"""The triage pipeline: intake → understand → dedup → route → draft, every result in the audit log."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from agent.deadlines import compute_deadlines
+from agent.dedup import DedupStage
+from agent.drafting import Drafter, TemplateDrafter
+from agent.intake import IntakeStage
+from agent.router import Router
+from agent.settings import Settings
+from agent.store import CaseStore
+from agent.types import DraftFacts, ReportIn, TriageResult, Understanding
+from classifiers.category import CategoryClassifier
+from classifiers.embedders import Embedder, make_embedder
+from classifiers.text import Tokenizer
+from classifiers.urgency import UrgencyDetector
+from knowledge.duty_index import DutyIndex
+from knowledge.loader import KnowledgeBase, load_kb
+from knowledge.places import PlaceResolver
+
+
+@dataclass
+class Models:
+    """The stateless, expensive parts: loaded once, shared by every pipeline over any store."""
+
+    kb: KnowledgeBase
+    embedder: Embedder
+    tokenizer: Tokenizer
+    places: PlaceResolver
+    classifier: CategoryClassifier
+    urgency: UrgencyDetector
+    router: Router
+    warm_up_ms: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, settings: Settings) -> Models:
+        timings: dict[str, float] = {}
+        with _timed(timings, "kb"):
+            kb = load_kb(settings.kb_dir)
+        with _timed(timings, "embedder"):
+            embedder = make_embedder(settings.embedder)
+            embedder.warm_up()
+        with _timed(timings, "tokenizer"):
+            tokenizer = Tokenizer(kb.vocabulary())
+        places = PlaceResolver(kb)
+        models = cls(
+            kb=kb, embedder=embedder, tokenizer=tokenizer, places=places,
+            classifier=CategoryClassifier(kb, embedder, tokenizer, text_filter=places.content),
+            urgency=UrgencyDetector(kb),
+            router=Router(kb, DutyIndex(kb, embedder, tokenizer), settings.router),
+        )
+        for name in ("places", "classifier", "urgency", "router"):
+            with _timed(timings, name):
+                getattr(models, name).warm_up()
+        models.warm_up_ms = timings
+        return models
+
+
+class TriagePipeline:
+    def __init__(self, settings: Settings, models: Models | None = None, store: CaseStore | None = None,
+                 drafter: Drafter | None = None) -> None:
+        self.settings = settings
+        self._models = models
+        self._store = store
+        self.drafter = drafter or TemplateDrafter()
+        self._dedup: DedupStage | None = None
+        self.warm_up_ms: dict[str, float] = {}
+
+    def warm_up(self) -> None:
+        if self._dedup is not None:
+            return
+        started = time.perf_counter()
+        if self._models is None:
+            self._models = Models.load(self.settings)
+        self.warm_up_ms.update(self._models.warm_up_ms)
+        with _timed(self.warm_up_ms, "store"):
+            if self._store is None:
+                self._store = CaseStore.open(self.settings.db)
+        kb = self._models.kb
+        mode = self.settings.mode or kb.policy.default_mode
+        if mode not in {m.id for m in kb.policy.modes}:
+            raise ValueError(f"unknown mode {mode!r}; the knowledge base has "
+                             + ", ".join(m.id for m in kb.policy.modes))
+        self.mode = mode
+        self._timezone = ZoneInfo(kb.meta.timezone)
+        self.intake = IntakeStage(self.settings.max_report_chars, self._timezone)
+        self.drafter.warm_up()
+        with _timed(self.warm_up_ms, "dedup_index"):
+            dedup = DedupStage(kb, self._models.embedder.dimension, self.settings.dedup)
+            dedup.warm_up(self._store)
+        self._dedup = dedup
+        self.warm_up_ms["total"] = (time.perf_counter() - started) * 1000
+
+    @property
+    def models(self) -> Models:
+        self.warm_up()
+        assert self._models is not None
+        return self._models
+
+    @property
+    def store(self) -> CaseStore:
+        self.warm_up()
+        assert self._store is not None
+        return self._store
+
+    @property
+    def dedup(self) -> DedupStage:
+        self.warm_up()
+        assert self._dedup is not None
+        return self._dedup
+
+    def triage(self, report: ReportIn) -> TriageResult:
+        """Triage one report and store it; raises ReportRejected for reports that cannot be taken."""
+        m, store, dedup = self.models, self.store, self.dedup
+        t: dict[str, float] = {}
+        with _timed(t, "intake"):
+            intake = self.intake.run(report)
+            report_id = store.add_report(intake)
+        with _timed(t, "understand"):
+            text = intake.matching_text
+            place = m.places.resolve(text, intake.address, intake.lat, intake.lon)
+            content = m.places.content(text)  # what is wrong, without where: places are matched apart
+            vector = m.embedder.embed_one(content)
+            tokens = m.tokenizer.tokens(content)
+            classification = m.classifier.classify_vector(content, vector)
+            urgency = m.urgency.run(text, classification)
+            understanding = Understanding(place=place, classification=classification, urgency=urgency)
+            store.log("understand", "report.understood", understanding.model_dump(mode="json"), report_id)
+        reported_at = intake.reported_at or intake.received_at
+        with _timed(t, "dedup"):
+            found = dedup.run(vector, place, classification, reported_at)
+            store.log("dedup", "report.dedup", found.model_dump(mode="json"), report_id)
+        with _timed(t, "route"):
+            routing = m.router.run(tokens, vector, classification, place)
+            store.log("route", "report.routed", routing.model_dump(mode="json"), report_id)
+        deadlines = compute_deadlines(m.kb, self.mode, classification.category.id, urgency.priority,
+                                      intake.received_at.astimezone(self._timezone))
+        review = self._review_reasons(understanding, routing.joint)
+        with _timed(t, "draft"):
+            draft = self.drafter.draft(DraftFacts(intake=intake, understanding=understanding,
+                                                  routing=routing, dedup=found, deadlines=deadlines))
+            if found.duplicate_of is not None:
+                case_id = found.duplicate_of
+                best = next(c for c in found.candidates if c.case_id == case_id)
+                reporters = store.merge_report(case_id, report_id, reported_at, best.model_dump(mode="json"))
+                dedup.touch(case_id, reported_at)
+            else:
+                case_id = store.create_case(report_id, {
+                    "status": "received",
+                    "category_id": classification.category.id,
+                    "category_name": classification.category.name,
+                    "priority": urgency.priority, "urgent": urgency.urgent,
+                    "confidence": classification.confidence, "needs_review": bool(review),
+                    "title": draft.title, "summary": draft.summary,
+                    "district_id": place.district.id if place.district else None,
+                    "street_id": place.street.id if place.street else None,
+                    "lead_department_id": routing.lead.id, "mode": self.mode,
+                    "respond_by": deadlines.respond_by, "arrive_by": deadlines.arrive_by,
+                    "resolve_by": deadlines.resolve_by,
+                    "place": place.model_dump(mode="json"),
+                    "departments": [d.model_dump(mode="json") for d in routing.departments],
+                    "draft": draft.model_dump(mode="json"),
+                }, vector, reported_at)
+                reporters = 1
+                dedup.register(case_id, vector, place, classification.category.id, reported_at)
+        return TriageResult(
+            case_id=case_id, report_id=report_id, duplicate_of=found.duplicate_of,
+            reporter_count=reporters, understanding=understanding, dedup=found, routing=routing,
+            deadlines=deadlines, draft=draft, needs_review=bool(review), review_reasons=tuple(review),
+            timings_ms={k: round(v, 2) for k, v in t.items()},
+        )
+
+    def _review_reasons(self, u: Understanding, joint: bool) -> list[str]:
+        kb = self.models.kb
+        threshold = next(m.auto_dispatch_threshold for m in kb.policy.modes if m.id == self.mode)
+        reasons = []
+        if u.urgency.urgent:
+            reasons.append("urgent: a person confirms at once")
+        if u.classification.confidence < threshold:
+            reasons.append(f"confidence {u.classification.confidence:.2f} below the "
+                           f"{self.mode} threshold {threshold:.2f}")
+        if joint:
+            reasons.append("joint handling proposed")
+        if u.place.outside_city:
+            reasons.append(f"the place may be outside {kb.meta.city}: {u.place.outside_city}")
+        if kb.policy.off_remit_category and u.classification.category.id == kb.policy.off_remit_category:
+            reasons.append("possibly not this city's remit")
+        return reasons
+
+
+@contextmanager
+def _timed(into: dict[str, float], name: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        into[name] = into.get(name, 0.0) + (time.perf_counter() - start) * 1000

@@ -1,0 +1,53 @@
+"""Settings: plain, JSON-serialisable, built from defaults, a config file, the environment and flags."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.dedup import DedupSettings
+from agent.router import RouterSettings
+from classifiers.embedders import EmbedderSettings
+from knowledge.loader import DEFAULT_KB
+
+
+def default_db_path() -> str:
+    root = os.environ.get("XDG_DATA_HOME") or os.path.expanduser("~/.local/share")
+    return str(Path(root) / "gridtriage" / "cases.db")
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    kb_dir: str = str(DEFAULT_KB)
+    db: str = Field(default_factory=default_db_path)
+    mode: str | None = None
+    max_report_chars: int = 5000
+    embedder: EmbedderSettings = EmbedderSettings()
+    dedup: DedupSettings = DedupSettings()
+    router: RouterSettings = RouterSettings()
+
+    @classmethod
+    def load(cls, config_file: str | None = None, **overrides: Any) -> Settings:
+        """Defaults < JSON config file (`--config` or GRIDTRIAGE_CONFIG) < GRIDTRIAGE_* env < flags."""
+        data: dict[str, Any] = {}
+        path = config_file or os.environ.get("GRIDTRIAGE_CONFIG")
+        if path:
+            try:
+                data = json.loads(Path(path).read_text(encoding="utf-8"))
+            except (OSError, json.JSONDecodeError) as exc:
+                raise ValueError(f"cannot read config file {path}: {exc}") from exc
+        env = {
+            "kb_dir": os.environ.get("GRIDTRIAGE_KB"),
+            "db": os.environ.get("GRIDTRIAGE_DB"),
+            "mode": os.environ.get("GRIDTRIAGE_MODE"),
+        }
+        data.update({k: v for k, v in env.items() if v})
+        if os.environ.get("GRIDTRIAGE_EMBEDDER"):
+            data["embedder"] = {**data.get("embedder", {}), "backend": os.environ["GRIDTRIAGE_EMBEDDER"]}
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.model_validate(data)

@@ -1,0 +1,188 @@
+"""CaseStore: the one place cases, reports and audit events are written and read."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import create_engine, event, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from agent.store.models import AuditRow, CaseRow, ReportRow
+from agent.types import IntakeResult
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+OPEN_STATUSES = ("received", "accepted", "dispatched", "handling")
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    """What dedup needs to know about an open case."""
+
+    id: int
+    embedding: np.ndarray
+    place: dict[str, Any]
+    category_id: str
+    last_reported_at: datetime
+
+
+def _utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+class CaseStore:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: Engine = create_engine(url)
+        if self.engine.dialect.name == "sqlite":
+            event.listen(self.engine, "connect", _sqlite_pragmas)
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, path: str | Path) -> CaseStore:
+        """A SQLite file (created and migrated as needed) or an SQLAlchemy URL such as postgresql://…"""
+        text = str(path)
+        if "://" not in text:
+            file = Path(text).expanduser()
+            file.parent.mkdir(parents=True, exist_ok=True)
+            text = f"sqlite:///{file}"
+        store = cls(text)
+        store.migrate()
+        return store
+
+    def migrate(self) -> None:
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        config.set_main_option("sqlalchemy.url", self.url)
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def session(self) -> Session:
+        return self._session()
+
+    # ---- writes (one transaction each) --------------------------------------------------------
+    def add_report(self, intake: IntakeResult) -> int:
+        with self.session() as s, s.begin():
+            row = ReportRow(
+                text=intake.text, title=intake.title, channel=intake.channel,
+                received_at=intake.received_at, reported_at=intake.reported_at,
+                address=intake.address, lat=intake.lat, lon=intake.lon, contact=intake.contact,
+                external_id=intake.external_id,
+                personal_data=[{"kind": p.kind, "value": p.value} for p in intake.personal_data],
+            )
+            s.add(row)
+            s.flush()
+            s.add(_audit("intake", "report.received", row.id, None, {
+                "channel": intake.channel, "text": intake.text, "title": intake.title,
+                "personal_data_kinds": sorted({p.kind for p in intake.personal_data}),
+            }))
+            return row.id
+
+    def log(self, stage: str, event_name: str, payload: dict[str, Any], report_id: int | None = None,
+            case_id: int | None = None, actor: str = "gridtriage") -> None:
+        with self.session() as s, s.begin():
+            s.add(_audit(stage, event_name, report_id, case_id, payload, actor))
+
+    def create_case(self, report_id: int, fields: dict[str, Any], embedding: np.ndarray,
+                    reported_at: datetime) -> int:
+        now = datetime.now(UTC)
+        with self.session() as s, s.begin():
+            row = CaseRow(**fields, embedding=np.asarray(embedding, dtype=np.float32).tobytes(),
+                          reporter_count=1, first_reported_at=reported_at, last_reported_at=reported_at,
+                          created_at=now, updated_at=now)
+            s.add(row)
+            s.flush()
+            report = s.get(ReportRow, report_id)
+            if report is None:
+                raise LookupError(f"report {report_id} does not exist")
+            report.case_id = row.id
+            s.add(_audit("draft", "case.created", report_id, row.id, {
+                "status": row.status, "title": row.title, "category_id": row.category_id,
+                "lead_department_id": row.lead_department_id, "needs_review": row.needs_review,
+            }))
+            return row.id
+
+    def merge_report(self, case_id: int, report_id: int, reported_at: datetime,
+                     evidence: dict[str, Any]) -> int:
+        """Attach a duplicate report to its case; returns the case's new reporter count."""
+        with self.session() as s, s.begin():
+            case = s.get(CaseRow, case_id)
+            report = s.get(ReportRow, report_id)
+            if case is None or report is None:
+                raise LookupError(f"case {case_id} or report {report_id} does not exist")
+            report.case_id = case_id
+            case.reporter_count += 1
+            case.last_reported_at = max(_utc(case.last_reported_at), reported_at)
+            case.updated_at = datetime.now(UTC)
+            s.add(_audit("dedup", "case.merged", report_id, case_id,
+                         {"reporter_count": case.reporter_count, **evidence}))
+            return case.reporter_count
+
+    # ---- reads ----------------------------------------------------------------------------------
+    def open_cases(self) -> Iterator[OpenCase]:
+        with self.session() as s:
+            rows = s.execute(
+                select(CaseRow.id, CaseRow.embedding, CaseRow.place, CaseRow.category_id,
+                       CaseRow.last_reported_at).where(CaseRow.status.in_(OPEN_STATUSES))
+            )
+            for case_id, blob, place, category_id, last in rows:
+                yield OpenCase(case_id, np.frombuffer(blob, dtype=np.float32), place, category_id,
+                               _utc(last))
+
+    def case(self, case_id: int) -> dict[str, Any] | None:
+        with self.session() as s:
+            row = s.get(CaseRow, case_id)
+            if row is None:
+                return None
+            reports = s.scalars(select(ReportRow).where(ReportRow.case_id == case_id)).all()
+            report_ids = [r.id for r in reports]
+            audit = s.scalars(
+                select(AuditRow)
+                .where((AuditRow.case_id == case_id) | AuditRow.report_id.in_(report_ids))
+                .order_by(AuditRow.id)
+            ).all()
+            return {
+                "id": row.id, "status": row.status, "title": row.title, "summary": row.summary,
+                "category_id": row.category_id, "category_name": row.category_name,
+                "priority": row.priority, "urgent": row.urgent, "confidence": row.confidence,
+                "needs_review": row.needs_review, "reporter_count": row.reporter_count,
+                "lead_department_id": row.lead_department_id, "departments": row.departments,
+                "place": row.place, "draft": row.draft, "mode": row.mode,
+                "respond_by": row.respond_by, "resolve_by": row.resolve_by,
+                "reports": [{"id": r.id, "text": r.text, "channel": r.channel,
+                             "received_at": r.received_at, "external_id": r.external_id} for r in reports],
+                "audit": [{"id": a.id, "stage": a.stage, "event": a.event, "actor": a.actor,
+                           "report_id": a.report_id, "case_id": a.case_id, "payload": a.payload,
+                           "created_at": a.created_at} for a in audit],
+            }
+
+    def count(self, table: str) -> int:
+        model = {"cases": CaseRow, "reports": ReportRow, "audit_log": AuditRow}[table]
+        with self.session() as s:
+            return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _audit(stage: str, event_name: str, report_id: int | None, case_id: int | None,
+           payload: dict[str, Any], actor: str = "gridtriage") -> AuditRow:
+    return AuditRow(stage=stage, event=event_name, report_id=report_id, case_id=case_id,
+                    actor=actor, payload=payload, created_at=datetime.now(UTC))
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()

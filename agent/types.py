@@ -1,0 +1,216 @@
+"""Domain types passed between the pipeline stages.
+
+Every stage takes and returns these frozen pydantic models, so a result can be logged to the audit
+trail and returned from the CLI or API exactly as the stage produced it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+Priority = Literal["urgent", "high", "normal", "low"]
+DepartmentRole = Literal["lead", "assist"]
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ReportIn(Frozen):
+    """A citizen report as it arrives from any channel."""
+
+    text: str
+    title: str | None = None
+    channel: str = "cli"
+    received_at: datetime | None = None
+    reported_at: datetime | None = None
+    address: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    contact: str | None = None
+    external_id: str | None = None
+
+
+class PersonalDatum(Frozen):
+    kind: str
+    value: str
+    start: int
+    end: int
+
+
+class IntakeResult(Frozen):
+    """A validated report: the masked text people and logs see, and the normalised text for matching."""
+
+    text: str
+    title: str | None
+    matching_text: str
+    channel: str
+    received_at: datetime
+    reported_at: datetime | None
+    address: str | None
+    lat: float | None
+    lon: float | None
+    contact: str | None
+    external_id: str | None
+    personal_data: tuple[PersonalDatum, ...] = ()
+
+
+class PlaceRef(Frozen):
+    id: str
+    name: str
+
+
+class Place(Frozen):
+    """Where the report is, resolved against the knowledge base's places."""
+
+    text: str | None = None
+    district: PlaceRef | None = None
+    street: PlaceRef | None = None
+    street_candidates: tuple[PlaceRef, ...] = ()
+    landmark: PlaceRef | None = None
+    roads: tuple[PlaceRef, ...] = ()
+    crossing: tuple[str, ...] = ()
+    detail: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    outside_city: str | None = None
+    evidence: tuple[str, ...] = ()
+
+    @property
+    def ambiguous(self) -> bool:
+        return self.street is None and len(self.street_candidates) > 1
+
+
+class CategoryRef(Frozen):
+    id: str
+    name: str
+    parent: str
+    parent_name: str
+
+
+class CategoryScore(Frozen):
+    category: CategoryRef
+    probability: float
+    evidence: dict[str, float] = Field(default_factory=dict)
+
+
+class Classification(Frozen):
+    category: CategoryRef
+    confidence: float
+    alternatives: tuple[CategoryScore, ...]
+    matched_keywords: tuple[str, ...] = ()
+
+
+class UrgencySignal(Frozen):
+    id: str
+    label: str
+    matched: str
+
+
+class Urgency(Frozen):
+    urgent: bool
+    priority: Priority
+    signals: tuple[UrgencySignal, ...] = ()
+    reason: str
+
+
+class Understanding(Frozen):
+    place: Place
+    classification: Classification
+    urgency: Urgency
+
+
+class DedupCandidate(Frozen):
+    case_id: int
+    similarity: float
+    place_match: float
+    category_match: bool
+    hours_apart: float
+    score: float
+    verdict: Literal["duplicate", "related", "different"]
+    reason: str
+
+
+class DedupResult(Frozen):
+    duplicate_of: int | None
+    related: tuple[int, ...] = ()
+    candidates: tuple[DedupCandidate, ...] = ()
+
+
+class ClauseRef(Frozen):
+    id: str
+    text: str
+    score: float = 0.0
+
+
+class DepartmentAssignment(Frozen):
+    id: str
+    name: str
+    role: DepartmentRole
+    score: float
+    clauses: tuple[ClauseRef, ...] = ()
+    jurisdiction: PlaceRef | None = None
+    reason: str = ""
+
+
+class RankedDepartment(Frozen):
+    id: str
+    score: float
+
+
+class Routing(Frozen):
+    departments: tuple[DepartmentAssignment, ...]
+    ranking: tuple[RankedDepartment, ...] = ()
+    joint: bool = False
+    reason: str = ""
+
+    @property
+    def lead(self) -> DepartmentAssignment:
+        return next(d for d in self.departments if d.role == "lead")
+
+
+class Deadlines(Frozen):
+    mode: str
+    respond_by: datetime
+    arrive_by: datetime | None
+    resolve_by: datetime
+
+
+class DraftFacts(Frozen):
+    """Everything a drafter may use; drafters (template or LLM) turn it into a CaseDraft."""
+
+    intake: IntakeResult
+    understanding: Understanding
+    routing: Routing
+    dedup: DedupResult
+    deadlines: Deadlines
+
+
+class CaseDraft(Frozen):
+    title: str
+    summary: str
+    place: str
+    request: str
+    suggested_steps: tuple[str, ...]
+    cited_clause_ids: tuple[str, ...]
+    drafter: str
+
+
+class TriageResult(Frozen):
+    """What the pipeline returns for one report: the stored case and every decision's evidence."""
+
+    case_id: int
+    report_id: int
+    duplicate_of: int | None
+    reporter_count: int
+    understanding: Understanding
+    dedup: DedupResult
+    routing: Routing
+    deadlines: Deadlines
+    draft: CaseDraft
+    needs_review: bool
+    review_reasons: tuple[str, ...] = ()
+    timings_ms: dict[str, float] = Field(default_factory=dict)

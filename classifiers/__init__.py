@@ -1,0 +1,1 @@
+"""Text and image understanding: embedders, the category classifier, the urgency detector."""

@@ -1,0 +1,1 @@
+"""Benchmarks, metrics, dataset readers, baselines and reports."""

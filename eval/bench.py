@@ -1,0 +1,140 @@
+"""Benchmarks for the triage core: per-report latency and batch throughput, start-up time, and
+dedup lookups against a large synthetic index. Each prints a table of measured figures."""
+
+from __future__ import annotations
+
+import os
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agent.case_index import CaseIndex
+from agent.intake import ReportRejected
+from agent.pipeline import Models, TriagePipeline
+from agent.settings import Settings
+from agent.types import ReportIn
+from eval.shared_data import read_jsonl, shared_data_dir
+
+
+def percentile(values: list[float], q: float) -> float:
+    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
+
+
+def sample_reports(settings: Settings, n: int) -> tuple[list[str], str]:
+    """Real citizen messages (Teddy Cup 2020) when ../shared/data is present, else KB examples."""
+    data = shared_data_dir()
+    if data and (data / "teddy2020" / "messages_hot.jsonl").exists():
+        texts = [r["text"] for r in read_jsonl(data / "teddy2020" / "messages_hot.jsonl")
+                 if 0 < len(r["text"].strip()) <= settings.max_report_chars]
+        source = "teddy2020/messages_hot.jsonl (real messages)"
+    else:
+        from knowledge.loader import load_kb
+
+        kb = load_kb(settings.kb_dir)
+        texts = [e for leaf in kb.leaves.values() for e in leaf.examples]
+        source = "knowledge-base examples"
+    reps = (n + len(texts) - 1) // len(texts)
+    return (texts * reps)[:n], source
+
+
+def bench_startup(settings: Settings) -> dict[str, Any]:
+    """Cold start (empty embedding cache) and warm start (cache filled), in this process."""
+    out: dict[str, Any] = {}
+    previous = os.environ.get("GRIDTRIAGE_CACHE")
+    with tempfile.TemporaryDirectory() as cache, tempfile.TemporaryDirectory() as dbdir:
+        os.environ["GRIDTRIAGE_CACHE"] = cache
+        try:
+            for label in ("cold", "warm"):
+                s = settings.model_copy(update={"db": str(Path(dbdir) / f"{label}.db")})
+                started = time.perf_counter()
+                pipeline = TriagePipeline(s)
+                pipeline.warm_up()
+                out[f"startup_{label}_s"] = round(time.perf_counter() - started, 2)
+                out[f"startup_{label}_stages_ms"] = {k: round(v) for k, v in pipeline.warm_up_ms.items()}
+                pipeline.store.close()
+        finally:
+            if previous is None:
+                os.environ.pop("GRIDTRIAGE_CACHE", None)
+            else:
+                os.environ["GRIDTRIAGE_CACHE"] = previous
+    return out
+
+
+def bench_triage(settings: Settings, reports: int = 1000, warmup: int = 20) -> dict[str, Any]:
+    texts, source = sample_reports(settings, reports + warmup)
+    with tempfile.TemporaryDirectory() as dbdir:
+        s = settings.model_copy(update={"db": str(Path(dbdir) / "bench.db")})
+        pipeline = TriagePipeline(s, models=Models.load(s))
+        pipeline.warm_up()
+        for text in texts[:warmup]:
+            pipeline.triage(ReportIn(text=text))
+        latencies: list[float] = []
+        stages: dict[str, list[float]] = {}
+        rejected = duplicates = 0
+        started = time.perf_counter()
+        for text in texts[warmup:]:
+            t0 = time.perf_counter()
+            try:
+                result = pipeline.triage(ReportIn(text=text))
+            except ReportRejected:
+                rejected += 1
+                continue
+            latencies.append((time.perf_counter() - t0) * 1000)
+            duplicates += result.duplicate_of is not None
+            for stage, ms in result.timings_ms.items():
+                stages.setdefault(stage, []).append(ms)
+        elapsed = time.perf_counter() - started
+        open_cases = len(pipeline.dedup.index)
+        pipeline.store.close()
+    return {
+        "source": source,
+        "reports": len(latencies),
+        "rejected": rejected,
+        "merged_as_duplicates": duplicates,
+        "open_cases_at_end": open_cases,
+        "p50_ms": round(percentile(latencies, 50), 2),
+        "p95_ms": round(percentile(latencies, 95), 2),
+        "mean_ms": round(statistics.fmean(latencies), 2),
+        "throughput_per_s": round(len(latencies) / elapsed, 1),
+        "stage_p50_ms": {k: round(percentile(v, 50), 2) for k, v in stages.items()},
+        "stage_p95_ms": {k: round(percentile(v, 95), 2) for k, v in stages.items()},
+    }
+
+
+def bench_dedup(cases: int = 1_000_000, queries: int = 2000, dimension: int = 512,
+                nprobe: int = 16, seed: int = 0) -> dict[str, Any]:
+    """A synthetic index shaped like real case embeddings (clustered unit vectors), then lookups of
+    perturbed copies of indexed cases: latency, and recall of the exact case at top-1."""
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(size=(2000, dimension)).astype(np.float32)
+    vectors = np.empty((cases, dimension), dtype=np.float32)
+    chunk = 100_000
+    for start in range(0, cases, chunk):
+        n = min(chunk, cases - start)
+        block = centres[rng.integers(0, len(centres), n)] + 0.6 * rng.normal(size=(n, dimension)).astype(np.float32)
+        vectors[start : start + n] = block / np.linalg.norm(block, axis=1, keepdims=True)
+    index = CaseIndex(dimension, nprobe=nprobe)
+    t0 = time.perf_counter()
+    index.rebuild(np.arange(cases, dtype=np.int64), vectors)
+    build_s = time.perf_counter() - t0
+    targets = rng.integers(0, cases, queries)
+    noisy = vectors[targets] + 0.02 * rng.normal(size=(queries, dimension)).astype(np.float32)
+    noisy /= np.linalg.norm(noisy, axis=1, keepdims=True)
+    for q in noisy[:50]:
+        index.search(q, 20)
+    latencies, hits = [], 0
+    for target, q in zip(targets, noisy, strict=True):
+        t = time.perf_counter()
+        found = index.search(q, 20)
+        latencies.append((time.perf_counter() - t) * 1000)
+        hits += bool(found) and found[0][0] == int(target)
+    return {
+        "indexed_cases": cases, "dimension": dimension, "index": index.kind, "nprobe": nprobe,
+        "build_s": round(build_s, 1), "queries": queries, "k": 20,
+        "p50_ms": round(percentile(latencies, 50), 3), "p95_ms": round(percentile(latencies, 95), 3),
+        "top1_recall": round(hits / queries, 4),
+    }

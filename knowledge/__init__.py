@@ -1,0 +1,1 @@
+"""Knowledge bases (departments, taxonomy, places, policy): format, loader, validator, indexes."""

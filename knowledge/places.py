@@ -1,0 +1,258 @@
+"""Finds the place a report names and resolves it to street and district (its jurisdiction)."""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import ahocorasick
+
+from agent.types import Place, PlaceRef
+from classifiers.text import strip_boilerplate
+from knowledge.loader import KnowledgeBase
+
+_CROSSING_JOIN = re.compile(r"^\s*(与|和|跟|同|、|/|／|交|及|&)\s*$")
+_CROSSING_AFTER = re.compile(r"^\s*(交叉口|交汇处|交口|十字路口|路口|口|交叉|附近|往|向|东|西|南|北)")
+_DETAIL = re.compile(
+    r"([\u4e00-\u9fff]{2,12}?(小区|花园|家园|苑|公寓|大厦|广场|商场|市场|社区|新村|村|学校|小学|中学|医院|公园|号院))"
+    r"|(\d{1,4}号(院|楼)?)|(\d{1,3}号楼\d{0,2}单元?)"
+)
+_OTHER_CITY = re.compile(r"([\u4e00-\u9fff]{2,4}(市|县))")
+_NOT_CITIES = ("城市", "超市", "门市", "夜市", "菜市", "集市", "早市", "菜市场", "本市", "全市", "我市", "该市")
+
+
+@dataclass(frozen=True)
+class _Name:
+    kind: str  # district | street | landmark | road | community
+    id: str
+    name: str
+
+
+@dataclass(frozen=True)
+class _Hit:
+    start: int
+    end: int
+    entry: _Name
+
+
+class PlaceResolver:
+    """Gazetteer matching (longest names first) over the knowledge base's places, then resolution:
+    landmark → its street; road crossing → the street both roads share; street or community →
+    itself; road alone → the streets it passes (ambiguous when several); district only → district."""
+
+    def __init__(self, kb: KnowledgeBase) -> None:
+        self.kb = kb
+        self._automaton: ahocorasick.Automaton | None = None
+        self._city_names: set[str] = set()
+
+    def warm_up(self) -> None:
+        if self._automaton is not None:
+            return
+        automaton = ahocorasick.Automaton()
+        entries: dict[str, _Name] = {}
+        rank = {"landmark": 0, "community": 1, "street": 2, "road": 3, "district": 4}
+
+        def add(word: str, entry: _Name) -> None:
+            word = word.strip()
+            if len(word) < 2:
+                return
+            current = entries.get(word)
+            if current is None or rank[entry.kind] < rank[current.kind]:
+                entries[word] = entry
+
+        kb = self.kb
+        for d in kb.districts.values():
+            for w in (d.name, *d.aliases):
+                add(w, _Name("district", d.id, d.name))
+        for s in kb.streets.values():
+            base = s.name.removesuffix("街道").removesuffix("办事处")
+            for w in (s.name, *s.aliases, base + "办事处", base + "街道办"):
+                add(w, _Name("street", s.id, s.name))
+            for c in s.communities:
+                add(c, _Name("community", s.id, c))
+        for lm in kb.landmarks.values():
+            for w in (lm.name, *lm.aliases):
+                add(w, _Name("landmark", lm.id, lm.name))
+        for road in kb.roads.values():
+            for w in (road.name, *road.aliases):
+                add(w, _Name("road", road.id, road.name))
+        for word, entry in entries.items():
+            automaton.add_word(word, (len(word), entry))
+        automaton.make_automaton()
+        self._automaton = automaton
+        city = kb.meta.city
+        self._city_names = {city, city.removesuffix("市")}
+
+    def _hits(self, text: str) -> list[_Hit]:
+        assert self._automaton is not None, "call warm_up() first"
+        found = [
+            _Hit(end - length + 1, end + 1, entry)
+            for end, (length, entry) in self._automaton.iter(text)
+        ]
+        # longest match wins; a shorter name inside a longer one (文化路 in 文化路街道) is dropped
+        found.sort(key=lambda h: (-(h.end - h.start), h.start))
+        taken: list[_Hit] = []
+        for hit in found:
+            if all(hit.end <= t.start or hit.start >= t.end for t in taken):
+                taken.append(hit)
+        return sorted(taken, key=lambda h: h.start)
+
+    def content(self, text: str) -> str:
+        """The text without the place names it mentions and without greetings and politeness
+        (what is wrong, not where or how it was said); the text itself when nothing else is left."""
+        self.warm_up()
+        out, last = [], 0
+        for hit in self._hits(text):
+            out.append(text[last : hit.start])
+            last = hit.end
+        out.append(text[last:])
+        stripped = strip_boilerplate("".join(out)).strip()
+        return stripped if any(c.isalnum() for c in stripped) else text
+
+    def resolve(self, text: str, address: str | None = None, lat: float | None = None,
+                lon: float | None = None) -> Place:
+        self.warm_up()
+        source = f"{address} {text}" if address else text
+        hits = self._hits(source)
+        kb = self.kb
+        evidence = [f"{h.entry.kind}:{source[h.start:h.end]}" for h in hits]
+        landmarks = [h for h in hits if h.entry.kind == "landmark"]
+        streets = [h for h in hits if h.entry.kind in ("street", "community")]
+        roads = [h for h in hits if h.entry.kind == "road"]
+        districts = [h for h in hits if h.entry.kind == "district"]
+
+        street_ids: list[str] = []
+        landmark: PlaceRef | None = None
+        crossing: tuple[str, ...] = ()
+        if landmarks:
+            lm = kb.landmarks[landmarks[0].entry.id]
+            landmark = PlaceRef(id=lm.id, name=lm.name)
+            street_ids = list(lm.street_ids)
+        if streets:
+            street_ids = [streets[0].entry.id]
+        pair = _crossing(source, roads)
+        if pair:
+            a, b = (kb.roads[h.entry.id] for h in pair)
+            crossing = tuple(sorted((a.id, b.id)))
+            shared = [s for s in a.streets if s in b.streets]
+            if not street_ids:
+                street_ids = shared or sorted(set(a.streets) | set(b.streets))
+        elif roads and not street_ids:
+            street_ids = list(kb.roads[roads[0].entry.id].streets)
+
+        district_id = districts[0].entry.id if districts else None
+        if district_id and len(street_ids) > 1:
+            narrowed = [s for s in street_ids if kb.streets[s].district == district_id]
+            street_ids = narrowed or street_ids
+        if not street_ids and not district_id and lat is not None and lon is not None:
+            nearest = self._nearest_street(lat, lon)
+            if nearest:
+                street_ids = [nearest]
+                evidence.append("coordinates:nearest street centre")
+        street = kb.streets[street_ids[0]] if len(street_ids) == 1 else None
+        if street is not None:
+            district_id = street.district
+        elif street_ids and len({kb.streets[s].district for s in street_ids}) == 1:
+            district_id = kb.streets[street_ids[0]].district
+        district = kb.districts.get(district_id) if district_id else None
+
+        center = None
+        if landmark and kb.landmarks[landmark.id].center:
+            center = kb.landmarks[landmark.id].center
+        elif street and street.center:
+            center = street.center
+        if lat is not None and lon is not None:
+            center = (lat, lon)
+        place_text = source[hits[0].start : hits[-1].end] if hits else None
+        detail_match = _DETAIL.search(source)
+        return Place(
+            text=place_text or address,
+            district=PlaceRef(id=district.id, name=district.name) if district else None,
+            street=PlaceRef(id=street.id, name=street.name) if street else None,
+            street_candidates=tuple(
+                PlaceRef(id=s, name=kb.streets[s].name) for s in street_ids
+            ) if len(street_ids) > 1 else (),
+            landmark=landmark,
+            roads=tuple(PlaceRef(id=h.entry.id, name=h.entry.name) for h in _unique(roads)),
+            crossing=crossing,
+            detail=detail_match.group(0) if detail_match else None,
+            lat=center[0] if center else None,
+            lon=center[1] if center else None,
+            outside_city=self._other_city(source, bool(hits)),
+            evidence=tuple(evidence),
+        )
+
+    def _nearest_street(self, lat: float, lon: float, max_km: float = 3.0) -> str | None:
+        best, best_km = None, max_km
+        for s in self.kb.streets.values():
+            if s.center:
+                km = _haversine_km(lat, lon, *s.center)
+                if km < best_km:
+                    best, best_km = s.id, km
+        return best
+
+    def _other_city(self, text: str, has_local_place: bool) -> str | None:
+        """A city or county named in the text that is not this knowledge base's city."""
+        if has_local_place:
+            return None
+        for match in _OTHER_CITY.finditer(text):
+            name = match.group(1)
+            if any(c in name for c in self._city_names) or name.endswith(_NOT_CITIES):
+                continue
+            if any(name in d.name or d.name in name for d in self.kb.districts.values()):
+                continue
+            return name
+        return None
+
+
+def place_match(a: Place, b: Place) -> float:
+    """How likely two places are the same spot: 1 same spot, 0 clearly different, 0.5 unknown."""
+    if a.landmark and b.landmark:
+        return 1.0 if a.landmark.id == b.landmark.id else 0.0
+    if a.crossing and b.crossing:
+        return 1.0 if a.crossing == b.crossing else 0.0
+    if a.detail and b.detail and a.detail == b.detail:
+        return 1.0
+    streets_a = {s.id for s in ((a.street,) if a.street else a.street_candidates)}
+    streets_b = {s.id for s in ((b.street,) if b.street else b.street_candidates)}
+    if streets_a and streets_b:
+        if not streets_a & streets_b:
+            return 0.0
+        roads_a, roads_b = {r.id for r in a.roads}, {r.id for r in b.roads}
+        if roads_a and roads_b:
+            return 0.85 if roads_a & roads_b else 0.3
+        return 0.7
+    if a.district and b.district and a.district.id != b.district.id:
+        return 0.0
+    return 0.5
+
+
+def _crossing(text: str, roads: list[_Hit]) -> tuple[_Hit, _Hit] | None:
+    for first, second in zip(roads, roads[1:], strict=False):
+        if first.entry.id == second.entry.id:
+            continue
+        between = text[first.end : second.start]
+        after = text[second.end : second.end + 6]
+        if _CROSSING_JOIN.match(between) or (not between.strip() and _CROSSING_AFTER.match(after)):
+            return first, second
+        if len(between) <= 1 and _CROSSING_AFTER.match(after):
+            return first, second
+    return None
+
+
+def _unique(hits: list[_Hit]) -> list[_Hit]:
+    seen: set[str] = set()
+    out = []
+    for h in hits:
+        if h.entry.id not in seen:
+            seen.add(h.entry.id)
+            out.append(h)
+    return out
+
+
+def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lon2 - lon1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6371.0 * math.asin(math.sqrt(h))

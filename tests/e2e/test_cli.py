@@ -1,0 +1,129 @@
+"""The `gridtriage` command line as an operator runs it: a real subprocess, a real SQLite file."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from openpyxl import Workbook
+
+from knowledge.loader import DEFAULT_KB
+
+pytestmark = pytest.mark.e2e
+EXE = str(Path(sys.executable).with_name("gridtriage"))
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([EXE, *args], capture_output=True, text=True, input=stdin, timeout=300,
+                          env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"})
+
+
+def test_triage_json_has_the_documented_fields(tmp_path: Path) -> None:
+    db = str(tmp_path / "cases.db")
+    proc = run("triage", "德化街步行街上好多流动摊贩占道经营，行人都走不过去了", "--json", "--db", db)
+    assert proc.returncode == 0, proc.stderr
+    case = json.loads(proc.stdout)
+    for key in ("case_id", "duplicate_of", "category", "urgent", "priority", "place", "departments",
+                "title", "summary", "deadline", "confidence"):
+        assert key in case
+    assert set(case["category"]) >= {"id", "name", "parent"}
+    lead = [d for d in case["departments"] if d["role"] == "lead"]
+    assert lead[0]["name"] == "郑州市城市管理局"
+    assert lead[0]["clauses"] and {"id", "text"} <= set(lead[0]["clauses"][0])
+    assert case["place"]["district"] == "二七区"
+    assert 0 < case["confidence"] <= 1
+
+
+def test_triage_human_readable_and_duplicate_across_runs(tmp_path: Path) -> None:
+    db = str(tmp_path / "cases.db")
+    first = run("triage", "紫荆山公园南门的公厕好几天没人打扫了，又脏又臭", "--db", db)
+    assert first.returncode == 0, first.stderr
+    assert "案件" in first.stdout and "主办" in first.stdout
+    second = run("triage", "紫荆山公园南门那个公共厕所太脏太臭了，一直没人保洁", "--db", db, "--json")
+    assert json.loads(second.stdout)["duplicate_of"] is not None
+
+
+def test_triage_reads_standard_input(tmp_path: Path) -> None:
+    proc = run("triage", "-", "--json", "--db", str(tmp_path / "c.db"), stdin="我们小区停水一整天了")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["departments"][0]["id"] == "water-supply"
+
+
+@pytest.mark.parametrize(("text", "message"), [("   ", "empty"), ("？？？", "no readable words")])
+def test_bad_reports_fail_with_a_clear_message(tmp_path: Path, text: str, message: str) -> None:
+    proc = run("triage", text, "--db", str(tmp_path / "c.db"))
+    assert proc.returncode == 2
+    assert message in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_unknown_embedder_and_missing_kb_are_clear_errors(tmp_path: Path) -> None:
+    proc = run("triage", "路灯不亮", "--embedder", "nope", "--db", str(tmp_path / "c.db"))
+    assert proc.returncode == 2 and "unknown embedder backend 'nope'" in proc.stderr
+    proc = run("triage", "路灯不亮", "--kb", str(tmp_path / "nokb"), "--db", str(tmp_path / "c.db"))
+    assert proc.returncode == 2 and "is not a directory" in proc.stderr
+
+
+def test_batch_jsonl_keeps_order_ids_errors_and_merges_duplicates(tmp_path: Path) -> None:
+    rows = [
+        {"id": "r1", "text": "文化路和东风路交叉口的井盖没了，很危险"},
+        {"id": "r2", "text": ""},
+        {"id": "r3", "text": "东风路文化路路口井盖丢了，晚上看不清容易掉进去", "time": "2026-11-20T10:00:00"},
+        {"id": "r4", "text": "我们小区停水了"},
+        {"id": "r5", "text": "航海路上路灯不亮", "time": "yesterday"},
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\nnot json\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    proc = run("batch", str(source), str(out), "--db", str(tmp_path / "c.db"))
+    assert proc.returncode == 0, proc.stderr
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [line["id"] for line in lines] == ["r1", "r2", "r3", "r4", "r5", "6"]
+    assert "empty" in lines[1]["error"]
+    assert lines[2]["duplicate_of"] == lines[0]["case_id"]
+    assert lines[2]["reporter_count"] == 2
+    assert "ISO date-time" in lines[4]["error"]
+    assert "not valid JSON" in lines[5]["error"]
+    assert "6 rows, 3 triaged, 3 errors" in proc.stderr
+
+
+def test_batch_reads_csv_and_xlsx(tmp_path: Path) -> None:
+    csv_file = tmp_path / "in.csv"
+    csv_file.write_text("id,text\nc1,楼下广场舞音响太吵了\nc2,暖气不热\n", encoding="utf-8")
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["编号", "留言详情"])
+    sheet.append(["x1", "小区门口垃圾堆了好几天没人清运"])
+    xlsx_file = tmp_path / "in.xlsx"
+    book.save(xlsx_file)
+    for source in (csv_file, xlsx_file):
+        out = tmp_path / f"{source.suffix[1:]}.jsonl"
+        proc = run("batch", str(source), str(out), "--db", str(tmp_path / "c.db"))
+        assert proc.returncode == 0, proc.stderr
+        lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+        assert all("case_id" in line for line in lines)
+    csv_lines = (tmp_path / "csv.jsonl").read_text(encoding="utf-8").splitlines()
+    assert [json.loads(x)["id"] for x in csv_lines] == ["c1", "c2"]
+
+
+def test_kb_check_passes_on_the_default_and_names_problems_in_a_broken_copy(tmp_path: Path) -> None:
+    ok = run("kb", "check", str(DEFAULT_KB))
+    assert ok.returncode == 0, ok.stderr
+    assert ok.stdout.startswith("ok:")
+    broken = tmp_path / "kb"
+    shutil.copytree(DEFAULT_KB, broken)
+    taxonomy = yaml.safe_load((broken / "taxonomy.yaml").read_text(encoding="utf-8"))
+    taxonomy["categories"][0]["children"][0]["lead"] = ["cityguard"]
+    (broken / "taxonomy.yaml").write_text(yaml.safe_dump(taxonomy, allow_unicode=True), encoding="utf-8")
+    (broken / "kb.yaml").unlink()
+    proc = run("kb", "check", str(broken))
+    assert proc.returncode == 1
+    assert "taxonomy.yaml: category" in proc.stderr and "unknown department 'cityguard'" in proc.stderr
+    assert "kb.yaml: (file): missing" in proc.stderr

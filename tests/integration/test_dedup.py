@@ -1,0 +1,58 @@
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from agent.pipeline import TriagePipeline
+from agent.settings import Settings
+from agent.types import ReportIn
+
+pytestmark = pytest.mark.integration
+T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
+
+
+def _report(text: str, hours: float = 0) -> ReportIn:
+    return ReportIn(text=text, reported_at=T0 + timedelta(hours=hours), received_at=T0 + timedelta(hours=hours))
+
+
+def test_same_incident_reworded_at_the_same_place_merges(pipeline: TriagePipeline) -> None:
+    first = pipeline.triage(_report("文化路和东风路交叉口往北一点，人行道上的井盖没了，很危险"))
+    second = pipeline.triage(_report("东风路与文化路路口那里有个下水道井盖丢了，晚上看不见容易掉下去", 2))
+    third = pipeline.triage(_report("你好，文化路东风路口井盖缺失，请尽快处理", 5))
+    assert first.duplicate_of is None
+    assert second.duplicate_of == first.case_id and second.case_id == first.case_id
+    assert third.duplicate_of == first.case_id
+    assert third.reporter_count == 3
+    evidence = [c for c in third.dedup.candidates if c.case_id == first.case_id][0]
+    assert evidence.verdict == "duplicate" and evidence.place_match == 1.0 and evidence.similarity > 0
+
+
+def test_same_category_at_another_street_does_not_merge(pipeline: TriagePipeline) -> None:
+    first = pipeline.triage(_report("文化路和东风路交叉口人行道上的井盖没了，很危险"))
+    other = pipeline.triage(_report("航海路和嵩山路交叉口人行道上的井盖没了，很危险", 1))
+    assert other.duplicate_of is None
+    assert other.case_id != first.case_id
+    candidate = [c for c in other.dedup.candidates if c.case_id == first.case_id]
+    assert not candidate or candidate[0].verdict != "duplicate"
+
+
+def test_same_place_outside_the_time_window_does_not_merge(pipeline: TriagePipeline) -> None:
+    first = pipeline.triage(_report("德化街步行街有人摆摊占道经营，堵住了路"))
+    later = pipeline.triage(_report("德化街步行街又有人摆摊占道经营，堵住了路", 24 * 10))
+    assert later.duplicate_of is None and later.case_id != first.case_id
+
+
+def test_different_problem_at_the_same_place_does_not_merge(pipeline: TriagePipeline) -> None:
+    first = pipeline.triage(_report("二七塔附近的路灯晚上都不亮"))
+    other = pipeline.triage(_report("二七塔附近有人摆摊占道经营", 1))
+    assert other.duplicate_of is None and other.case_id != first.case_id
+
+
+def test_index_is_rebuilt_from_the_store_after_a_restart(settings: Settings, pipeline: TriagePipeline) -> None:
+    first = pipeline.triage(_report("紫荆山公园南门口的公厕好几天没人打扫，又脏又臭"))
+    restarted = TriagePipeline(settings, models=pipeline.models)
+    restarted.warm_up()
+    assert len(restarted.dedup.index) == 1
+    again = restarted.triage(_report("紫荆山公园南门那个公共厕所特别脏特别臭，没人保洁", 3))
+    assert again.duplicate_of == first.case_id
+    assert again.reporter_count == 2
+    restarted.store.close()

@@ -1,0 +1,51 @@
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DatabaseError
+
+from agent.pipeline import TriagePipeline
+from agent.types import ReportIn
+
+pytestmark = pytest.mark.integration
+
+
+def test_every_stage_is_recorded_with_its_evidence(pipeline: TriagePipeline) -> None:
+    result = pipeline.triage(ReportIn(text="我叫王建国，电话13812345678。文化路黄河路口的路灯不亮了"))
+    case = pipeline.store.case(result.case_id)
+    assert case is not None
+    events = [(a["stage"], a["event"]) for a in case["audit"]]
+    assert events == [
+        ("intake", "report.received"), ("understand", "report.understood"), ("dedup", "report.dedup"),
+        ("route", "report.routed"), ("draft", "case.created"),
+    ]
+    understood = case["audit"][1]["payload"]
+    assert understood["classification"]["alternatives"], "scores of the alternatives are kept"
+    routed = case["audit"][3]["payload"]
+    assert routed["departments"][0]["clauses"], "the matched clauses are kept"
+
+
+def test_personal_data_never_reaches_the_text_or_the_log(pipeline: TriagePipeline) -> None:
+    result = pipeline.triage(ReportIn(text="我叫王建国，电话13812345678，身份证410102199001011234，楼下烧烤油烟太大"))
+    case = pipeline.store.case(result.case_id)
+    assert case is not None
+    assert "13812345678" not in case["reports"][0]["text"]
+    dumped = str(case["audit"]) + case["summary"] + case["title"]
+    for secret in ("13812345678", "410102199001011234", "王建国"):
+        assert secret not in dumped
+    with pipeline.store.session() as s:
+        stored = s.execute(text("SELECT personal_data FROM reports")).scalar_one()
+    assert "13812345678" in stored, "the raw contact data is kept in its restricted column only"
+
+
+def test_audit_log_is_append_only(pipeline: TriagePipeline) -> None:
+    pipeline.triage(ReportIn(text="小区门口垃圾桶满了好几天没人清运"))
+    with pipeline.store.engine.connect() as conn:
+        with pytest.raises(DatabaseError, match="append-only"):
+            conn.execute(text("UPDATE audit_log SET actor = 'someone'"))
+        with pytest.raises(DatabaseError, match="append-only"):
+            conn.execute(text("DELETE FROM audit_log"))
+
+
+def test_database_uses_wal_and_migrations(pipeline: TriagePipeline) -> None:
+    with pipeline.store.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"

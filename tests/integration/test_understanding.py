@@ -1,0 +1,53 @@
+import numpy as np
+import pytest
+
+from agent.pipeline import Models
+from classifiers.text import normalize
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize(
+    ("text", "district", "street_or_landmark"),
+    [
+        ("二七塔旁边有人乱扔垃圾", "二七区", "二七纪念塔"),
+        ("千玺广场底下的路灯不亮", "郑东新区", None),
+        ("金水区文化路街道辖区内有人占道经营", "金水区", "文化路街道"),
+    ],
+)
+def test_places_resolve_to_district_and_street(models: Models, text: str, district: str,
+                                               street_or_landmark: str | None) -> None:
+    place = models.places.resolve(normalize(text))
+    assert place.district is not None and place.district.name == district
+    if street_or_landmark:
+        names = {place.street.name if place.street else None, place.landmark.name if place.landmark else None}
+        assert street_or_landmark in names
+
+
+def test_road_crossing_is_recognised(models: Models) -> None:
+    place = models.places.resolve("文化路与东风路交叉口井盖没了")
+    assert len(place.crossing) == 2
+    assert {r.name for r in place.roads} >= {"文化路", "东风路"}
+
+
+def test_report_about_another_city_is_flagged(models: Models) -> None:
+    place = models.places.resolve("开封市鼓楼区有个井盖没了")
+    assert place.outside_city == "开封市"
+
+
+def test_classifier_returns_calibrated_ranked_alternatives(models: Models) -> None:
+    result = models.classifier.classify("小区楼下的井盖没了，人掉进去怎么办")
+    probs = [a.probability for a in result.alternatives]
+    assert probs == sorted(probs, reverse=True)
+    assert 0 < sum(probs) <= 1.0001
+    assert result.confidence == probs[0]
+    # Leave-one-out over the knowledge base's own examples, written in deliberately different
+    # registers: a floor that catches a broken fusion, not the accuracy on real reports (see eval).
+    assert models.classifier.fit_report["loo_accuracy"] > 0.6
+    assert models.classifier.fit_report["loo_top3_accuracy"] > 0.8
+
+
+def test_embedder_gives_unit_vectors_and_knows_paraphrases(models: Models) -> None:
+    vectors = models.embedder.embed(["井盖没了", "下水道盖子丢了", "公积金怎么提取"])
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
+    assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
