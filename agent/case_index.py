@@ -12,6 +12,9 @@ import numpy as np
 
 
 class CaseIndex:
+    """Lookups are one vector at a time, where OpenMP's start-up costs more than the search itself,
+    so searches run single-threaded."""
+
     def __init__(self, dimension: int, ivf_threshold: int = 50_000, nprobe: int = 16) -> None:
         if dimension <= 0:
             raise ValueError("dimension must be positive")
@@ -60,5 +63,6 @@ class CaseIndex:
     def search(self, vector: np.ndarray, k: int) -> list[tuple[int, float]]:
         if len(self) == 0:
             return []
+        faiss.omp_set_num_threads(1)
         sims, ids = self._index.search(np.asarray(vector, dtype=np.float32).reshape(1, -1), min(k, len(self)))
         return [(int(i), float(s)) for i, s in zip(ids[0], sims[0], strict=True) if i >= 0]

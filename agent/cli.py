@@ -123,6 +123,7 @@ def _print_case(case: dict[str, Any]) -> None:
 def batch(
     input_file: Annotated[Path, typer.Argument(help="JSONL, CSV or XLSX with `id` and `text` columns.")],
     output_file: Annotated[Path, typer.Argument(help="JSONL output, one line per input row, in order.")],
+    workers: Annotated[int, typer.Option(help="Processes that understand reports in parallel.")] = 2,
     kb: KbOpt = None, db: DbOpt = None, config: ConfigOpt = None, mode: ModeOpt = None,
     embedder: EmbedderOpt = None,
 ) -> None:
@@ -134,24 +135,23 @@ def batch(
     except (ValueError, OSError) as exc:
         _fail(str(exc))
     pipeline = _pipeline(_settings(config, kb, db, mode, embedder))
+    reports: list[ReportIn | Exception] = []
+    for row in rows:
+        if row.fields is None:
+            reports.append(ValueError(row.error))
+            continue
+        try:
+            reports.append(_report_from_row(row.fields))
+        except (ValidationError, ValueError) as exc:
+            reports.append(ValueError(str(exc)))
     errors = 0
     output_file.parent.mkdir(parents=True, exist_ok=True)
     columns = (TextColumn("triage"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with output_file.open("w", encoding="utf-8") as out, Progress(*columns, console=err) as progress:
         task = progress.add_task("triage", total=len(rows))
-        for row in rows:
-            line: dict[str, Any]
-            if row.fields is None:
-                line = {"id": row.id, "error": row.error}
-            else:
-                try:
-                    result = pipeline.triage(_report_from_row(row.fields))
-                    line = {"id": row.id, **public_case(result)}
-                except (ReportRejected, ValidationError, ValueError) as exc:
-                    line = {"id": row.id, "error": str(exc)}
-                except Exception as exc:  # one broken row must not lose the rows after it
-                    line = {"id": row.id, "error": f"internal error ({type(exc).__name__}: {exc}); "
-                                                   "the row was not triaged, please report this"}
+        for row, result in zip(rows, pipeline.triage_many(reports, workers=workers), strict=True):
+            line = {"id": row.id, "error": str(result)} if isinstance(result, Exception) else {
+                "id": row.id, **public_case(result)}
             errors += "error" in line
             out.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
             out.flush()
@@ -219,10 +219,11 @@ def bench_triage_cmd(
     kb: KbOpt = None, config: ConfigOpt = None, embedder: EmbedderOpt = None,
 ) -> None:
     """Per-report latency (p50/p95, per stage), batch throughput and start-up time, without LLM."""
-    from eval.bench import bench_startup, bench_triage
+    from eval.bench import bench_batch, bench_startup, bench_triage
 
     settings = _settings(config, kb, None, None, embedder)
     figures = bench_triage(settings, reports=reports)
+    figures.update(bench_batch(settings, reports=reports))
     if startup:
         figures.update(bench_startup(settings))
     _print_figures("triage benchmark", [figures], as_json)

@@ -55,10 +55,9 @@ class TemplateDrafter(Drafter):
         steps.append("处置完毕后上传结果并回访诉求人")
         title_place = place if place != "地点待核实" else ""
         urgent_mark = "【紧急】" if u.urgency.urgent else ""
-        reporters = ""
         return CaseDraft(
             title=f"{urgent_mark}{title_place}{category.name}"[:60],
-            summary=f"市民反映{('：' + place + '，') if title_place else '：'}{body}{reporters}",
+            summary=f"市民反映{('：' + place + '，') if title_place else '：'}{body}",
             place=place,
             request="；".join(requests)[:200] or f"请相关部门核实并处置{category.name}问题",
             suggested_steps=tuple(steps),

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import multiprocessing
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from agent.deadlines import compute_deadlines
 from agent.dedup import DedupStage
 from agent.drafting import Drafter, TemplateDrafter
-from agent.intake import IntakeStage
+from agent.intake import IntakeStage, ReportRejected
 from agent.router import Router
 from agent.settings import Settings
 from agent.store import CaseStore
-from agent.types import DraftFacts, ReportIn, TriageResult, Understanding
+from agent.types import DraftFacts, PreparedReport, ReportIn, TriageResult, Understanding
 from classifiers.category import CategoryClassifier
 from classifiers.embedders import Embedder, make_embedder
 from classifiers.text import Tokenizer
@@ -51,7 +53,8 @@ class Models:
         places = PlaceResolver(kb)
         models = cls(
             kb=kb, embedder=embedder, tokenizer=tokenizer, places=places,
-            classifier=CategoryClassifier(kb, embedder, tokenizer, text_filter=places.content),
+            classifier=CategoryClassifier(kb, embedder, tokenizer, text_filter=places.content,
+                                          embed_max_chars=settings.embed_max_chars),
             urgency=UrgencyDetector(kb),
             router=Router(kb, DutyIndex(kb, embedder, tokenizer), settings.router),
         )
@@ -117,27 +120,46 @@ class TriagePipeline:
 
     def triage(self, report: ReportIn) -> TriageResult:
         """Triage one report and store it; raises ReportRejected for reports that cannot be taken."""
-        m, store, dedup = self.models, self.store, self.dedup
+        return self.commit(self.prepare(report))
+
+    def prepare(self, report: ReportIn) -> PreparedReport:
+        """Everything that does not depend on the case store: intake, understanding, routing.
+        Pure, so batches can prepare reports in parallel and commit them in order."""
+        m = self.models
         t: dict[str, float] = {}
         with _timed(t, "intake"):
             intake = self.intake.run(report)
-            report_id = store.add_report(intake)
         with _timed(t, "understand"):
             text = intake.matching_text
             place = m.places.resolve(text, intake.address, intake.lat, intake.lon)
             content = m.places.content(text)  # what is wrong, without where: places are matched apart
-            vector = m.embedder.embed_one(content)
+            vector = m.embedder.embed_one(content[: self.settings.embed_max_chars])
             tokens = m.tokenizer.tokens(content)
-            classification = m.classifier.classify_vector(content, vector)
+            classification = m.classifier.classify_vector(content, vector, tokens)
             urgency = m.urgency.run(text, classification)
-            understanding = Understanding(place=place, classification=classification, urgency=urgency)
+        with _timed(t, "route"):
+            routing = m.router.run(tokens, vector, classification, place)
+        return PreparedReport(
+            intake=intake, vector=vector, routing=routing, timings_ms=t,
+            understanding=Understanding(place=place, classification=classification, urgency=urgency),
+        )
+
+    def commit(self, prepared: PreparedReport) -> TriageResult:
+        """Store the report, record every stage, then merge it into an open case or open a new one."""
+        m, store, dedup = self.models, self.store, self.dedup
+        intake, understanding, routing, vector = (
+            prepared.intake, prepared.understanding, prepared.routing, prepared.vector)
+        place, classification, urgency = (
+            understanding.place, understanding.classification, understanding.urgency)
+        t = dict(prepared.timings_ms)
+        with _timed(t, "store"):
+            report_id = store.add_report(intake)
             store.log("understand", "report.understood", understanding.model_dump(mode="json"), report_id)
         reported_at = intake.reported_at or intake.received_at
         with _timed(t, "dedup"):
             found = dedup.run(vector, place, classification, reported_at)
             store.log("dedup", "report.dedup", found.model_dump(mode="json"), report_id)
-        with _timed(t, "route"):
-            routing = m.router.run(tokens, vector, classification, place)
+        with _timed(t, "store"):
             store.log("route", "report.routed", routing.model_dump(mode="json"), report_id)
         deadlines = compute_deadlines(m.kb, self.mode, classification.category.id, urgency.priority,
                                       intake.received_at.astimezone(self._timezone))
@@ -176,6 +198,32 @@ class TriagePipeline:
             timings_ms={k: round(v, 2) for k, v in t.items()},
         )
 
+    def triage_many(self, reports: Iterable[ReportIn | Exception], workers: int = 1,
+                    ) -> Iterator[TriageResult | Exception]:
+        """Triage in input order. With workers > 1, `prepare` runs in forked worker processes that
+        share the loaded models, while this process commits each report in order, so duplicates
+        inside a batch merge exactly as they do one at a time. A report that cannot be triaged
+        yields its exception in its place; an exception given as input passes through."""
+        self.warm_up()
+        if workers <= 1:
+            for report in reports:
+                yield report if isinstance(report, Exception) else self._safely(self.triage, report)
+            return
+        global _FORKED
+        _FORKED = self
+        with multiprocessing.get_context("fork").Pool(workers, initializer=_one_thread_each) as pool:
+            for prepared in pool.imap(_prepare_in_worker, reports, chunksize=4):
+                yield prepared if isinstance(prepared, Exception) else self._safely(self.commit, prepared)
+
+    @staticmethod
+    def _safely(step: Callable[[Any], TriageResult], value: Any) -> TriageResult | Exception:
+        try:
+            return step(value)
+        except (ReportRejected, ValueError) as exc:
+            return exc
+        except Exception as exc:  # one broken report must not lose the reports after it
+            return _internal(exc)
+
     def _review_reasons(self, u: Understanding, joint: bool) -> list[str]:
         kb = self.models.kb
         threshold = next(m.auto_dispatch_threshold for m in kb.policy.modes if m.id == self.mode)
@@ -192,6 +240,32 @@ class TriagePipeline:
         if kb.policy.off_remit_category and u.classification.category.id == kb.policy.off_remit_category:
             reasons.append("possibly not this city's remit")
         return reasons
+
+
+_FORKED: TriagePipeline | None = None
+
+
+def _one_thread_each() -> None:
+    """Workers share the machine's cores: more than one BLAS thread each only makes them spin."""
+    assert _FORKED is not None
+    _FORKED.models.embedder.limit_threads(1)
+
+
+def _prepare_in_worker(report: ReportIn | Exception) -> PreparedReport | Exception:
+    if isinstance(report, Exception):
+        return report
+    assert _FORKED is not None
+    try:
+        return _FORKED.prepare(report)
+    except (ReportRejected, ValueError) as exc:
+        return exc
+    except Exception as exc:
+        return _internal(exc)
+
+
+def _internal(exc: Exception) -> RuntimeError:
+    return RuntimeError(f"internal error ({type(exc).__name__}: {exc}); the report was not triaged, "
+                        "please report this with the input")
 
 
 @contextmanager

@@ -27,6 +27,7 @@ class Settings(BaseModel):
     db: str = Field(default_factory=default_db_path)
     mode: str | None = None
     max_report_chars: int = 5000
+    embed_max_chars: int = 256  # the dense vector reads the head of a report; lexical features read all
     embedder: EmbedderSettings = EmbedderSettings()
     dedup: DedupSettings = DedupSettings()
     router: RouterSettings = RouterSettings()

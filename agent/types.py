@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
+import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
 Priority = Literal["urgent", "high", "normal", "low"]
@@ -197,6 +198,18 @@ class CaseDraft(Frozen):
     suggested_steps: tuple[str, ...]
     cited_clause_ids: tuple[str, ...]
     drafter: str
+
+
+class PreparedReport(Frozen):
+    """A report understood and routed but not yet stored: what `commit` needs."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", arbitrary_types_allowed=True)
+
+    intake: IntakeResult
+    understanding: Understanding
+    routing: Routing
+    vector: np.ndarray
+    timings_ms: dict[str, float] = Field(default_factory=dict)
 
 
 class TriageResult(Frozen):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.optimize import minimize
+from scipy.sparse import csc_matrix
 
 from agent.types import CategoryRef, CategoryScore, Classification
 from classifiers.bm25 import BM25
@@ -28,8 +29,11 @@ class _Query:
 
 class CategoryClassifier:
     def __init__(self, kb: KnowledgeBase, embedder: Embedder, tokenizer: Tokenizer,
-                 text_filter: Callable[[str], str] | None = None, top_k: int = 5, l2: float = 0.01) -> None:
-        """`text_filter` removes what must not decide the category (the pipeline strips place names)."""
+                 text_filter: Callable[[str], str] | None = None, embed_max_chars: int = 256,
+                 top_k: int = 5, l2: float = 0.01) -> None:
+        """`text_filter` removes what must not decide the category (the pipeline strips place names);
+        the dense vector sees the first `embed_max_chars` characters, the lexical features all of it."""
+        self.embed_max_chars = embed_max_chars
         self.kb, self.embedder, self.tokenizer = kb, embedder, tokenizer
         self.text_filter = text_filter or (lambda text: text)
         self.top_k, self.l2 = top_k, l2
@@ -50,9 +54,19 @@ class CategoryClassifier:
                 texts.append(self.text_filter(normalize(example)))
                 owners.append(i)
         self._example_owner = np.array(owners)
-        self._example_vectors = self.embedder.embed_cached(texts)
+        self._example_vectors = self.embedder.embed_cached([t[: self.embed_max_chars] for t in texts])
         self._examples_bm25 = BM25([self.tokenizer.tokens(t) for t in texts])
         self._example_bigrams = [char_ngrams(t) for t in texts]
+        self._bigram_ids: dict[str, int] = {}
+        rows, cols = [], []
+        for j, grams in enumerate(self._example_bigrams):
+            for g in grams:
+                rows.append(j)
+                cols.append(self._bigram_ids.setdefault(g, len(self._bigram_ids)))
+        self._bigram_matrix = csc_matrix(
+            (np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=(len(texts), len(self._bigram_ids))
+        )
+        self._bigram_sizes = np.array([len(g) for g in self._example_bigrams], dtype=np.float32)
         centroids = np.stack([self._example_vectors[self._example_owner == i].mean(axis=0)
                               for i in range(len(self.leaf_ids))])
         self._centroids = centroids / np.linalg.norm(centroids, axis=1, keepdims=True)
@@ -67,6 +81,12 @@ class CategoryClassifier:
         ]
         self._member = np.zeros((len(self.leaf_ids), len(texts)), dtype=bool)
         self._member[self._example_owner, np.arange(len(texts))] = True
+        # each leaf's example indices in a padded row (padding points at a sentinel slot)
+        width = int(self._member.sum(axis=1).max())
+        self._slots = np.full((len(self.leaf_ids), width), len(texts), dtype=np.int64)
+        for i in range(len(self.leaf_ids)):
+            own = np.flatnonzero(self._member[i])
+            self._slots[i, : len(own)] = own
         self._fit_on_examples(texts)
 
     def _fit_on_examples(self, texts: list[str]) -> None:
@@ -112,11 +132,11 @@ class CategoryClassifier:
             sims = sims.copy()
             sims[exclude] = -1.0
             ex_bm25[exclude] = 0.0
-        masked = np.where(self._member, sims[None, :], -1.0)
-        top2 = -np.sort(-masked, axis=1)[:, :2]
-        dense_max = top2[:, 0]
-        dense_top2 = np.where(top2[:, 1] > -1, top2.mean(axis=1), top2[:, 0])
-        bm_ex = np.where(self._member, ex_bm25[None, :], 0.0).max(axis=1)
+        per_leaf = np.append(sims, -1.0)[self._slots]
+        top2 = -np.partition(-per_leaf, 1, axis=1)[:, :2] if per_leaf.shape[1] > 1 else per_leaf
+        dense_max = top2.max(axis=1)
+        dense_top2 = np.where(top2.min(axis=1) > -1, top2.mean(axis=1), dense_max)
+        bm_ex = np.append(ex_bm25, 0.0)[self._slots].max(axis=1)
         bm_ex = bm_ex / (bm_ex.max() + 1e-6)
         bm_pr = self._profile_bm25.scores(q.tokens)
         bm_pr = bm_pr / (bm_pr.max() + 1e-6)
@@ -124,11 +144,12 @@ class CategoryClassifier:
         for i, words in enumerate(self._keywords):
             hit = sum(min(len(w), 4) / 4 for w in words if w in q.text)
             kw[i] = np.log1p(hit)
-        overlap = np.array([
-            len(q.bigrams & b) / (len(q.bigrams | b) or 1) if j != exclude else 0.0
-            for j, b in enumerate(self._example_bigrams)
-        ])
-        bigram_max = np.where(self._member, overlap[None, :], 0.0).max(axis=1)
+        known = [self._bigram_ids[g] for g in q.bigrams if g in self._bigram_ids]
+        shared = np.asarray(self._bigram_matrix[:, known].sum(axis=1)).ravel() if known else 0.0
+        overlap = shared / np.maximum(len(q.bigrams) + self._bigram_sizes - shared, 1.0)
+        if exclude is not None:
+            overlap[exclude] = 0.0
+        bigram_max = np.append(overlap, 0.0)[self._slots].max(axis=1)
         centroid = self._centroids @ q.vector
         if exclude is not None:
             # the example's own vector is part of its centroid; take it out again
@@ -140,11 +161,11 @@ class CategoryClassifier:
         return np.stack([dense_max, dense_top2, centroid, bm_ex, bm_pr, kw, bigram_max],
                         axis=1).astype(np.float64)
 
-    def classify_vector(self, text: str, vector: np.ndarray) -> Classification:
-        """Classify normalised text whose embedding the caller already has (the pipeline embeds once)."""
+    def classify_vector(self, text: str, vector: np.ndarray, tokens: list[str] | None = None) -> Classification:
+        """Classify filtered, normalised text whose embedding (and tokens) the caller already has."""
         self.warm_up()
         assert self.weights is not None
-        q = _Query(vector, self.tokenizer.tokens(text), text, char_ngrams(text))
+        q = _Query(vector, self.tokenizer.tokens(text) if tokens is None else tokens, text, char_ngrams(text))
         feats = self._features(q)
         probs = _softmax((feats @ self.weights)[None, :])[0]
         order = np.argsort(-probs)[: self.top_k]
@@ -166,7 +187,7 @@ class CategoryClassifier:
 
     def classify(self, text: str) -> Classification:
         text = self.text_filter(normalize(text))
-        return self.classify_vector(text, self.embedder.embed_one(text))
+        return self.classify_vector(text, self.embedder.embed_one(text[: self.embed_max_chars]))
 
     def category_ref(self, leaf_id: str) -> CategoryRef:
         leaf, parent = self.kb.leaves[leaf_id], self.kb.parent_of(leaf_id)

