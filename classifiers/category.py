@@ -3,8 +3,12 @@ similarity to the taxonomy's example reports, with weights fitted so the softmax
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from scipy.optimize import minimize
@@ -13,9 +17,11 @@ from scipy.sparse import csc_matrix
 from agent.types import CategoryRef, CategoryScore, Classification
 from classifiers.bm25 import BM25
 from classifiers.embedders import Embedder
+from classifiers.embedders.base import default_cache_dir
 from classifiers.text import Tokenizer, char_ngrams, normalize
 from knowledge.loader import KnowledgeBase
 
+FIT_VERSION = 1  # bump when the feature computation changes, so cached fits are not reused
 FEATURES = ("dense_max", "dense_top2", "centroid", "bm25_examples", "bm25_profile", "keywords", "bigrams")
 
 
@@ -87,9 +93,23 @@ class CategoryClassifier:
         for i in range(len(self.leaf_ids)):
             own = np.flatnonzero(self._member[i])
             self._slots[i, : len(own)] = own
-        self._fit_on_examples(texts)
+        cache = self._fit_cache_path(texts)
+        if cache.exists():
+            saved = json.loads(cache.read_text(encoding="utf-8"))
+            self.weights, self.fit_report = np.array(saved["weights"]), saved["fit_report"]
+        else:
+            weights = self._fit_on_examples(texts)
+            _write_atomically(cache, json.dumps({"weights": weights.tolist(), "fit_report": self.fit_report}))
 
-    def _fit_on_examples(self, texts: list[str]) -> None:
+    def _fit_cache_path(self, texts: list[str]) -> Path:
+        """The fit depends only on the (filtered) examples, their labels, the embedder, the feature
+        code and these settings: a change to any of them gives a new key."""
+        key = json.dumps([FIT_VERSION, FEATURES, self.embedder.identity, self.embed_max_chars, self.l2,
+                          self.leaf_ids, self._example_owner.tolist(), texts, self.kb.digest])
+        digest = hashlib.sha256(key.encode()).hexdigest()[:32]
+        return default_cache_dir() / "classifier" / f"{digest}.json"
+
+    def _fit_on_examples(self, texts: list[str]) -> np.ndarray:
         """Leave-one-out over the taxonomy's own examples: each example is scored against the
         others and the fusion weights maximise the likelihood of its true category."""
         feats, gold = [], []
@@ -114,7 +134,7 @@ class CategoryClassifier:
         start = np.ones(len(FEATURES))
         result = minimize(loss, start, jac=True, method="L-BFGS-B")
         self.weights = result.x
-        probs = _softmax(x @ self.weights)
+        probs = _softmax(x @ result.x)
         top3 = np.argsort(-probs, axis=1)[:, :3]
         self.fit_report = {
             "loo_accuracy": float((probs.argmax(axis=1) == y).mean()),
@@ -122,6 +142,7 @@ class CategoryClassifier:
             "loo_nll": float(result.fun),
             "examples": float(len(y)),
         }
+        return np.asarray(result.x)
 
     # ---- scoring ---------------------------------------------------------------------------
     def _features(self, q: _Query, exclude: int | None = None) -> np.ndarray:
@@ -198,3 +219,13 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=-1, keepdims=True)
     e = np.exp(z)
     return e / e.sum(axis=-1, keepdims=True)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only cache only costs start-up time

@@ -29,6 +29,7 @@ DEFAULT_KB = Path(__file__).parent / "bases" / "zhengzhou"
 FILES = ("kb.yaml", "departments.yaml", "taxonomy.yaml", "places.yaml", "policy.yaml")
 
 M = TypeVar("M", bound=BaseModel)
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10× faster
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ class _Reader:
         data = path.read_bytes()
         self.hasher.update(file.encode() + b"\0" + data)
         try:
-            loaded = yaml.safe_load(data)
+            loaded = yaml.load(data, Loader=_YAML_LOADER)
         except yaml.YAMLError as exc:
             self.problem(file, "(file)", f"not valid YAML: {exc}")
             return {}

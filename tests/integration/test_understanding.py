@@ -51,3 +51,28 @@ def test_embedder_gives_unit_vectors_and_knows_paraphrases(models: Models) -> No
     vectors = models.embedder.embed(["井盖没了", "下水道盖子丢了", "公积金怎么提取"])
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-4)
     assert vectors[0] @ vectors[1] > vectors[0] @ vectors[2]
+
+
+def test_classifier_reuses_its_fit_and_refits_when_the_examples_change(
+        models: Models, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dataclasses import replace
+
+    from classifiers.category import CategoryClassifier
+
+    def refuse(*_: object) -> None:
+        raise AssertionError("the cached fit should have been used")
+
+    again = CategoryClassifier(models.kb, models.embedder, models.tokenizer, text_filter=models.places.content)
+    monkeypatch.setattr(again, "_fit_on_examples", refuse)
+    again.warm_up()
+    assert again.weights is not None and models.classifier.weights is not None
+    assert np.allclose(again.weights, models.classifier.weights)
+
+    leaf_id = next(iter(models.kb.leaves))
+    leaf = models.kb.leaves[leaf_id]
+    changed_leaf = leaf.model_copy(update={"examples": (*leaf.examples, "另一个新的例子：路口的井盖又没了")})
+    changed_kb = replace(models.kb, leaves={**models.kb.leaves, leaf_id: changed_leaf})
+    refit = CategoryClassifier(changed_kb, models.embedder, models.tokenizer, text_filter=models.places.content)
+    monkeypatch.setattr(refit, "_fit_on_examples", refuse)
+    with pytest.raises(AssertionError, match="cached fit"):
+        refit.warm_up()
