@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -145,6 +146,7 @@ def batch(
         except (ValidationError, ValueError) as exc:
             reports.append(ValueError(str(exc)))
     errors = 0
+    started = time.perf_counter()
     output_file.parent.mkdir(parents=True, exist_ok=True)
     columns = (TextColumn("triage"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
     with output_file.open("w", encoding="utf-8") as out, Progress(*columns, console=err) as progress:
@@ -156,7 +158,9 @@ def batch(
             out.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
             out.flush()
             progress.advance(task)
-    err.print(f"{len(rows)} rows, {len(rows) - errors} triaged, {errors} errors → {output_file}")
+    elapsed = time.perf_counter() - started
+    err.print(f"{len(rows)} rows, {len(rows) - errors} triaged, {errors} errors → {output_file} "
+              f"in {elapsed:.1f} s after start-up ({len(rows) / max(elapsed, 1e-9):.1f} rows/s)")
 
 
 def _report_from_row(fields: dict[str, Any]) -> ReportIn:
@@ -257,6 +261,43 @@ def bench_embedders_cmd(
     except FileNotFoundError as exc:
         _fail(str(exc))
     _print_figures("embedder comparison", rows, as_json)
+
+
+@app.command("eval")
+def eval_cmd(
+    dataset: Annotated[str, typer.Argument(help="JSONL path, or a bundled name: zhengzhou_dev, zhengzhou_test.")],
+    tasks: Annotated[str, typer.Option(help="Comma-separated: classification,routing,urgency,dedup,speed,confidence.")]
+    = "classification,routing,urgency,dedup,speed,confidence",
+    baseline: Annotated[list[str] | None, typer.Option(help="Baselines side by side: tfidf-svm, keywords.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print all figures as JSON.")] = False,
+    report: Annotated[Path | None, typer.Option("--report", help="Write Markdown and HTML reports with plots here.")]
+    = None,
+    kb: KbOpt = None, config: ConfigOpt = None, mode: ModeOpt = None, embedder: EmbedderOpt = None,
+) -> None:
+    """Measure GridTriage on a labelled dataset: category, department, urgency, duplicates, speed."""
+    from eval.datasets import read_dataset
+    from eval.runner import TASKS, evaluate
+    from eval.summary import print_summary
+
+    wanted = [t.strip() for t in tasks.split(",") if t.strip()]
+    unknown = sorted(set(wanted) - set(TASKS))
+    if unknown:
+        _fail(f"unknown task(s) {', '.join(unknown)}; choose from {', '.join(TASKS)}")
+    settings = _settings(config, kb, None, mode, embedder)
+    try:
+        data = read_dataset(dataset)
+        figures = evaluate(data, settings, wanted, baseline or [])
+    except (ValueError, KBError) as exc:
+        _fail(str(exc))
+    figures["configuration"] = settings.model_dump(mode="json")
+    if report is not None:
+        from eval.report import write_report
+
+        write_report(figures, report)
+    if as_json:
+        typer.echo(json.dumps(figures, ensure_ascii=False, indent=2, default=str))
+    else:
+        print_summary(figures, Console(width=160))
 
 
 def main() -> None:

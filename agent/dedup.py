@@ -23,9 +23,10 @@ from knowledge.places import place_match
 class DedupSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
-    same_place_similarity: float = 0.45   # landmark, crossing or address detail agree
-    near_place_similarity: float = 0.65   # same street (and road)
-    unknown_place_similarity: float = 0.90  # either place unknown: only near-identical text
+    # Tuned on zhengzhou_dev only (the dedup threshold curve of `gridtriage eval`).
+    same_place_similarity: float = 0.30   # landmark, crossing or address detail agree
+    near_place_similarity: float = 0.40   # same street (and road)
+    unknown_place_similarity: float = 0.80  # either place unknown: only very similar text
     same_category_discount: float = 0.15  # same leaf category at a known, agreeing place
     related_similarity: float = 0.60
     alternative_probability: float = 0.2  # a case's category counts if the report's alternatives give it this much

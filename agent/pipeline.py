@@ -212,7 +212,7 @@ class TriagePipeline:
         global _FORKED
         _FORKED = self
         with multiprocessing.get_context("fork").Pool(workers, initializer=_one_thread_each) as pool:
-            for prepared in pool.imap(_prepare_in_worker, reports, chunksize=4):
+            for prepared in pool.imap(_prepare_in_worker, reports, chunksize=8):
                 yield prepared if isinstance(prepared, Exception) else self._safely(self.commit, prepared)
 
     @staticmethod

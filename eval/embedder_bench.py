@@ -16,6 +16,7 @@ from classifiers.embedders import BACKENDS, EmbedderSettings, make_embedder
 from classifiers.text import Tokenizer
 from eval.shared_data import read_jsonl, shared_data_dir
 from knowledge.loader import load_kb
+from knowledge.places import PlaceResolver
 
 
 def _pair_scores(embedder: Any, left: list[str], right: list[str]) -> np.ndarray:
@@ -32,6 +33,7 @@ def compare_embedders(kb_dir: str, backends: list[str] | None = None, afqmc_pair
     afqmc = list(read_jsonl(data / "similarity" / "afqmc_dev.jsonl"))[:afqmc_pairs]
     kb = load_kb(kb_dir)
     tokenizer = Tokenizer(kb.vocabulary())
+    places = PlaceResolver(kb)
     probe = [e for leaf in kb.leaves.values() for e in leaf.examples][:200]
     rows = []
     for backend in backends or list(BACKENDS):
@@ -51,7 +53,7 @@ def compare_embedders(kb_dir: str, backends: list[str] | None = None, afqmc_pair
         rho = spearmanr(sts_scores, [float(r[2]) for r in sts]).statistic
         af_scores = _pair_scores(embedder, [r["sentence1"] for r in afqmc], [r["sentence2"] for r in afqmc])
         auc = roc_auc_score([int(r["label"]) for r in afqmc], af_scores)
-        classifier = CategoryClassifier(kb, embedder, tokenizer)
+        classifier = CategoryClassifier(kb, embedder, tokenizer, text_filter=places.content)
         classifier.warm_up()
         rows.append({
             "backend": backend, "model": embedder.identity, "dimension": embedder.dimension,

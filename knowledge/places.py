@@ -15,7 +15,7 @@ from knowledge.loader import KnowledgeBase
 _CROSSING_JOIN = re.compile(r"^\s*(与|和|跟|同|、|/|／|交|及|&)\s*$")
 _CROSSING_AFTER = re.compile(r"^\s*(交叉口|交汇处|交口|十字路口|路口|口|交叉|附近|往|向|东|西|南|北)")
 _DETAIL = re.compile(
-    r"([\u4e00-\u9fff]{2,12}?(小区|花园|家园|苑|公寓|大厦|广场|商场|市场|社区|新村|村|学校|小学|中学|医院|公园|号院))"
+    r"([\u4e00-\u9fff]{2,4}(小区|花园|家园|苑|公寓|大厦|广场|商场|市场|社区|新村|村|学校|小学|中学|医院|公园|号院))"
     r"|(\d{1,4}号(院|楼)?)|(\d{1,3}号楼\d{0,2}单元?)"
 )
 _OTHER_CITY = re.compile(r"([\u4e00-\u9fff]{2,4}(市|县))")
@@ -207,25 +207,38 @@ class PlaceResolver:
 
 
 def place_match(a: Place, b: Place) -> float:
-    """How likely two places are the same spot: 1 same spot, 0 clearly different, 0.5 unknown."""
-    if a.landmark and b.landmark:
-        return 1.0 if a.landmark.id == b.landmark.id else 0.0
+    """How likely two places are the same spot: 1 the same spot, 0 clearly different, 0.5 unknown.
+
+    The same landmark, crossing or named estate is the same spot; two different crossings are
+    different spots; otherwise the streets decide (never the same spot across streets), and a shared
+    road or a landmark on a crossing's street makes it nearer."""
+    if a.landmark and b.landmark and a.landmark.id == b.landmark.id:
+        return 1.0
     if a.crossing and b.crossing:
         return 1.0 if a.crossing == b.crossing else 0.0
-    if a.detail and b.detail and a.detail == b.detail:
-        return 1.0
     streets_a = {s.id for s in ((a.street,) if a.street else a.street_candidates)}
     streets_b = {s.id for s in ((b.street,) if b.street else b.street_candidates)}
+    apart = bool(streets_a and streets_b and not streets_a & streets_b)
+    if a.detail and b.detail and _same_detail(a.detail, b.detail) and not apart:
+        return 1.0
     if streets_a and streets_b:
         if not streets_a & streets_b:
             return 0.0
         roads_a, roads_b = {r.id for r in a.roads}, {r.id for r in b.roads}
+        if roads_a & roads_b:
+            return 0.85
         if roads_a and roads_b:
-            return 0.85 if roads_a & roads_b else 0.3
+            return 0.3
         return 0.7
     if a.district and b.district and a.district.id != b.district.id:
         return 0.0
     return 0.5
+
+
+def _same_detail(a: str, b: str) -> bool:
+    """`我是英协花园` and `英协花园` name the same estate: the shorter inside the longer, at its end."""
+    short, long = sorted((a, b), key=len)
+    return len(short) >= 3 and long.endswith(short)
 
 
 def _crossing(text: str, roads: list[_Hit]) -> tuple[_Hit, _Hit] | None:

@@ -41,10 +41,13 @@ def test_classifier_returns_calibrated_ranked_alternatives(models: Models) -> No
     assert probs == sorted(probs, reverse=True)
     assert 0 < sum(probs) <= 1.0001
     assert result.confidence == probs[0]
-    # Leave-one-out over the knowledge base's own examples, written in deliberately different
-    # registers: a floor that catches a broken fusion, not the accuracy on real reports (see eval).
-    assert models.classifier.fit_report["loo_accuracy"] > 0.6
-    assert models.classifier.fit_report["loo_top3_accuracy"] > 0.8
+    assert result.category.id == "municipal.manhole-cover"
+    assert "井盖" in result.matched_keywords
+    report = models.classifier.fit_report
+    # examples held out of a first fit, in deliberately different registers: a floor that catches
+    # a broken model, not the accuracy on real reports (that is `gridtriage eval`)
+    assert report["holdout_accuracy"] > 0.5
+    assert 0.05 < report["temperature"] < 5
 
 
 def test_embedder_gives_unit_vectors_and_knows_paraphrases(models: Models) -> None:
@@ -57,22 +60,23 @@ def test_classifier_reuses_its_fit_and_refits_when_the_examples_change(
         models: Models, monkeypatch: pytest.MonkeyPatch) -> None:
     from dataclasses import replace
 
-    from classifiers.category import CategoryClassifier
+    import classifiers.category as category
 
-    def refuse(*_: object) -> None:
-        raise AssertionError("the cached fit should have been used")
+    def refuse(*_: object, **__: object) -> None:
+        raise AssertionError("the cached model should have been used")
 
-    again = CategoryClassifier(models.kb, models.embedder, models.tokenizer, text_filter=models.places.content)
-    monkeypatch.setattr(again, "_fit_on_examples", refuse)
+    monkeypatch.setattr(category, "train_calibrated", refuse)
+    again = category.CategoryClassifier(models.kb, models.embedder, models.tokenizer,
+                                        text_filter=models.places.content)
     again.warm_up()
-    assert again.weights is not None and models.classifier.weights is not None
-    assert np.allclose(again.weights, models.classifier.weights)
+    assert again.model is not None and models.classifier.model is not None
+    assert np.allclose(again.model.coef, models.classifier.model.coef)
 
     leaf_id = next(iter(models.kb.leaves))
     leaf = models.kb.leaves[leaf_id]
     changed_leaf = leaf.model_copy(update={"examples": (*leaf.examples, "另一个新的例子：路口的井盖又没了")})
     changed_kb = replace(models.kb, leaves={**models.kb.leaves, leaf_id: changed_leaf})
-    refit = CategoryClassifier(changed_kb, models.embedder, models.tokenizer, text_filter=models.places.content)
-    monkeypatch.setattr(refit, "_fit_on_examples", refuse)
-    with pytest.raises(AssertionError, match="cached fit"):
+    refit = category.CategoryClassifier(changed_kb, models.embedder, models.tokenizer,
+                                        text_filter=models.places.content)
+    with pytest.raises(AssertionError, match="cached model"):
         refit.warm_up()

@@ -1,0 +1,205 @@
+"""`gridtriage eval`: run GridTriage over a labelled dataset, in order, on a fresh case store, and
+measure every task the dataset has labels for, with baselines side by side."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from agent.dedup import DedupSettings, DedupStage
+from agent.intake import ReportRejected
+from agent.pipeline import Models, TriagePipeline
+from agent.settings import Settings
+from agent.types import PreparedReport, ReportIn, TriageResult
+from eval import metrics
+from eval.baselines import KeywordRouter, TfidfSvm
+from eval.datasets import Dataset, LabelledReport
+
+TASKS = ("classification", "routing", "urgency", "dedup", "speed", "confidence")
+REJECTED = "(rejected)"
+
+
+@dataclass
+class Prediction:
+    report: LabelledReport
+    result: TriageResult | None
+    prepared: PreparedReport | None
+    error: str | None
+    latency_ms: float
+
+    @property
+    def category(self) -> str:
+        return self.result.understanding.classification.category.id if self.result else REJECTED
+
+    @property
+    def ranked_categories(self) -> list[str]:
+        if not self.result:
+            return [REJECTED]
+        return [a.category.id for a in self.result.understanding.classification.alternatives]
+
+
+def _report_in(r: LabelledReport) -> ReportIn:
+    return ReportIn(text=r.text, title=r.title, channel="eval", received_at=r.time, reported_at=r.time,
+                    external_id=r.id)
+
+
+def run_gridtriage(dataset: Dataset, settings: Settings, models: Models | None = None) -> list[Prediction]:
+    with tempfile.TemporaryDirectory() as work:
+        pipeline = TriagePipeline(settings.model_copy(update={"db": str(Path(work) / "eval.db")}), models=models)
+        pipeline.warm_up()
+        out = []
+        for r in dataset.reports:
+            started = time.perf_counter()
+            try:
+                prepared = pipeline.prepare(_report_in(r))
+                result = pipeline.commit(prepared)
+                out.append(Prediction(r, result, prepared, None, (time.perf_counter() - started) * 1000))
+            except ReportRejected as exc:
+                out.append(Prediction(r, None, None, str(exc), (time.perf_counter() - started) * 1000))
+        pipeline.store.close()
+    return out
+
+
+def evaluate(dataset: Dataset, settings: Settings, tasks: Sequence[str] = TASKS,
+             baselines: Sequence[str] = (), models: Models | None = None) -> dict[str, Any]:
+    models = models or Models.load(settings)
+    started = time.perf_counter()
+    predictions = run_gridtriage(dataset, settings, models)
+    elapsed = time.perf_counter() - started
+    out: dict[str, Any] = {"dataset": {"name": dataset.name, "digest": dataset.digest, "reports": len(dataset.reports)},
+                           "rejected": sum(p.result is None for p in predictions)}
+    labelled = [p for p in predictions if not p.report.expect_error]
+    if any(p.report.expect_error for p in predictions):
+        bad = [p for p in predictions if p.report.expect_error]
+        out["rejection"] = {"expected": len(bad), "rejected": sum(p.result is None for p in bad),
+                            "wrongly_rejected": sum(p.result is None for p in labelled)}
+    if "classification" in tasks and dataset.has("category"):
+        rows = [p for p in labelled if p.report.category is not None]
+        gold = [str(p.report.category) for p in rows]
+        report = metrics.classification_report(gold, [p.category for p in rows])
+        report["top3_accuracy"] = metrics.top_k_accuracy(gold, [p.ranked_categories for p in rows], 3)
+        parents = [g.split(".")[0] for g in gold]
+        report["parent_accuracy"] = float(np.mean([p.category.split(".")[0] == g for p, g in zip(rows, parents,
+                                                                                                  strict=True)]))
+        out["classification"] = report
+    if "routing" in tasks and dataset.has("department"):
+        rows = [p for p in labelled if p.report.department is not None]
+        gold = [str(p.report.department) for p in rows]
+        ranked = [[d.id for d in p.result.routing.ranking] if p.result else [] for p in rows]
+        leads = [[d.id for d in p.result.routing.departments if d.role == "lead"] if p.result else [] for p in rows]
+        assists = [[d.id for d in p.result.routing.departments if d.role == "assist"] if p.result else []
+                   for p in rows]
+        out["routing"] = {
+            "n": len(rows),
+            "top1_accuracy": metrics.top_k_accuracy(gold, ranked, 1),
+            "top3_accuracy": metrics.top_k_accuracy(gold, ranked, 3),
+            "lead_or_joint_lead_accuracy": float(np.mean([g in lead for g, lead in zip(gold, leads, strict=True)])),
+            "joint_share": float(np.mean([len(lead) > 1 for lead in leads])),
+            "assist_recall": metrics.set_recall([list(p.report.assist) for p in rows], assists),
+            "errors": _top_errors(gold, [r[0] if r else REJECTED for r in ranked]),
+        }
+    if "urgency" in tasks and dataset.has("urgent"):
+        rows = [p for p in labelled if p.report.urgent is not None]
+        predicted = [bool(p.result and p.result.understanding.urgency.urgent) for p in rows]
+        out["urgency"] = {
+            **metrics.binary_report([bool(p.report.urgent) for p in rows], predicted),
+            "missed_ids": [p.report.id for p, hit in zip(rows, predicted, strict=True) if p.report.urgent and not hit],
+        }
+    if "dedup" in tasks and dataset.has("cluster"):
+        out["dedup"] = _dedup(predictions, models, settings.dedup)
+    if "speed" in tasks:
+        stages: dict[str, list[float]] = {}
+        for p in predictions:
+            if p.result:
+                for stage, ms in p.result.timings_ms.items():
+                    stages.setdefault(stage, []).append(ms)
+        out["speed"] = {**metrics.latency([p.latency_ms for p in predictions if p.result]),
+                        "throughput_per_s": len(predictions) / elapsed,
+                        "stages": {k: metrics.latency(v) for k, v in stages.items()}}
+    if "confidence" in tasks and "classification" in out:
+        rows = [p for p in labelled if p.report.category is not None and p.result]
+        conf = [p.result.understanding.classification.confidence for p in rows if p.result]
+        correct = [p.category == p.report.category for p in rows]
+        mode = next(m for m in models.kb.policy.modes if m.id == (settings.mode or models.kb.policy.default_mode))
+        out["confidence"] = {**metrics.calibration(conf, correct),
+                             "auto_dispatch": metrics.at_threshold(conf, correct, mode.auto_dispatch_threshold),
+                             "curve": [metrics.at_threshold(conf, correct, t) for t in np.linspace(0.3, 0.99, 15)]}
+    if baselines:
+        out["baselines"] = _baselines(dataset, models, baselines, labelled)
+    return out
+
+
+def _top_errors(gold: list[str], predicted: list[str], k: int = 15) -> dict[str, int]:
+    errors: dict[str, int] = {}
+    for g, p in zip(gold, predicted, strict=True):
+        if g != p:
+            errors[f"{g} → {p}"] = errors.get(f"{g} → {p}", 0) + 1
+    return dict(sorted(errors.items(), key=lambda kv: -kv[1])[:k])
+
+
+def _dedup(predictions: list[Prediction], models: Models, settings: DedupSettings) -> dict[str, Any]:
+    """Pairwise and B-cubed scores of the run, and the curve over a shift of every similarity
+    threshold, replayed on the same prepared reports (dedup only, no store)."""
+    rows = [p for p in predictions if p.result and p.prepared]
+    gold = [p.report.cluster or f"single:{p.report.id}" for p in rows]
+    predicted: list[Any] = [p.result.case_id for p in rows if p.result]
+    out: dict[str, Any] = {"n": len(rows), "pairwise": metrics.pairwise_clustering(gold, predicted),
+                           "bcubed": metrics.bcubed(gold, predicted), "curve": []}
+    for shift in (-0.2, -0.15, -0.1, -0.05, 0.0, 0.05, 0.1, 0.15, 0.2):
+        shifted = settings.model_copy(update={
+            name: min(1.0, max(0.0, getattr(settings, name) + shift))
+            for name in ("same_place_similarity", "near_place_similarity", "unknown_place_similarity")})
+        replay = _replay(rows, models, shifted)
+        out["curve"].append({"shift": shift, **{k: v for k, v in metrics.pairwise_clustering(gold, replay).items()
+                                                if k in ("precision", "recall", "f1")}})
+    return out
+
+
+def _replay(rows: list[Prediction], models: Models, settings: DedupSettings) -> list[int]:
+    stage = DedupStage(models.kb, models.embedder.dimension, settings)
+    clusters: list[int] = []
+    for i, p in enumerate(rows):
+        assert p.prepared is not None
+        u = p.prepared.understanding
+        when = p.prepared.intake.reported_at or p.prepared.intake.received_at
+        found = stage.run(p.prepared.vector, u.place, u.classification, when)
+        if found.duplicate_of is not None:
+            clusters.append(found.duplicate_of)
+            stage.touch(found.duplicate_of, when)
+        else:
+            clusters.append(i)
+            stage.register(i, p.prepared.vector, u.place, u.classification.category.id, when)
+    return clusters
+
+
+def _baselines(dataset: Dataset, models: Models, names: Sequence[str], labelled: list[Prediction]) -> dict[str, Any]:
+    """Baselines learn from what GridTriage learns from: the knowledge base's examples."""
+    kb = models.kb
+    rows = [p for p in labelled if p.report.category is not None]
+    texts = [f"{p.report.title or ''} {p.report.text}" for p in rows]
+    gold = [str(p.report.category) for p in rows]
+    out: dict[str, Any] = {}
+    for name in names:
+        if name == "tfidf-svm":
+            train_texts = [e for leaf in kb.leaves.values() for e in leaf.examples]
+            train_labels = [leaf.id for leaf in kb.leaves.values() for _ in leaf.examples]
+            ranked = TfidfSvm(models.tokenizer).fit(train_texts, train_labels).rank(texts)
+        elif name == "keywords":
+            ranked = KeywordRouter(kb).rank(texts)
+        else:
+            raise ValueError(f"unknown baseline {name!r}; choose from tfidf-svm, keywords")
+        report = metrics.classification_report(gold, [r[0] for r in ranked])
+        entry: dict[str, Any] = {"accuracy": report["accuracy"], "macro_f1": report["macro_f1"],
+                                 "top3_accuracy": metrics.top_k_accuracy(gold, ranked, 3)}
+        if dataset.has("department"):
+            dept_rows = [(p, r) for p, r in zip(rows, ranked, strict=True) if p.report.department]
+            entry["department_top1_accuracy"] = float(np.mean(
+                [kb.leaves[r[0]].lead[0] == p.report.department for p, r in dept_rows]))
+        out[name] = entry
+    return out
