@@ -33,6 +33,7 @@ app.add_typer(bench_app, name="bench")
 KbOpt = Annotated[str | None, typer.Option("--kb", help="Knowledge-base folder (default: bundled Zhengzhou).")]
 DbOpt = Annotated[str | None, typer.Option("--db", help="Case database: a SQLite path or an SQLAlchemy URL.")]
 ConfigOpt = Annotated[str | None, typer.Option("--config", help="JSON settings file.")]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="Classifier directory made by `gridtriage train`.")]
 ModeOpt = Annotated[str | None, typer.Option("--mode", help="City mode: normal, holiday, major-event, emergency.")]
 EmbedderOpt = Annotated[
     str | None, typer.Option("--embedder", help="Embedder backend: use, e5, sentence-transformers.")
@@ -42,8 +43,8 @@ err = Console(stderr=True)
 
 
 def _settings(config: str | None, kb: str | None, db: str | None, mode: str | None,
-              embedder: str | None) -> Settings:
-    overrides: dict[str, Any] = {"kb_dir": kb, "db": db, "mode": mode}
+              embedder: str | None, model: str | None = None) -> Settings:
+    overrides: dict[str, Any] = {"kb_dir": kb, "db": db, "mode": mode, "model_dir": model}
     if embedder:
         overrides["embedder"] = {"backend": embedder}
     try:
@@ -76,12 +77,12 @@ def triage(
     channel: Annotated[str, typer.Option(help="Intake channel.")] = "cli",
     as_json: Annotated[bool, typer.Option("--json", help="Print the draft as JSON.")] = False,
     kb: KbOpt = None, db: DbOpt = None, config: ConfigOpt = None, mode: ModeOpt = None,
-    embedder: EmbedderOpt = None,
+    embedder: EmbedderOpt = None, model: ModelOpt = None,
 ) -> None:
     """Triage one report and print the drafted case."""
     if text == "-":
         text = sys.stdin.read()
-    pipeline = _pipeline(_settings(config, kb, db, mode, embedder))
+    pipeline = _pipeline(_settings(config, kb, db, mode, embedder, model))
     try:
         result = pipeline.triage(ReportIn(text=text, title=title, address=address, channel=channel))
     except ReportRejected as exc:
@@ -126,7 +127,7 @@ def batch(
     output_file: Annotated[Path, typer.Argument(help="JSONL output, one line per input row, in order.")],
     workers: Annotated[int, typer.Option(help="Processes that understand reports in parallel.")] = 2,
     kb: KbOpt = None, db: DbOpt = None, config: ConfigOpt = None, mode: ModeOpt = None,
-    embedder: EmbedderOpt = None,
+    embedder: EmbedderOpt = None, model: ModelOpt = None,
 ) -> None:
     """Triage every row of a file; bad rows get an `error` line and the batch goes on."""
     if not input_file.is_file():
@@ -135,7 +136,7 @@ def batch(
         rows = list(read_rows(input_file))
     except (ValueError, OSError) as exc:
         _fail(str(exc))
-    pipeline = _pipeline(_settings(config, kb, db, mode, embedder))
+    pipeline = _pipeline(_settings(config, kb, db, mode, embedder, model))
     reports: list[ReportIn | Exception] = []
     for row in rows:
         if row.fields is None:
@@ -265,28 +266,47 @@ def bench_embedders_cmd(
 
 @app.command("eval")
 def eval_cmd(
-    dataset: Annotated[str, typer.Argument(help="JSONL path, or a bundled name: zhengzhou_dev, zhengzhou_test.")],
+    dataset: Annotated[str, typer.Argument(
+        help="JSONL path, a bundled name (zhengzhou_dev, zhengzhou_test), a shared-data path "
+             "(teddy2020/messages_labelled_sample), or `compare A B`.")],
+    more: Annotated[list[str] | None, typer.Argument(help="With `compare`: two report folders or JSON files.")]
+    = None,
     tasks: Annotated[str, typer.Option(help="Comma-separated: classification,routing,urgency,dedup,speed,confidence.")]
     = "classification,routing,urgency,dedup,speed,confidence",
     baseline: Annotated[list[str] | None, typer.Option(help="Baselines side by side: tfidf-svm, keywords.")] = None,
+    label_field: Annotated[str | None, typer.Option(help="Column holding the category label (default category).")]
+    = None,
+    cv: Annotated[int, typer.Option(help="K-fold cross-validation of the classifier on this dataset's labels.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print all figures as JSON.")] = False,
     report: Annotated[Path | None, typer.Option("--report", help="Write Markdown and HTML reports with plots here.")]
     = None,
     kb: KbOpt = None, config: ConfigOpt = None, mode: ModeOpt = None, embedder: EmbedderOpt = None,
+    model: ModelOpt = None,
 ) -> None:
     """Measure GridTriage on a labelled dataset: category, department, urgency, duplicates, speed."""
+    if dataset == "compare":
+        _compare(more or [])
+        return
+    from agent.pipeline import Models
     from eval.datasets import read_dataset
     from eval.runner import TASKS, evaluate
     from eval.summary import print_summary
+    from eval.training import cross_validate
 
     wanted = [t.strip() for t in tasks.split(",") if t.strip()]
     unknown = sorted(set(wanted) - set(TASKS))
     if unknown:
         _fail(f"unknown task(s) {', '.join(unknown)}; choose from {', '.join(TASKS)}")
-    settings = _settings(config, kb, None, mode, embedder)
+    settings = _settings(config, kb, None, mode, embedder, model)
     try:
-        data = read_dataset(dataset)
-        figures = evaluate(data, settings, wanted, baseline or [])
+        data = read_dataset(dataset, label_field)
+        models = Models.load(settings)
+        if cv:
+            figures: dict[str, Any] = {"dataset": {"name": data.name, "digest": data.digest,
+                                                   "reports": len(data.reports)},
+                                       "cross_validation": cross_validate(data, models, cv)}
+        else:
+            figures = evaluate(data, settings, wanted, baseline or [], models)
     except (ValueError, KBError) as exc:
         _fail(str(exc))
     figures["configuration"] = settings.model_dump(mode="json")
@@ -294,10 +314,63 @@ def eval_cmd(
         from eval.report import write_report
 
         write_report(figures, report)
+        err.print(f"report written to {report / 'report.md'} and {report / 'report.html'}")
     if as_json:
         typer.echo(json.dumps(figures, ensure_ascii=False, indent=2, default=str))
+    elif cv:
+        _print_figures("cross-validation", [{"model": name, **{k: round(v, 4) for k, v in row.items()
+                                                                 if isinstance(v, float)}}
+                                            for name, row in figures["cross_validation"].items()
+                                            if isinstance(row, dict)], False)
     else:
         print_summary(figures, Console(width=160))
+
+
+def _compare(paths: list[str]) -> None:
+    from eval.report import compare
+
+    if len(paths) != 2:
+        _fail("usage: gridtriage eval compare A B  (two report folders or figures.json files)")
+    loaded = []
+    for p in paths:
+        file = Path(p) / "figures.json" if Path(p).is_dir() else Path(p)
+        try:
+            loaded.append(json.loads(file.read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError) as exc:
+            _fail(f"cannot read {file}: {exc}")
+    table = Table(title=f"{paths[0]} → {paths[1]}")
+    for col in ("figure", "A", "B", "B − A"):
+        table.add_column(col)
+    for name, a, b, diff in compare(loaded[0], loaded[1]):
+        fmt = (lambda v: f"{v:.4f}" if isinstance(v, float) else str(v))  # noqa: E731
+        table.add_row(name, fmt(a), fmt(b), fmt(diff))
+    Console(width=160).print(table)
+
+
+@app.command()
+def train(
+    dataset: Annotated[str, typer.Argument(help="Labelled JSONL (any label set), or a bundled dataset name.")],
+    out: Annotated[Path, typer.Option("--out", help="Model directory to write.")],
+    label_field: Annotated[str, typer.Option(help="Column holding the label.")] = "category",
+    cv: Annotated[int, typer.Option(help="Also report K-fold cross-validation (mean and spread).")] = 0,
+    kb: KbOpt = None, config: ConfigOpt = None, embedder: EmbedderOpt = None,
+) -> None:
+    """Train the category classifier on labelled reports; `--model DIR` uses it everywhere."""
+    from agent.pipeline import Models
+    from eval.datasets import read_dataset
+    from eval.training import cross_validate, train_model
+
+    settings = _settings(config, kb, None, None, embedder)
+    try:
+        data = read_dataset(dataset, label_field)
+        models = Models.load(settings)
+        info = train_model(data, models, out, label_field)
+        if cv:
+            info["cross_validation"] = cross_validate(data, models, cv)
+    except (ValueError, KBError) as exc:
+        _fail(str(exc))
+    typer.echo(json.dumps(info, ensure_ascii=False, indent=2))
+    err.print(f"model written to {out}; use it with --model {out}")
 
 
 def main() -> None:

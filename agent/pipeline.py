@@ -54,7 +54,7 @@ class Models:
         models = cls(
             kb=kb, embedder=embedder, tokenizer=tokenizer, places=places,
             classifier=CategoryClassifier(kb, embedder, tokenizer, text_filter=places.content,
-                                          embed_max_chars=settings.embed_max_chars),
+                                          embed_max_chars=settings.embed_max_chars, model_dir=settings.model_dir),
             urgency=UrgencyDetector(kb),
             router=Router(kb, DutyIndex(kb, embedder, tokenizer), settings.router),
         )

@@ -26,6 +26,7 @@ class Settings(BaseModel):
     kb_dir: str = str(DEFAULT_KB)
     db: str = Field(default_factory=default_db_path)
     mode: str | None = None
+    model_dir: str | None = None  # a classifier trained by `gridtriage train` on this KB's categories
     max_report_chars: int = 5000
     embed_max_chars: int = 256  # the dense vector reads the head of a report; lexical features read all
     embedder: EmbedderSettings = EmbedderSettings()
@@ -46,6 +47,7 @@ class Settings(BaseModel):
             "kb_dir": os.environ.get("GRIDTRIAGE_KB"),
             "db": os.environ.get("GRIDTRIAGE_DB"),
             "mode": os.environ.get("GRIDTRIAGE_MODE"),
+            "model_dir": os.environ.get("GRIDTRIAGE_MODEL"),
         }
         data.update({k: v for k, v in env.items() if v})
         if os.environ.get("GRIDTRIAGE_EMBEDDER"):

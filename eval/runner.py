@@ -69,6 +69,12 @@ def run_gridtriage(dataset: Dataset, settings: Settings, models: Models | None =
 def evaluate(dataset: Dataset, settings: Settings, tasks: Sequence[str] = TASKS,
              baselines: Sequence[str] = (), models: Models | None = None) -> dict[str, Any]:
     models = models or Models.load(settings)
+    foreign = {r.category for r in dataset.reports if r.category} - set(models.kb.leaves)
+    if foreign and "classification" in tasks:
+        raise ValueError(
+            f"{dataset.name} has labels that are not categories of this knowledge base "
+            f"({', '.join(sorted(foreign)[:5])}…): cross-validate on them with --cv K, or evaluate with "
+            "--tasks that do not need categories")
     started = time.perf_counter()
     predictions = run_gridtriage(dataset, settings, models)
     elapsed = time.perf_counter() - started
@@ -119,7 +125,8 @@ def evaluate(dataset: Dataset, settings: Settings, tasks: Sequence[str] = TASKS,
             if p.result:
                 for stage, ms in p.result.timings_ms.items():
                     stages.setdefault(stage, []).append(ms)
-        out["speed"] = {**metrics.latency([p.latency_ms for p in predictions if p.result]),
+        latencies = [p.latency_ms for p in predictions if p.result]
+        out["speed"] = {**metrics.latency(latencies), "latencies_ms": latencies,
                         "throughput_per_s": len(predictions) / elapsed,
                         "stages": {k: metrics.latency(v) for k, v in stages.items()}}
     if "confidence" in tasks and "classification" in out:
