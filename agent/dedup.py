@@ -32,6 +32,7 @@ class DedupSettings(BaseModel):
     alternative_probability: float = 0.2  # a case's category counts if the report's alternatives give it this much
     time_window_hours: float = 72.0
     candidates: int = 20
+    evidence: int = 5  # candidates kept as evidence with each report
     ivf_threshold: int = 50_000
 
 
@@ -114,10 +115,12 @@ class DedupStage:
                 hours_apart=round(hours, 2), score=round(sim + 0.2 * pm + (0.1 if same_leaf else 0), 4),
                 verdict=verdict, reason=reason,
             ))
-        candidates.sort(key=lambda c: -c.score)
-        duplicates = [c for c in candidates if c.verdict == "duplicate"]
+        # duplicates first, so the evidence always includes the case the report is merged into
+        order = {"duplicate": 0, "related": 1, "different": 2}
+        candidates.sort(key=lambda c: (order[c.verdict], -c.score))
+        shown = [c for c in candidates if c.verdict != "different" or c.place_match > 0][: s.evidence]
         return DedupResult(
-            duplicate_of=duplicates[0].case_id if duplicates else None,
-            related=tuple(c.case_id for c in candidates if c.verdict == "related")[:5],
-            candidates=tuple(c for c in candidates if c.verdict != "different" or c.place_match > 0)[:5],
+            duplicate_of=shown[0].case_id if shown and shown[0].verdict == "duplicate" else None,
+            related=tuple(c.case_id for c in candidates if c.verdict == "related")[: s.evidence],
+            candidates=tuple(shown),
         )

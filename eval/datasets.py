@@ -61,7 +61,10 @@ def _coerce(row: dict[str, Any], label_field: str | None) -> dict[str, Any]:
 
 
 def read_dataset(path: str | Path, label_field: str | None = None) -> Dataset:
-    """A JSONL file; `label_field` names the column to use as the category label."""
+    """A JSONL file; `label_field` names the column to use as the category label. The name
+    `teddy2020-hot` reads the Teddy Cup hot-issue messages with their derived duplicate groups."""
+    if str(path) == "teddy2020-hot":
+        return teddy_hot_groups()
     file = resolve_dataset(path)
     raw = file.read_bytes()
     reports, problems = [], []

@@ -10,7 +10,7 @@ import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
 from agent.pipeline import Models
-from classifiers.category import training_set
+from classifiers.category import train_calibrated, training_set
 from classifiers.supervised import SupervisedModel
 from classifiers.text import normalize
 from eval import metrics
@@ -35,10 +35,13 @@ def train_model(dataset: Dataset, models: Models, out: Path, label_field: str) -
     texts, labels = labelled_texts(dataset, models)
     extra_texts: list[str] = []
     extra_labels: list[str] = []
+    extra_held: list[bool] = []
     if uses_taxonomy(labels, models):  # the knowledge base's own examples stay in the training set
-        extra_texts, extra_labels, _ = training_set(models.kb, models.places.content)
-    model = SupervisedModel.train(texts + extra_texts, labels + extra_labels, models.embedder, models.tokenizer)
-    info = {"label_field": label_field, "dataset": dataset.name, "dataset_digest": dataset.digest,
+        extra_texts, extra_labels, extra_held = training_set(models.kb, models.places.content)
+    held = [i % 4 == 3 for i in range(len(texts))] + extra_held  # calibrated on held-out rows, then refit
+    model = train_calibrated(texts + extra_texts, labels + extra_labels, held, models.embedder, models.tokenizer)
+    info = {"temperature": model.temperature, "holdout_accuracy": model.info.get("holdout_accuracy"),
+            "label_field": label_field, "dataset": dataset.name, "dataset_digest": dataset.digest,
             "dataset_rows": len(texts), "knowledge_base_examples": len(extra_texts),
             "classes": len(set(labels + extra_labels))}
     model.save(out, extra=info)
