@@ -150,14 +150,17 @@ def batch(
     started = time.perf_counter()
     output_file.parent.mkdir(parents=True, exist_ok=True)
     columns = (TextColumn("triage"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
-    with output_file.open("w", encoding="utf-8") as out, Progress(*columns, console=err) as progress:
+    with output_file.open("w", encoding="utf-8") as out, \
+            Progress(*columns, console=err, refresh_per_second=2) as progress:
         task = progress.add_task("triage", total=len(rows))
-        for row, result in zip(rows, pipeline.triage_many(reports, workers=workers), strict=True):
+        for number, (row, result) in enumerate(zip(rows, pipeline.triage_many(reports, workers=workers),
+                                                   strict=True)):
             line = {"id": row.id, "error": str(result)} if isinstance(result, Exception) else {
                 "id": row.id, **public_case(result)}
             errors += "error" in line
             out.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
-            out.flush()
+            if number % 50 == 49:  # every case is in the store already; the file catches up often
+                out.flush()
             progress.advance(task)
     elapsed = time.perf_counter() - started
     err.print(f"{len(rows)} rows, {len(rows) - errors} triaged, {errors} errors → {output_file} "
