@@ -290,6 +290,8 @@ def eval_cmd(
     if dataset == "compare":
         _compare(more or [])
         return
+    if more:
+        _fail(f"unexpected argument(s) {' '.join(more)}: eval takes one dataset (or `compare A B`)")
     from agent.pipeline import Models
     from eval.datasets import read_dataset
     from eval.runner import TASKS, evaluate
@@ -329,6 +331,10 @@ def eval_cmd(
         print_summary(figures, Console(width=160))
 
 
+def _fmt(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
 def _compare(paths: list[str]) -> None:
     from eval.report import compare
 
@@ -345,8 +351,7 @@ def _compare(paths: list[str]) -> None:
     for col in ("figure", "A", "B", "B − A"):
         table.add_column(col)
     for name, a, b, diff in compare(loaded[0], loaded[1]):
-        fmt = (lambda v: f"{v:.4f}" if isinstance(v, float) else str(v))  # noqa: E731
-        table.add_row(name, fmt(a), fmt(b), fmt(diff))
+        table.add_row(name, _fmt(a), _fmt(b), _fmt(diff))
     Console(width=160).print(table)
 
 
