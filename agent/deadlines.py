@@ -32,6 +32,7 @@ def compute_deadlines(kb: KnowledgeBase, mode_id: str, category_id: str, priorit
             arrive = _earliest(arrive, override.arrive_minutes)
             resolve = _earliest(resolve, override.resolve_hours)
     assert respond is not None and resolve is not None
+    received_at = received_at.replace(microsecond=0)
     return Deadlines(
         mode=mode.id,
         respond_by=received_at + timedelta(minutes=respond),

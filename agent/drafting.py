@@ -55,9 +55,12 @@ class TemplateDrafter(Drafter):
         steps.append("处置完毕后上传结果并回访诉求人")
         title_place = place if place != "地点待核实" else ""
         urgent_mark = "【紧急】" if u.urgency.urgent else ""
+        named = [n for n in (*(r.name for r in u.place.roads), u.place.landmark.name if u.place.landmark else "")
+                 if n and n in body]
+        lead_in = f"：{place}，" if title_place and not named else "："  # the citizen's own words say where
         return CaseDraft(
             title=f"{urgent_mark}{title_place}{category.name}"[:60],
-            summary=f"市民反映{('：' + place + '，') if title_place else '：'}{body}",
+            summary=f"市民反映{lead_in}{body}",
             place=place,
             request="；".join(requests)[:200] or f"请相关部门核实并处置{category.name}问题",
             suggested_steps=tuple(steps),
