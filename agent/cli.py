@@ -357,20 +357,28 @@ def _compare(paths: list[str]) -> None:
 
 @app.command()
 def train(
-    dataset: Annotated[str, typer.Argument(help="Labelled JSONL (any label set), or a bundled dataset name.")],
     out: Annotated[Path, typer.Option("--out", help="Model directory to write.")],
+    dataset: Annotated[str | None, typer.Argument(
+        help="Labelled JSONL (any label set), or a bundled dataset name; optional with --from-db.")] = None,
     label_field: Annotated[str, typer.Option(help="Column holding the label.")] = "category",
+    from_db: Annotated[str | None, typer.Option(
+        "--from-db", help="Also learn from the supervisors' decisions in this case database.")] = None,
     cv: Annotated[int, typer.Option(help="Also report K-fold cross-validation (mean and spread).")] = 0,
     kb: KbOpt = None, config: ConfigOpt = None, embedder: EmbedderOpt = None,
 ) -> None:
     """Train the category classifier on labelled reports; `--model DIR` uses it everywhere."""
     from agent.pipeline import Models
-    from eval.datasets import read_dataset
+    from eval.datasets import combine, feedback_dataset, read_dataset
     from eval.training import cross_validate, train_model
 
+    if dataset is None and from_db is None:
+        _fail("give a labelled dataset, --from-db PATH, or both")
     settings = _settings(config, kb, None, None, embedder)
     try:
-        data = read_dataset(dataset, label_field)
+        parts = [read_dataset(dataset, label_field)] if dataset else []
+        if from_db:
+            parts.append(feedback_dataset(from_db))
+        data = combine(*parts)
         models = Models.load(settings)
         info = train_model(data, models, out, label_field)
         if cv:

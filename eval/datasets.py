@@ -82,6 +82,32 @@ def read_dataset(path: str | Path, label_field: str | None = None) -> Dataset:
     return Dataset(name=file.stem, digest=hashlib.sha256(raw).hexdigest(), reports=tuple(reports))
 
 
+def feedback_dataset(db: str) -> Dataset:
+    """The reports of every case a supervisor confirmed or corrected, labelled with the category
+    they decided (the store's labelled-feedback table)."""
+    from agent.store import CaseStore
+
+    store = CaseStore.open(db)
+    try:
+        rows = store.feedback_labels("category_id")
+    finally:
+        store.close()
+    if not rows:
+        raise ValueError(f"{db} has no supervisor decisions on categories yet: nothing to train on")
+    reports = tuple(LabelledReport(id=f"feedback-{i}", text=text, title=title, category=label)
+                    for i, (text, title, label) in enumerate(rows))
+    digest = hashlib.sha256(json.dumps(rows, ensure_ascii=False).encode()).hexdigest()
+    return Dataset(name=f"feedback:{Path(db).name}", digest=digest, reports=reports)
+
+
+def combine(*datasets: Dataset) -> Dataset:
+    if len(datasets) == 1:
+        return datasets[0]
+    digest = hashlib.sha256("".join(d.digest for d in datasets).encode()).hexdigest()
+    return Dataset(name="+".join(d.name for d in datasets), digest=digest,
+                   reports=tuple(r for d in datasets for r in d.reports))
+
+
 def resolve_dataset(path: str | Path) -> Path:
     """A path, or the name of a bundled dataset (`zhengzhou_dev`), or `teddy2020/<file>` in shared data."""
     candidates = [Path(path), BUNDLED / str(path), BUNDLED / f"{path}.jsonl"]

@@ -15,7 +15,7 @@ from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from agent.store.models import AuditRow, CaseRow, ReportRow
+from agent.store.models import AuditRow, CaseRow, FeedbackRow, ReportRow
 from agent.types import IntakeResult
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -129,6 +129,43 @@ class CaseStore:
                          {"reporter_count": case.reporter_count, **evidence}))
             return case.reporter_count
 
+    def record_feedback(self, case_id: int, field: str, after: Any, reason: str, actor: str) -> None:
+        """A person changed (or confirmed) one field of a case: the case, the audit log and the
+        labelled-feedback table change in one transaction."""
+        columns = {"category_id", "lead_department_id", "priority", "urgent", "title", "summary"}
+        if field not in columns:
+            raise ValueError(f"field {field!r} cannot be changed here; choose one of {', '.join(sorted(columns))}")
+        if not reason.strip():
+            raise ValueError("a change needs a reason")
+        now = datetime.now(UTC)
+        with self.session() as s, s.begin():
+            case = s.get(CaseRow, case_id)
+            if case is None:
+                raise LookupError(f"case {case_id} does not exist")
+            before = getattr(case, field)
+            setattr(case, field, after)
+            case.updated_at = now
+            s.add(FeedbackRow(case_id=case_id, field=field, before=before, after=after, reason=reason,
+                              actor=actor, created_at=now))
+            s.add(_audit("review", "case.confirmed" if before == after else "case.edited", None, case_id,
+                         {"field": field, "before": before, "after": after, "reason": reason}, actor))
+
+    def feedback_labels(self, field: str = "category_id") -> list[tuple[str, str | None, str]]:
+        """(text, title, label) for every report of every case a person has labelled in `field`;
+        the latest decision on a case wins."""
+        with self.session() as s:
+            latest: dict[int, Any] = {}
+            for case_id, after in s.execute(
+                select(FeedbackRow.case_id, FeedbackRow.after).where(FeedbackRow.field == field)
+                .order_by(FeedbackRow.id)
+            ):
+                latest[case_id] = after
+            if not latest:
+                return []
+            reports = s.execute(select(ReportRow.case_id, ReportRow.text, ReportRow.title)
+                                .where(ReportRow.case_id.in_(latest)))
+            return [(text, title, str(latest[case_id])) for case_id, text, title in reports if case_id is not None]
+
     # ---- reads ----------------------------------------------------------------------------------
     def open_cases(self) -> Iterator[OpenCase]:
         with self.session() as s:
@@ -168,7 +205,7 @@ class CaseStore:
             }
 
     def count(self, table: str) -> int:
-        model = {"cases": CaseRow, "reports": ReportRow, "audit_log": AuditRow}[table]
+        model = {"cases": CaseRow, "reports": ReportRow, "audit_log": AuditRow, "feedback": FeedbackRow}[table]
         with self.session() as s:
             return int(s.scalar(select(func.count()).select_from(model)) or 0)
 

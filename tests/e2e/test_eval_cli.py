@@ -104,3 +104,24 @@ def test_a_model_trained_on_taxonomy_labels_is_used_by_triage(tmp_path: Path) ->
     proc = run("triage", "我们小区又停水了", "--model", str(model), "--json", "--db", str(tmp_path / "c.db"))
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["category"]["id"] == "water.water-outage"
+
+
+def test_train_from_the_supervisors_decisions_in_a_case_database(tmp_path: Path) -> None:
+    from agent.store import CaseStore
+
+    db = str(tmp_path / "cases.db")
+    texts = ["我们小区停水一整天了", "楼下广场舞太吵了", "健身房老板跑路了退不了卡"]
+    ids = [json.loads(run("triage", t, "--json", "--db", db).stdout)["case_id"] for t in texts]
+    store = CaseStore.open(db)
+    store.record_feedback(ids[1], "category_id", "noise.commercial-noise", "是商铺音响", "supervisor-1")
+    store.close()
+    model = tmp_path / "model"
+    proc = run("train", "--from-db", db, "--out", str(model))
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout)
+    assert info["dataset"] == "feedback:cases.db" and info["dataset_rows"] == 1
+    assert "noise.commercial-noise" in json.loads((model / "model.json").read_text(encoding="utf-8"))["labels"]
+    empty = run("train", "--from-db", str(tmp_path / "empty.db"), "--out", str(tmp_path / "m2"))
+    assert empty.returncode == 2 and "no supervisor decisions" in empty.stderr
+    neither = run("train", "--out", str(tmp_path / "m3"))
+    assert neither.returncode == 2 and "--from-db" in neither.stderr

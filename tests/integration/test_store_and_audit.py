@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DatabaseError
@@ -48,4 +50,45 @@ def test_audit_log_is_append_only(pipeline: TriagePipeline) -> None:
 def test_database_uses_wal_and_migrations(pipeline: TriagePipeline) -> None:
     with pipeline.store.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0001"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0002"
+
+
+def test_human_changes_land_in_case_audit_and_feedback(pipeline: TriagePipeline) -> None:
+    result = pipeline.triage(ReportIn(text="小区门口垃圾桶满了好几天没人清运"))
+    store = pipeline.store
+    store.record_feedback(result.case_id, "category_id", "sanitation.exposed-garbage", "垃圾已外溢成堆", "supervisor-1")
+    store.record_feedback(result.case_id, "category_id", "sanitation.garbage-collection", "复核后改回", "supervisor-2")
+    case = store.case(result.case_id)
+    assert case is not None and case["category_id"] == "sanitation.garbage-collection"
+    review = [a for a in case["audit"] if a["stage"] == "review"]
+    assert [(a["actor"], a["payload"]["after"]) for a in review] == [
+        ("supervisor-1", "sanitation.exposed-garbage"), ("supervisor-2", "sanitation.garbage-collection")]
+    assert store.count("feedback") == 2
+    assert store.feedback_labels() == [(case["reports"][0]["text"], None, "sanitation.garbage-collection")]
+    with pytest.raises(ValueError, match="needs a reason"):
+        store.record_feedback(result.case_id, "category_id", "x", " ", "supervisor-1")
+    with pytest.raises(ValueError, match="cannot be changed here"):
+        store.record_feedback(result.case_id, "status", "closed", "done", "supervisor-1")
+
+
+def test_an_older_database_is_upgraded_in_place(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+
+    from agent.store.store import MIGRATIONS, CaseStore
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("sqlalchemy.url", url)
+    command.upgrade(config, "0001")
+    old = CaseStore(url)
+    with old.engine.begin() as conn:
+        conn.execute(text("INSERT INTO reports (text, channel, received_at, personal_data) "
+                          "VALUES ('井盖没了', 'cli', '2026-11-20 08:00:00', '[]')"))
+        assert "feedback" not in {r[0] for r in conn.execute(text("SELECT name FROM sqlite_master"))}
+    old.close()
+    upgraded = CaseStore.open(tmp_path / "old.db")
+    assert upgraded.count("reports") == 1, "nothing already stored is lost"
+    assert upgraded.count("feedback") == 0
+    upgraded.close()
