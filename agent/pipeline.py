@@ -135,7 +135,7 @@ class TriagePipeline:
             content = m.places.content(text)  # what is wrong, without where: places are matched apart
             vector = m.embedder.embed_one(content[: self.settings.embed_max_chars])
             tokens = m.tokenizer.tokens(content)
-            classification = m.classifier.classify_vector(content, vector, tokens)
+            classification = m.classifier.classify_vector(content, vector)
             urgency = m.urgency.run(text, classification)
         with _timed(t, "route"):
             routing = m.router.run(tokens, vector, classification, place)

@@ -97,8 +97,9 @@ class CategoryClassifier:
         key = json.dumps([FIT_VERSION, self.embedder.identity, self.embed_max_chars, texts, labels])
         return default_cache_dir() / "classifier" / hashlib.sha256(key.encode()).hexdigest()[:32]
 
-    def classify_vector(self, text: str, vector: np.ndarray, tokens: list[str] | None = None) -> Classification:
-        """Classify filtered, normalised text whose embedding the caller already has."""
+    def classify_vector(self, text: str, vector: np.ndarray) -> Classification:
+        """Classify filtered, normalised text whose embedding the caller already has (the tokenizer
+        caches by text, so the router's tokens are not cut twice)."""
         self.warm_up()
         assert self.model is not None
         probs = self.model.predict_proba([text], vector[None, :], self.tokenizer)[0]
