@@ -86,7 +86,6 @@ class CategoryClassifier:
 
     def _use(self, model: SupervisedModel) -> None:
         self.model = model
-        self._label_index = {label: i for i, label in enumerate(model.labels)}
         self.fit_report = {k: float(v) for k, v in model.info.items() if isinstance(v, int | float)}
         self._keywords = {
             leaf.id: tuple({normalize(k) for k in (*leaf.keywords, leaf.name) if len(k) >= 2})

@@ -39,7 +39,8 @@ def train_model(dataset: Dataset, models: Models, out: Path, label_field: str) -
     if uses_taxonomy(labels, models):  # the knowledge base's own examples stay in the training set
         extra_texts, extra_labels, extra_held = training_set(models.kb, models.places.content)
     held = [i % 4 == 3 for i in range(len(texts))] + extra_held  # calibrated on held-out rows, then refit
-    model = train_calibrated(texts + extra_texts, labels + extra_labels, held, models.embedder, models.tokenizer)
+    model = train_calibrated(texts + extra_texts, labels + extra_labels, held, models.embedder, models.tokenizer,
+                             models.classifier.embed_max_chars)
     info = {"temperature": model.temperature, "holdout_accuracy": model.info.get("holdout_accuracy"),
             "label_field": label_field, "dataset": dataset.name, "dataset_digest": dataset.digest,
             "dataset_rows": len(texts), "knowledge_base_examples": len(extra_texts),
@@ -55,13 +56,14 @@ def cross_validate(dataset: Dataset, models: Models, folds: int = 5, seed: int =
     y = np.array(labels)
     if np.min(np.unique(y, return_counts=True)[1]) < folds:
         raise ValueError(f"every label needs at least {folds} rows for {folds}-fold cross-validation")
-    vectors = models.embedder.embed([t[:256] for t in texts])
+    window = models.classifier.embed_max_chars  # the same window the pipeline embeds at triage
+    vectors = models.embedder.embed([t[:window] for t in texts])
     scores: dict[str, dict[str, list[float]]] = {"gridtriage": {"accuracy": [], "macro_f1": []},
                                                  "tfidf-svm": {"accuracy": [], "macro_f1": []}}
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(texts, y):
         train_texts, test_texts = [texts[i] for i in train], [texts[i] for i in test]
         model = SupervisedModel.train(train_texts, list(y[train]), models.embedder, models.tokenizer,
-                                      vectors=vectors[train])
+                                      embed_max_chars=window, vectors=vectors[train])
         probs = model.predict_proba(test_texts, vectors[test], models.tokenizer)
         predicted = {"gridtriage": [model.labels[i] for i in probs.argmax(axis=1)],
                      "tfidf-svm": [r[0] for r in TfidfSvm(models.tokenizer).fit(train_texts, list(y[train]))
