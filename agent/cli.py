@@ -30,9 +30,13 @@ app.add_typer(kb_app, name="kb")
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks that print measured figures.")
 app.add_typer(bench_app, name="bench")
 
+
 KbOpt = Annotated[str | None, typer.Option("--kb", help="Knowledge-base folder (default: bundled Zhengzhou).")]
 DbOpt = Annotated[str | None, typer.Option("--db", help="Case database: a SQLite path or an SQLAlchemy URL.")]
 ConfigOpt = Annotated[str | None, typer.Option("--config", help="JSON settings file.")]
+LlmOpt = Annotated[str | None, typer.Option(
+    "--llm", help="Case drafter: llamacpp (local model, the default), openai (an OpenAI-compatible endpoint), "
+                  "none (templates, no model).")]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="Classifier directory made by `gridtriage train`.")]
 ModeOpt = Annotated[str | None, typer.Option("--mode", help="City mode: normal, holiday, major-event, emergency.")]
 EmbedderOpt = Annotated[
@@ -43,10 +47,12 @@ err = Console(stderr=True)
 
 
 def _settings(config: str | None, kb: str | None, db: str | None, mode: str | None,
-              embedder: str | None, model: str | None = None) -> Settings:
+              embedder: str | None, model: str | None = None, llm: str | None = None) -> Settings:
     overrides: dict[str, Any] = {"kb_dir": kb, "db": db, "mode": mode, "model_dir": model}
     if embedder:
         overrides["embedder"] = {"backend": embedder}
+    if llm:
+        overrides["llm"] = {"provider": llm}
     try:
         return Settings.load(config, **overrides)
     except (ValidationError, ValueError) as exc:
@@ -77,12 +83,12 @@ def triage(
     channel: Annotated[str, typer.Option(help="Intake channel.")] = "cli",
     as_json: Annotated[bool, typer.Option("--json", help="Print the draft as JSON.")] = False,
     kb: KbOpt = None, db: DbOpt = None, config: ConfigOpt = None, mode: ModeOpt = None,
-    embedder: EmbedderOpt = None, model: ModelOpt = None,
+    embedder: EmbedderOpt = None, model: ModelOpt = None, llm: LlmOpt = None,
 ) -> None:
     """Triage one report and print the drafted case."""
     if text == "-":
         text = sys.stdin.read()
-    pipeline = _pipeline(_settings(config, kb, db, mode, embedder, model))
+    pipeline = _pipeline(_settings(config, kb, db, mode, embedder, model, llm))
     try:
         result = pipeline.triage(ReportIn(text=text, title=title, address=address, channel=channel))
     except ReportRejected as exc:
@@ -114,8 +120,12 @@ def _print_case(case: dict[str, Any]) -> None:
         clauses = "；".join(f"[{c['id']}] {c['text']}" for c in d["clauses"][:1])
         table.add_row(role, f"{d['name']}（{d['score']:.2f}）  依据：{clauses}")
     table.add_row("摘要", case["summary"])
+    if case["suggested_steps"]:
+        table.add_row("建议", "；".join(case["suggested_steps"]))
     table.add_row("诉求", case["request"])
     table.add_row("时限", case["deadline"])
+    drafter = case["drafter"] + (f"（改用模板：{case['draft_fallback']}）" if case["draft_fallback"] else "")
+    table.add_row("起草", drafter)
     review = "；".join(case["review_reasons"]) if case["needs_review"] else "可自动派单"
     table.add_row("复核", review)
     out.print(table)
@@ -127,16 +137,17 @@ def batch(
     output_file: Annotated[Path, typer.Argument(help="JSONL output, one line per input row, in order.")],
     workers: Annotated[int, typer.Option(help="Processes that understand reports in parallel.")] = 2,
     kb: KbOpt = None, db: DbOpt = None, config: ConfigOpt = None, mode: ModeOpt = None,
-    embedder: EmbedderOpt = None, model: ModelOpt = None,
+    embedder: EmbedderOpt = None, model: ModelOpt = None, llm: LlmOpt = None,
 ) -> None:
-    """Triage every row of a file; bad rows get an `error` line and the batch goes on."""
+    """Triage every row of a file; bad rows get an `error` line and the batch goes on. Drafting with
+    the local LLM takes seconds per new case: use --llm none for bulk imports."""
     if not input_file.is_file():
         _fail(f"input file {input_file} does not exist")
     try:
         rows = list(read_rows(input_file))
     except (ValueError, OSError) as exc:
         _fail(str(exc))
-    pipeline = _pipeline(_settings(config, kb, db, mode, embedder, model))
+    pipeline = _pipeline(_settings(config, kb, db, mode, embedder, model, llm))
     reports: list[ReportIn | Exception] = []
     for row in rows:
         if row.fields is None:
@@ -229,12 +240,33 @@ def bench_triage_cmd(
     """Per-report latency (p50/p95, per stage), batch throughput and start-up time, without LLM."""
     from eval.bench import bench_batch, bench_startup, bench_triage
 
-    settings = _settings(config, kb, None, None, embedder)
+    settings = _settings(config, kb, None, None, embedder, llm="none")
     figures = bench_triage(settings, reports=reports)
     figures.update(bench_batch(settings, reports=reports))
     if startup:
         figures.update(bench_startup(settings))
     _print_figures("triage benchmark", [figures], as_json)
+
+
+@bench_app.command("drafting")
+def bench_drafting_cmd(
+    llm: Annotated[list[str] | None, typer.Option("--llm", help="Providers side by side (default: llamacpp, none).")]
+    = None,
+    dataset: Annotated[str, typer.Option(help="Labelled dataset: a bundled name or a JSONL path.")] = "zhengzhou_test",
+    reports: Annotated[int, typer.Option(help="Reports drafted per provider (the first N of the dataset).")] = 40,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    kb: KbOpt = None, config: ConfigOpt = None,
+) -> None:
+    """Model load time, draft latency, tokens/s and draft quality for each LLM provider."""
+    from agent.llm import LLMUnavailable
+    from eval.drafting_bench import bench_drafting
+
+    settings = _settings(config, kb, None, None, None)
+    try:
+        rows = bench_drafting(settings, dataset, llm or ["llamacpp", "none"], reports)
+    except (LLMUnavailable, ValueError) as exc:
+        _fail(str(exc))
+    _print_figures("drafting benchmark", rows, as_json)
 
 
 @bench_app.command("dedup")

@@ -1,12 +1,12 @@
 """Drafters turn the pipeline's facts into a case file. The template drafter needs no model; the
-LLM drafter (its own issue) implements the same `Drafter.draft`."""
+LLM drafter (agent/llm_drafting.py) implements the same `Drafter.draft` and falls back to this one."""
 
 from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
 
-from agent.types import CaseDraft, DraftFacts
+from agent.types import CaseDraft, DraftFacts, DraftOutcome
 
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
 _REQUEST = re.compile(r"(希望|请求|要求|恳请|请|麻烦|尽快|赶紧|能不能|能否|建议)")
@@ -23,7 +23,7 @@ class Drafter(ABC):
         """Load models; nothing for drafters that need none."""
 
     @abstractmethod
-    def draft(self, facts: DraftFacts) -> CaseDraft: ...
+    def draft(self, facts: DraftFacts) -> DraftOutcome: ...
 
 
 class TemplateDrafter(Drafter):
@@ -34,9 +34,9 @@ class TemplateDrafter(Drafter):
     def __init__(self, summary_chars: int = 160) -> None:
         self.summary_chars = summary_chars
 
-    def draft(self, facts: DraftFacts) -> CaseDraft:
+    def draft(self, facts: DraftFacts) -> DraftOutcome:
         u = facts.understanding
-        place = _place_text(facts)
+        place = place_text(facts)
         category = u.classification.category
         sentences = [_FILLER.sub("", s).strip() for s in _SENTENCE.findall(facts.intake.text)]
         sentences = [s for s in sentences if s]
@@ -58,18 +58,25 @@ class TemplateDrafter(Drafter):
         named = [n for n in (*(r.name for r in u.place.roads), u.place.landmark.name if u.place.landmark else "")
                  if n and n in body]
         lead_in = f"：{place}，" if title_place and not named else "："  # the citizen's own words say where
-        return CaseDraft(
+        return DraftOutcome(draft=CaseDraft(
             title=f"{urgent_mark}{title_place}{category.name}"[:60],
             summary=f"市民反映{lead_in}{body}",
             place=place,
             request="；".join(requests)[:200] or f"请相关部门核实并处置{category.name}问题",
             suggested_steps=tuple(steps),
+            category_id=category.id,
+            lead_department_id=lead.id,
+            assisting_department_ids=tuple(dict.fromkeys(d.id for d in facts.routing.departments
+                                                         if d.role == "assist")),
             cited_clause_ids=tuple(c.id for d in facts.routing.departments for c in d.clauses),
+            priority=u.urgency.priority,
+            rationale=f"按分类“{category.name}”及职责条款{'、'.join(c.id for c in lead.clauses)}，由{lead.name}主办"
+                      + ("（联合办理）" if facts.routing.joint else ""),
             drafter=self.name,
-        )
+        ))
 
 
-def _place_text(facts: DraftFacts) -> str:
+def place_text(facts: DraftFacts) -> str:
     p = facts.understanding.place
     parts = []
     if p.district:

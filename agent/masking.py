@@ -30,6 +30,13 @@ PATTERNS: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ("name", "[姓名]", re.compile(
         rf"{_NAME_INTRO}(?P<v>[{_SURNAMES}][\u4e00-\u9fff]{{1,2}})(?=[，,。.\s；;、!！]|$|电话|手机|住|家住|是)"
     )),
+    ("name", "[姓名]", re.compile(rf"[{_SURNAMES}](?:先生|女士|小姐)")),
+)
+
+# A mainland plate: province, letter, then five (six for new-energy) letters or digits, no I or O.
+PLATE = re.compile(
+    r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-HJ-NP-Z][·•\s]?"
+    r"[A-HJ-NP-Z0-9]{4}[A-HJ-NP-Z0-9挂学警]{1,2}(?![A-Za-z0-9])"
 )
 
 
@@ -56,3 +63,8 @@ def mask(text: str) -> tuple[str, list[PersonalDatum]]:
         last = f.end
     out.append(text[last:])
     return "".join(out), found
+
+
+def mask_plates(text: str) -> str:
+    """Plate numbers masked; used for prompts where the category does not need the plate."""
+    return PLATE.sub("[车牌号]", text)

@@ -14,10 +14,21 @@ from agent.deadlines import compute_deadlines
 from agent.dedup import DedupStage
 from agent.drafting import Drafter, TemplateDrafter
 from agent.intake import IntakeStage, ReportRejected
+from agent.llm_drafting import make_drafter
 from agent.router import Router
 from agent.settings import Settings
 from agent.store import CaseStore
-from agent.types import DraftFacts, PreparedReport, ReportIn, TriageResult, Understanding
+from agent.types import (
+    CaseDraft,
+    DedupResult,
+    DraftFacts,
+    PreparedReport,
+    ReportIn,
+    Routing,
+    SimilarCase,
+    TriageResult,
+    Understanding,
+)
 from classifiers.category import CategoryClassifier
 from classifiers.embedders import Embedder, make_embedder
 from classifiers.text import Tokenizer
@@ -71,7 +82,8 @@ class TriagePipeline:
         self.settings = settings
         self._models = models
         self._store = store
-        self.drafter = drafter or TemplateDrafter()
+        self._drafter = drafter
+        self._template = TemplateDrafter()
         self._dedup: DedupStage | None = None
         self.warm_up_ms: dict[str, float] = {}
 
@@ -93,7 +105,10 @@ class TriagePipeline:
         self.mode = mode
         self._timezone = ZoneInfo(kb.meta.timezone)
         self.intake = IntakeStage(self.settings.max_report_chars, self._timezone)
-        self.drafter.warm_up()
+        if self._drafter is None:
+            self._drafter = make_drafter(self.settings.llm, kb)
+        with _timed(self.warm_up_ms, "drafter"):
+            self._drafter.warm_up()
         with _timed(self.warm_up_ms, "dedup_index"):
             dedup = DedupStage(kb, self._models.embedder.dimension, self.settings.dedup)
             dedup.warm_up(self._store)
@@ -111,6 +126,12 @@ class TriagePipeline:
         self.warm_up()
         assert self._store is not None
         return self._store
+
+    @property
+    def drafter(self) -> Drafter:
+        self.warm_up()
+        assert self._drafter is not None
+        return self._drafter
 
     @property
     def dedup(self) -> DedupStage:
@@ -163,10 +184,23 @@ class TriagePipeline:
             store.log("route", "report.routed", routing.model_dump(mode="json"), report_id)
         deadlines = compute_deadlines(m.kb, self.mode, classification.category.id, urgency.priority,
                                       intake.received_at.astimezone(self._timezone))
-        review = self._review_reasons(understanding, routing.joint)
+        # A report merged into an open case needs no new case file: the cheap template draft is
+        # returned for it, and the case keeps the draft it was opened with.
+        drafter = self._template if found.duplicate_of is not None else self.drafter
         with _timed(t, "draft"):
-            draft = self.drafter.draft(DraftFacts(intake=intake, understanding=understanding,
-                                                  routing=routing, dedup=found, deadlines=deadlines))
+            outcome = drafter.draft(DraftFacts(
+                intake=intake, understanding=understanding, routing=routing, dedup=found,
+                deadlines=deadlines, similar_cases=self._similar_cases(found)))
+        draft = outcome.draft
+        with _timed(t, "store"):
+            for call in outcome.calls:
+                store.log("draft", "llm.call", call.model_dump(mode="json"), report_id)
+            if outcome.fallback_reason:
+                store.log("draft", "draft.fallback", {"reason": outcome.fallback_reason,
+                                                      "drafter": draft.drafter}, report_id)
+            store.log("draft", "report.drafted", draft.model_dump(mode="json"), report_id)
+        review = self._review_reasons(understanding, routing.joint) + _disagreements(draft, understanding, routing)
+        with _timed(t, "store"):
             if found.duplicate_of is not None:
                 case_id = found.duplicate_of
                 best = next(c for c in found.candidates if c.case_id == case_id)
@@ -194,7 +228,8 @@ class TriagePipeline:
         return TriageResult(
             case_id=case_id, report_id=report_id, duplicate_of=found.duplicate_of,
             reporter_count=reporters, understanding=understanding, dedup=found, routing=routing,
-            deadlines=deadlines, draft=draft, needs_review=bool(review), review_reasons=tuple(review),
+            deadlines=deadlines, draft=draft, draft_fallback=outcome.fallback_reason,
+            needs_review=bool(review), review_reasons=tuple(review),
             timings_ms={k: round(v, 2) for k, v in t.items()},
         )
 
@@ -240,6 +275,29 @@ class TriagePipeline:
         if kb.policy.off_remit_category and u.classification.category.id == kb.policy.off_remit_category:
             reasons.append("possibly not this city's remit")
         return reasons
+
+
+    def _similar_cases(self, found: DedupResult) -> tuple[SimilarCase, ...]:
+        near = [c for c in found.candidates if c.verdict != "different"][:2]
+        titles = self.store.case_titles([c.case_id for c in near]) if near else {}
+        return tuple(SimilarCase(case_id=c.case_id, title=titles[c.case_id], verdict=c.verdict)
+                     for c in near if c.case_id in titles)
+
+
+def _disagreements(draft: CaseDraft, u: Understanding, routing: Routing) -> list[str]:
+    """Where the drafter proposes something other than the pipeline decided. The pipeline's
+    decision stands; a person settles the difference."""
+    reasons = []
+    if draft.category_id != u.classification.category.id:
+        reasons.append(f"the drafter proposes category {draft.category_id}, "
+                       f"the classifier chose {u.classification.category.id}")
+    if draft.lead_department_id not in {d.id for d in routing.departments if d.role == "lead"}:
+        reasons.append(f"the drafter proposes lead department {draft.lead_department_id}, "
+                       f"the router chose {routing.lead.id}")
+    if draft.priority != u.urgency.priority:
+        reasons.append(f"the drafter proposes priority {draft.priority}, "
+                       f"the urgency rules gave {u.urgency.priority}")
+    return reasons
 
 
 _FORKED: TriagePipeline | None = None

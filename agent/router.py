@@ -99,7 +99,9 @@ class Router:
                                                         lead_prior[d], retrieval[d], place))
         return Routing(
             departments=tuple(departments),
-            ranking=tuple(RankedDepartment(id=d, score=round(score[d], 4)) for d in ranking[:5]),
+            ranking=tuple(RankedDepartment(id=d, score=round(score[d], 4),
+                                           clauses=self.index.top_clauses(clause_scores, d))
+                          for d in ranking[:5]),
             joint=joint,
             reason="; ".join(reasons) or f"lead by category {top_leaf.name} and duty-clause retrieval",
         )

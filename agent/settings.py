@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field
 
 from agent.dedup import DedupSettings
+from agent.llm.settings import LLMSettings
 from agent.router import RouterSettings
 from classifiers.embedders import EmbedderSettings
 from knowledge.loader import DEFAULT_KB
@@ -32,6 +33,7 @@ class Settings(BaseModel):
     embedder: EmbedderSettings = EmbedderSettings()
     dedup: DedupSettings = DedupSettings()
     router: RouterSettings = RouterSettings()
+    llm: LLMSettings = LLMSettings()
 
     @classmethod
     def load(cls, config_file: str | None = None, **overrides: Any) -> Settings:
@@ -50,7 +52,21 @@ class Settings(BaseModel):
             "model_dir": os.environ.get("GRIDTRIAGE_MODEL"),
         }
         data.update({k: v for k, v in env.items() if v})
+        llm_env = {
+            "provider": os.environ.get("GRIDTRIAGE_LLM"),
+            "model_path": os.environ.get("GRIDTRIAGE_LLM_MODEL_PATH"),
+            "base_url": os.environ.get("GRIDTRIAGE_LLM_BASE_URL"),
+            "model": os.environ.get("GRIDTRIAGE_LLM_MODEL"),
+            "api_key": os.environ.get("GRIDTRIAGE_LLM_API_KEY") or os.environ.get("OPENAI_API_KEY"),
+            "timeout_s": os.environ.get("GRIDTRIAGE_LLM_TIMEOUT"),
+        }
+        if any(llm_env.values()):
+            data["llm"] = {**data.get("llm", {}), **{k: v for k, v in llm_env.items() if v}}
         if os.environ.get("GRIDTRIAGE_EMBEDDER"):
             data["embedder"] = {**data.get("embedder", {}), "backend": os.environ["GRIDTRIAGE_EMBEDDER"]}
-        data.update({k: v for k, v in overrides.items() if v is not None})
+        for key, value in overrides.items():
+            if isinstance(value, dict) and isinstance(data.get(key), dict):
+                data[key] = {**data[key], **value}  # a flag changes one nested setting, not all of them
+            elif value is not None:
+                data[key] = value
         return cls.model_validate(data)

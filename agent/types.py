@@ -7,7 +7,7 @@ trail and returned from the CLI or API exactly as the stage produced it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
@@ -160,6 +160,7 @@ class DepartmentAssignment(Frozen):
 class RankedDepartment(Frozen):
     id: str
     score: float
+    clauses: tuple[ClauseRef, ...] = ()
 
 
 class Routing(Frozen):
@@ -180,6 +181,12 @@ class Deadlines(Frozen):
     resolve_by: datetime
 
 
+class SimilarCase(Frozen):
+    case_id: int
+    title: str
+    verdict: str
+
+
 class DraftFacts(Frozen):
     """Everything a drafter may use; drafters (template or LLM) turn it into a CaseDraft."""
 
@@ -188,16 +195,49 @@ class DraftFacts(Frozen):
     routing: Routing
     dedup: DedupResult
     deadlines: Deadlines
+    similar_cases: tuple[SimilarCase, ...] = ()
 
 
 class CaseDraft(Frozen):
+    """The case file. The category, departments and priority a drafter proposes may differ from
+    the pipeline's decision; the pipeline keeps its own and sends any difference to review."""
+
     title: str
     summary: str
     place: str
     request: str
     suggested_steps: tuple[str, ...]
+    category_id: str
+    lead_department_id: str
+    assisting_department_ids: tuple[str, ...] = ()
     cited_clause_ids: tuple[str, ...]
+    priority: Priority
+    rationale: str
     drafter: str
+
+
+class LLMCall(Frozen):
+    """One request to a language model, as the audit log keeps it (the prompt is already masked)."""
+
+    provider: str
+    model: str
+    prompt_id: str
+    prompt_version: int
+    attempt: int
+    messages: tuple[dict[str, str], ...]
+    raw_output: str | None = None
+    parsed: dict[str, Any] | None = None
+    error: str | None = None
+    rejected: tuple[str, ...] = ()
+    latency_ms: float
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+
+
+class DraftOutcome(Frozen):
+    draft: CaseDraft
+    calls: tuple[LLMCall, ...] = ()
+    fallback_reason: str | None = None
 
 
 class PreparedReport(Frozen):
@@ -224,6 +264,7 @@ class TriageResult(Frozen):
     routing: Routing
     deadlines: Deadlines
     draft: CaseDraft
+    draft_fallback: str | None = None
     needs_review: bool
     review_reasons: tuple[str, ...] = ()
     timings_ms: dict[str, float] = Field(default_factory=dict)

@@ -248,6 +248,9 @@ def _check_policy(r: _Reader, policy: Policy, dept_ids: set[str], category_ids: 
         )
     if policy.off_remit_category and policy.off_remit_category not in category_ids:
         r.problem("policy.yaml", "off_remit_category", f"unknown category '{policy.off_remit_category}'")
+    for cat in policy.plate_categories:
+        if cat not in category_ids:
+            r.problem("policy.yaml", "plate_categories", f"unknown category '{cat}'")
     for mode in policy.modes:
         for override in mode.category_overrides:
             for cat in override.categories:

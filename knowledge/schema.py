@@ -151,6 +151,9 @@ class Policy(Entry):
     urgency: UrgencySpec
     local_office_department: str
     off_remit_category: str | None = None
+    # Categories (first-level or leaf ids) whose handling needs the plate number; elsewhere plates
+    # are masked before a report is shown to a language model.
+    plate_categories: tuple[str, ...] = ()
 
 
 class KBMeta(Entry):

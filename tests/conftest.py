@@ -12,6 +12,7 @@ import pytest
 # Derived caches go to a fresh folder so a run never depends on a previous run's files.
 os.environ.setdefault("GRIDTRIAGE_CACHE", tempfile.mkdtemp(prefix="gridtriage-test-cache-"))
 
+from agent.llm import LLMSettings  # noqa: E402
 from agent.pipeline import Models, TriagePipeline  # noqa: E402
 from agent.settings import Settings  # noqa: E402
 from knowledge.loader import DEFAULT_KB, KnowledgeBase, load_kb  # noqa: E402
@@ -30,7 +31,9 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Models:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(db=str(tmp_path / "cases.db"))
+    """Template drafting: tests of the triage core do not wait for a language model. The LLM
+    drafter has its own tests (tests/integration/test_llm_drafting.py)."""
+    return Settings(db=str(tmp_path / "cases.db"), llm=LLMSettings(provider="none"))
 
 
 @pytest.fixture

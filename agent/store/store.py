@@ -177,6 +177,11 @@ class CaseStore:
                 yield OpenCase(case_id, np.frombuffer(blob, dtype=np.float32), place, category_id,
                                _utc(last))
 
+    def case_titles(self, case_ids: list[int]) -> dict[int, str]:
+        with self.session() as s:
+            rows = s.execute(select(CaseRow.id, CaseRow.title).where(CaseRow.id.in_(case_ids))).all()
+            return {row.id: row.title for row in rows}
+
     def case(self, case_id: int) -> dict[str, Any] | None:
         with self.session() as s:
             row = s.get(CaseRow, case_id)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -19,9 +20,10 @@ pytestmark = pytest.mark.e2e
 EXE = str(Path(sys.executable).with_name("gridtriage"))
 
 
-def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([EXE, *args], capture_output=True, text=True, input=stdin, timeout=300,
-                          env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"})
+def run(*args: str, stdin: str | None = None, llm: str = "none") -> subprocess.CompletedProcess[str]:
+    """The CLI as a subprocess. Template drafting unless `llm` names a provider ("" = the default)."""
+    return subprocess.run([EXE, *args], capture_output=True, text=True, input=stdin, timeout=600,
+                          env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "GRIDTRIAGE_LLM": llm})
 
 
 def test_triage_json_has_the_documented_fields(tmp_path: Path) -> None:
@@ -127,3 +129,29 @@ def test_kb_check_passes_on_the_default_and_names_problems_in_a_broken_copy(tmp_
     assert proc.returncode == 1
     assert "taxonomy.yaml: category" in proc.stderr and "unknown department 'cityguard'" in proc.stderr
     assert "kb.yaml: (file): missing" in proc.stderr
+
+
+def test_triage_drafts_with_the_local_model_by_default(tmp_path: Path) -> None:
+    from tests.integration.test_llm_drafting import MISSING
+
+    if MISSING:
+        pytest.skip(MISSING)
+    proc = run("triage", "桐柏路上有个井盖碎了一半，小孩差点掉进去", "--json", "--db", str(tmp_path / "c.db"), llm="")
+    assert proc.returncode == 0, proc.stderr
+    case = json.loads(proc.stdout)
+    assert case["drafter"].startswith("llamacpp:"), case["draft_fallback"]
+    assert case["title"] and case["rationale"] and case["cited_clause_ids"]
+
+
+def test_llm_none_drafts_from_templates(tmp_path: Path) -> None:
+    proc = run("triage", "桐柏路上有个井盖碎了一半", "--llm", "none", "--db", str(tmp_path / "c.db"), llm="llamacpp")
+    assert proc.returncode == 0, proc.stderr
+    assert re.search(r"起草\s+template", proc.stdout), proc.stdout
+
+
+def test_a_misconfigured_llm_is_a_clear_error(tmp_path: Path) -> None:
+    proc = run("triage", "桐柏路上有个井盖碎了一半", "--db", str(tmp_path / "c.db"), llm="openai")
+    assert proc.returncode == 2
+    assert "needs a base URL" in proc.stderr and "GRIDTRIAGE_LLM_BASE_URL" in proc.stderr
+    proc = run("triage", "井盖碎了", "--llm", "gpt", "--db", str(tmp_path / "c.db"))
+    assert proc.returncode == 2 and "llm.provider" in proc.stderr

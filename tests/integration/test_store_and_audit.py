@@ -17,7 +17,7 @@ def test_every_stage_is_recorded_with_its_evidence(pipeline: TriagePipeline) -> 
     events = [(a["stage"], a["event"]) for a in case["audit"]]
     assert events == [
         ("intake", "report.received"), ("understand", "report.understood"), ("dedup", "report.dedup"),
-        ("route", "report.routed"), ("draft", "case.created"),
+        ("route", "report.routed"), ("draft", "report.drafted"), ("draft", "case.created"),
     ]
     understood = case["audit"][1]["payload"]
     assert understood["classification"]["alternatives"], "scores of the alternatives are kept"

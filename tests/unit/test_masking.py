@@ -1,6 +1,6 @@
 import pytest
 
-from agent.masking import mask
+from agent.masking import mask, mask_plates
 
 pytestmark = pytest.mark.unit
 
@@ -17,6 +17,7 @@ pytestmark = pytest.mark.unit
         ("我叫王建国，住在金水区", "name", "王建国"),
         ("联系人：李娜", "name", "李娜"),
         ("银行卡6222021234567890123被扣款", "bank_card", "6222021234567890123"),
+        ("请王先生回个电话", "name", "王先生"),
     ],
 )
 def test_masks_each_kind_of_personal_data(text: str, kind: str, value: str) -> None:
@@ -45,3 +46,20 @@ def test_masks_several_data_in_order() -> None:
     masked, found = mask("我叫张伟，电话13912345678，身份证410105198512120011")
     assert masked == "我叫[姓名]，电话[手机号]，身份证[身份证号]"
     assert [f.kind for f in found] == ["name", "mobile", "id_card"]
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("豫A12345这辆车天天堵门口", "[车牌号]这辆车天天堵门口"),
+        ("车牌豫A·D12345的新能源车", "车牌[车牌号]的新能源车"),
+        ("京N8Q9R2停在消防通道", "[车牌号]停在消防通道"),
+    ],
+)
+def test_masks_plate_numbers_for_prompts(text: str, masked: str) -> None:
+    assert mask_plates(text) == masked
+
+
+def test_plate_masking_leaves_other_codes_alone() -> None:
+    text = "3号楼A座2单元，型号AB12345的空调"
+    assert mask_plates(text) == text

@@ -1,0 +1,251 @@
+"""The LLM drafter: writes the case file from the pipeline's facts with a chat model, inside guardrails.
+
+- The model sees candidates under short codes (C1 categories, D1 departments, K1 clauses) and may
+  answer only with those codes; anything else is rejected, logged, and asked again once.
+- The report is masked again before the prompt is built (plates too, unless the category needs
+  them) and sits inside <诉求> tags as data.
+- The place is the gazetteer's, never the model's: a wrong address sends a crew to the wrong street.
+- Any failure (the provider errs or times out, or the output is invalid twice) ends in the template
+  draft, with the reason; every call is returned for the audit log.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+
+from agent.drafting import Drafter, TemplateDrafter, place_text
+from agent.llm import LLMProvider, LLMSettings, make_provider
+from agent.masking import mask, mask_plates
+from agent.types import CaseDraft, CategoryRef, DraftFacts, DraftOutcome, LLMCall, Priority
+from knowledge.loader import KnowledgeBase
+from prompts.loader import PromptSpec, load_prompt
+
+Step = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=20)]
+
+
+class DraftProposal(BaseModel):
+    """What the model writes: prose plus choices by code. Mapped to a CaseDraft once checked."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=4, max_length=20)
+    summary: str = Field(min_length=8, max_length=60)
+    request: str = Field(min_length=2, max_length=30)
+    steps: list[Step] = Field(min_length=1, max_length=3)
+    category: str
+    lead: str
+    assist: list[str] = Field(max_length=2)
+    clauses: list[str] = Field(min_length=1, max_length=3)
+    priority: Priority
+    rationale: str = Field(min_length=4, max_length=30)
+
+
+@dataclass(frozen=True)
+class Candidates:
+    categories: dict[str, CategoryRef]
+    departments: dict[str, tuple[str, str]]  # code → (department id, name)
+    clauses: dict[str, tuple[str, str, str]]  # code → (clause id, text, department code)
+
+    def schema(self) -> dict[str, Any]:
+        """DraftProposal's JSON schema with every choice narrowed to the codes given."""
+        schema = DraftProposal.model_json_schema()
+        props = schema["properties"]
+        props["category"]["enum"] = list(self.categories)
+        props["lead"]["enum"] = list(self.departments)
+        props["assist"]["items"] = {"type": "string", "enum": list(self.departments)}
+        props["clauses"]["items"] = {"type": "string", "enum": list(self.clauses)}
+        schema["required"] = list(props)
+        return schema
+
+
+def gather_candidates(facts: DraftFacts, department_names: dict[str, str], max_categories: int = 3,
+                      max_departments: int = 3, clauses_each: int = 1) -> Candidates:
+    """The chosen category and its alternatives; the routed departments, then the next-ranked
+    ones, each with its best-matching duty clauses."""
+    c = facts.understanding.classification
+    categories: dict[str, CategoryRef] = {}
+    for category in [c.category, *(a.category for a in c.alternatives)]:
+        if category.id not in {r.id for r in categories.values()} and len(categories) < max_categories:
+            categories[f"C{len(categories) + 1}"] = category
+    departments: dict[str, tuple[str, str]] = {}
+    clauses: dict[str, tuple[str, str, str]] = {}
+    seen: set[str] = set()
+    routed = [(d.id, d.name, d.clauses) for d in facts.routing.departments]
+    ranked = [(r.id, department_names.get(r.id, r.id), r.clauses) for r in facts.routing.ranking]
+    for dept_id, name, refs in routed + ranked:
+        if dept_id in seen or len(departments) >= max_departments:
+            continue
+        seen.add(dept_id)
+        code = f"D{len(departments) + 1}"
+        departments[code] = (dept_id, name)
+        for ref in refs[:clauses_each]:
+            clauses[f"K{len(clauses) + 1}"] = (ref.id, ref.text, code)
+    return Candidates(categories=categories, departments=departments, clauses=clauses)
+
+
+class LLMDrafter(Drafter):
+    name = "llm"
+
+    def __init__(self, settings: LLMSettings, kb: KnowledgeBase, provider: LLMProvider | None = None,
+                 report_max_chars: int = 400) -> None:
+        self.settings, self.kb = settings, kb
+        self._provider = provider
+        self.prompt: PromptSpec = load_prompt(settings.prompt)
+        self.fallback = TemplateDrafter()
+        self.report_max_chars = report_max_chars
+        self._department_names = _department_names(kb)
+        self._names_by_id = {d.id: d.name for d in kb.departments.values()}
+
+    @property
+    def provider(self) -> LLMProvider:
+        if self._provider is None:
+            provider = make_provider(self.settings)
+            if provider is None:
+                raise ValueError("LLMDrafter needs a provider other than `none`")
+            self._provider = provider
+        return self._provider
+
+    def warm_up(self) -> None:
+        self.provider.warm_up()
+
+    def draft(self, facts: DraftFacts) -> DraftOutcome:
+        provider = self.provider
+        candidates = gather_candidates(facts, self._names_by_id)
+        messages = self.prompt.render(**self.variables(facts, candidates))
+        response_format = provider.response_format(candidates.schema())
+        calls: list[LLMCall] = []
+        problems: list[str] = []
+        for attempt in (1, 2):
+            started = time.perf_counter()
+            try:
+                kwargs: dict[str, Any] = {"response_format": response_format} if response_format else {}
+                reply = provider.chat.invoke(messages, **kwargs)
+            except Exception as exc:  # timeouts, refused connections, server errors: all end the same way
+                calls.append(self._call(provider, attempt, messages, started, error=f"{type(exc).__name__}: {exc}"))
+                return self._fall_back(facts, calls, f"{provider.name} failed: {type(exc).__name__}: {exc}")
+            raw = str(reply.content)
+            data, proposal, problems, rejected = self.check(raw, candidates)
+            usage: dict[str, Any] = dict(getattr(reply, "usage_metadata", None) or {})
+            calls.append(self._call(provider, attempt, messages, started, raw_output=raw, parsed=data,
+                                    error="; ".join(problems) or None, rejected=rejected,
+                                    prompt_tokens=usage.get("input_tokens"),
+                                    completion_tokens=usage.get("output_tokens")))
+            if proposal is not None and not problems:
+                return DraftOutcome(draft=self._case_draft(proposal, candidates, facts, provider),
+                                    calls=tuple(calls))
+            messages = [*messages, AIMessage(raw), HumanMessage(
+                f"上面的输出不合格：{'；'.join(problems)}。请按规则改正，只输出JSON。")]
+        return self._fall_back(facts, calls, f"{provider.name} output invalid twice: {'; '.join(problems)}")
+
+    def variables(self, facts: DraftFacts, candidates: Candidates) -> dict[str, str]:
+        u, intake = facts.understanding, facts.intake
+        report = f"{intake.title}：{intake.text}" if intake.title else intake.text
+        if len(report) > self.report_max_chars:
+            report = report[: self.report_max_chars] + "……（后略）"
+        if not self._needs_plate(u.classification.category.id):
+            report = mask_plates(report)
+        report = mask(report)[0].replace("</诉求>", "")  # the tag cannot be closed from inside
+        clause_lines: dict[str, list[str]] = {}
+        for code, (_, text, dept_code) in candidates.clauses.items():
+            clause_lines.setdefault(dept_code, []).append(f"{code} {_clip(text, 36)}")
+        signals = "、".join(f"{s.label}（{s.matched}）" for s in u.urgency.signals)
+        return {
+            "report": report,
+            "place": place_text(facts),
+            "categories": "\n".join(f"{code} {c.parent_name}/{c.name}"
+                                    for code, c in candidates.categories.items()),
+            "departments": "\n".join(f"{code} {name}：{'；'.join(clause_lines.get(code, [])) or '（无条款）'}"
+                                     for code, (_, name) in candidates.departments.items()),
+            "urgency": signals or "无",
+            "similar": "；".join(_clip(c.title, 24) for c in facts.similar_cases[:2]) or "无",
+        }
+
+    def check(self, raw: str, candidates: Candidates
+              ) -> tuple[dict[str, Any] | None, DraftProposal | None, list[str], tuple[str, ...]]:
+        """Parse and validate one output. Returns the parsed JSON, the proposal if it validates, the
+        problems (said so the model can fix them) and which of those were guardrail rejections."""
+        text = re.sub(r"^```(?:json)?\s*|\s*```$", "", raw.strip())
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            return None, None, [f"不是合法的JSON（{exc.msg}，第{exc.pos}个字符）"], ()
+        if not isinstance(data, dict):
+            return None, None, ["输出必须是一个JSON对象"], ()
+        try:
+            proposal = DraftProposal.model_validate(data)
+        except ValidationError as exc:
+            return data, None, [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()], ()
+        rejected: list[str] = []
+        if proposal.category not in candidates.categories:
+            rejected.append(f"category {proposal.category} 不是候选分类编号")
+        for code in [proposal.lead, *proposal.assist]:
+            if code not in candidates.departments:
+                rejected.append(f"部门 {code} 不是候选部门编号")
+        for code in proposal.clauses:
+            if code not in candidates.clauses:
+                rejected.append(f"条款 {code} 不在所给条款中")
+        given = {dept_id for dept_id, _ in candidates.departments.values()}
+        own_words = proposal.rationale + "".join(proposal.steps)
+        for name, dept_id in self._department_names.items():
+            if dept_id not in given and name in own_words:
+                rejected.append(f"理由或建议提到了非候选部门“{name}”")
+        for name in set(_OFFICES.findall(own_words)):
+            if not any(name in n for _, n in candidates.departments.values()):
+                rejected.append(f"理由或建议提到了非候选机构“{name}”")
+        return data, proposal, rejected, tuple(rejected)
+
+    def _needs_plate(self, category_id: str) -> bool:
+        keep = self.kb.policy.plate_categories
+        return category_id in keep or category_id.split(".")[0] in keep
+
+    def _case_draft(self, p: DraftProposal, c: Candidates, facts: DraftFacts, provider: LLMProvider) -> CaseDraft:
+        return CaseDraft(
+            title=p.title, summary=p.summary, place=place_text(facts), request=p.request,
+            suggested_steps=tuple(p.steps), category_id=c.categories[p.category].id,
+            lead_department_id=c.departments[p.lead][0],
+            assisting_department_ids=tuple(c.departments[a][0] for a in dict.fromkeys(p.assist) if a != p.lead),
+            cited_clause_ids=tuple(c.clauses[k][0] for k in p.clauses), priority=p.priority,
+            rationale=p.rationale, drafter=f"{provider.name}:{provider.model_name}",
+        )
+
+    def _fall_back(self, facts: DraftFacts, calls: list[LLMCall], reason: str) -> DraftOutcome:
+        return DraftOutcome(draft=self.fallback.draft(facts).draft, calls=tuple(calls), fallback_reason=reason)
+
+    def _call(self, provider: LLMProvider, attempt: int, messages: list[BaseMessage], started: float,
+              **fields: Any) -> LLMCall:
+        return LLMCall(
+            provider=provider.name, model=provider.model_name, prompt_id=self.prompt.id,
+            prompt_version=self.prompt.version, attempt=attempt,
+            messages=tuple({"role": m.type, "content": str(m.content)} for m in messages),
+            latency_ms=round((time.perf_counter() - started) * 1000, 1), **fields,
+        )
+
+
+_OFFICES = re.compile(r"市委办公室|市政府办公厅|市委|纪委|监委|市长")
+
+
+def _department_names(kb: KnowledgeBase) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for dept in kb.departments.values():
+        for name in (dept.name, dept.short_name, *dept.aliases):
+            if name and len(name) >= 3:
+                names[name] = dept.id
+    return names
+
+
+def _clip(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def make_drafter(settings: LLMSettings, kb: KnowledgeBase) -> Drafter:
+    """The drafter the settings ask for: the template drafter for `none`, else an LLM drafter."""
+    if settings.provider == "none":
+        return TemplateDrafter()
+    return LLMDrafter(settings, kb)
