@@ -7,6 +7,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,8 +21,10 @@ from agent.settings import Settings
 from agent.store import CaseStore
 from agent.types import (
     CaseDraft,
+    Deadlines,
     DedupResult,
     DraftFacts,
+    DraftOutcome,
     PreparedReport,
     ReportIn,
     Routing,
@@ -207,27 +210,11 @@ class TriagePipeline:
                 reporters = store.merge_report(case_id, report_id, reported_at, best.model_dump(mode="json"))
                 dedup.touch(case_id, reported_at)
             else:
-                case_id = store.create_case(report_id, {
-                    "status": "received",
-                    "category_id": classification.category.id,
-                    "category_name": classification.category.name,
-                    "priority": urgency.priority, "urgent": urgency.urgent,
-                    "confidence": classification.confidence, "needs_review": bool(review),
-                    "title": draft.title, "summary": draft.summary,
-                    "district_id": place.district.id if place.district else None,
-                    "street_id": place.street.id if place.street else None,
-                    "lead_department_id": routing.lead.id, "mode": self.mode,
-                    "respond_by": deadlines.respond_by, "arrive_by": deadlines.arrive_by,
-                    "resolve_by": deadlines.resolve_by,
-                    "place": place.model_dump(mode="json"),
-                    "departments": [d.model_dump(mode="json") for d in routing.departments],
-                    "draft": draft.model_dump(mode="json"),
-                }, vector, reported_at)
+                case_id = self._open_case(report_id, prepared, deadlines, draft, review, reported_at)
                 reporters = 1
-                dedup.register(case_id, vector, place, classification.category.id, reported_at)
         return TriageResult(
             case_id=case_id, report_id=report_id, duplicate_of=found.duplicate_of,
-            reporter_count=reporters, understanding=understanding, dedup=found, routing=routing,
+            reporter_count=reporters, intake=intake, understanding=understanding, dedup=found, routing=routing,
             deadlines=deadlines, draft=draft, draft_fallback=outcome.fallback_reason,
             needs_review=bool(review), review_reasons=tuple(review),
             timings_ms={k: round(v, 2) for k, v in t.items()},
@@ -276,6 +263,63 @@ class TriagePipeline:
             reasons.append("possibly not this city's remit")
         return reasons
 
+
+    def _open_case(self, report_id: int, prepared: PreparedReport, deadlines: Deadlines, draft: CaseDraft,
+                   review: list[str], reported_at: datetime) -> int:
+        u, routing, place = prepared.understanding, prepared.routing, prepared.understanding.place
+        classification, urgency = u.classification, u.urgency
+        case_id = self.store.create_case(report_id, {
+            "status": "received",
+            "category_id": classification.category.id,
+            "category_name": classification.category.name,
+            "priority": urgency.priority, "urgent": urgency.urgent,
+            "confidence": classification.confidence, "needs_review": bool(review),
+            "title": draft.title, "summary": draft.summary,
+            "district_id": place.district.id if place.district else None,
+            "street_id": place.street.id if place.street else None,
+            "lead_department_id": routing.lead.id, "mode": self.mode,
+            "respond_by": deadlines.respond_by, "arrive_by": deadlines.arrive_by,
+            "resolve_by": deadlines.resolve_by,
+            "place": place.model_dump(mode="json"),
+            "departments": [d.model_dump(mode="json") for d in routing.departments],
+            "draft": draft.model_dump(mode="json"),
+        }, prepared.vector, reported_at)
+        self.dedup.register(case_id, prepared.vector, place, classification.category.id, reported_at)
+        return case_id
+
+    def facts(self, result: TriageResult) -> DraftFacts:
+        """What a drafter needs to (re)draft the case a result opened."""
+        return DraftFacts(intake=result.intake, understanding=result.understanding, routing=result.routing,
+                          dedup=result.dedup, deadlines=result.deadlines,
+                          similar_cases=self._similar_cases(result.dedup))
+
+    def redraft(self, result: TriageResult, drafter: Drafter) -> DraftOutcome:
+        """Draft an opened case again (the API drafts from templates at once, then with the LLM in
+        the background): every call is logged; a draft without fallback replaces the case's draft,
+        and a draft that disagrees with the decision sends a still-unreviewed case to review."""
+        outcome = drafter.draft(self.facts(result))
+        store = self.store
+        for call in outcome.calls:
+            store.log("draft", "llm.call", call.model_dump(mode="json"), result.report_id, result.case_id)
+        if outcome.fallback_reason:
+            store.log("draft", "draft.fallback", {"reason": outcome.fallback_reason, "kept": "template draft"},
+                      result.report_id, result.case_id)
+            return outcome
+        store.replace_draft(result.case_id, outcome.draft.model_dump(mode="json"),
+                            _disagreements(outcome.draft, result.understanding, result.routing))
+        return outcome
+
+    def split_off(self, report_id: int, report: ReportIn) -> int:
+        """Open a new case for a stored report that a person took out of its case: understood and
+        routed afresh, drafted from templates, and always left for review."""
+        prepared = self.prepare(report)
+        u = prepared.understanding
+        deadlines = compute_deadlines(self.models.kb, self.mode, u.classification.category.id, u.urgency.priority,
+                                      prepared.intake.received_at.astimezone(self._timezone))
+        draft = self._template.draft(DraftFacts(intake=prepared.intake, understanding=u, routing=prepared.routing,
+                                                dedup=DedupResult(duplicate_of=None), deadlines=deadlines)).draft
+        reported_at = prepared.intake.reported_at or prepared.intake.received_at
+        return self._open_case(report_id, prepared, deadlines, draft, ["split from another case"], reported_at)
 
     def _similar_cases(self, found: DedupResult) -> tuple[SimilarCase, ...]:
         near = [c for c in found.candidates if c.verdict != "different"][:2]

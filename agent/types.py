@@ -259,6 +259,7 @@ class TriageResult(Frozen):
     report_id: int
     duplicate_of: int | None
     reporter_count: int
+    intake: IntakeResult
     understanding: Understanding
     dedup: DedupResult
     routing: Routing

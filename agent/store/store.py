@@ -113,6 +113,22 @@ class CaseStore:
             }))
             return row.id
 
+    def replace_draft(self, case_id: int, draft: dict[str, Any], review_reasons: list[str]) -> None:
+        """A better draft for an open case; a case still waiting in `received` goes to review when the
+        new draft disagrees with the decision."""
+        with self.session() as s, s.begin():
+            case = s.get(CaseRow, case_id)
+            if case is None:
+                raise LookupError(f"case {case_id} does not exist")
+            before = {"title": case.title, "drafter": (case.draft or {}).get("drafter")}
+            case.title, case.summary, case.draft = draft["title"], draft["summary"], draft
+            if review_reasons and case.status == "received":
+                case.needs_review = True
+            case.updated_at = datetime.now(UTC)
+            s.add(_audit("draft", "case.redrafted", None, case_id, {
+                "before": before, "drafter": draft["drafter"], "title": draft["title"],
+                "review_reasons": review_reasons}))
+
     def merge_report(self, case_id: int, report_id: int, reported_at: datetime,
                      evidence: dict[str, Any]) -> int:
         """Attach a duplicate report to its case; returns the case's new reporter count."""
@@ -202,7 +218,7 @@ class CaseStore:
                 "lead_department_id": row.lead_department_id, "departments": row.departments,
                 "place": row.place, "draft": row.draft, "mode": row.mode,
                 "respond_by": row.respond_by, "resolve_by": row.resolve_by,
-                "reports": [{"id": r.id, "text": r.text, "channel": r.channel,
+                "reports": [{"id": r.id, "text": r.text, "channel": r.channel, "contact": r.contact,
                              "received_at": r.received_at, "external_id": r.external_id} for r in reports],
                 "audit": [{"id": a.id, "stage": a.stage, "event": a.event, "actor": a.actor,
                            "report_id": a.report_id, "case_id": a.case_id, "payload": a.payload,

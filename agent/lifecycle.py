@@ -1,0 +1,41 @@
+"""The case lifecycle (接收 → 受理 → 派单 → 处置 → 核实 → 办结): states and the only allowed moves."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+Status = Literal["received", "accepted", "dispatched", "handling", "resolved", "verified", "closed",
+                 "rejected", "merged"]
+
+STATUSES: tuple[Status, ...] = ("received", "accepted", "dispatched", "handling", "resolved", "verified",
+                                "closed", "rejected", "merged")
+CHINESE = {"received": "接收", "accepted": "受理", "dispatched": "派单", "handling": "处置",
+           "resolved": "办结待核实", "verified": "核实", "closed": "办结", "rejected": "不予受理",
+           "merged": "已合并"}
+
+ALLOWED: dict[str, frozenset[str]] = {
+    "received": frozenset({"accepted", "dispatched", "rejected", "merged"}),
+    "accepted": frozenset({"dispatched", "rejected", "merged"}),
+    "dispatched": frozenset({"handling", "accepted", "merged"}),  # accepted: the department sends it back
+    "handling": frozenset({"resolved", "merged"}),
+    "resolved": frozenset({"verified", "handling"}),  # verification fails: back to handling
+    "verified": frozenset({"closed"}),
+    "closed": frozenset({"handling"}),  # reopened
+    "rejected": frozenset({"received"}),  # reopened
+    "merged": frozenset(),
+}
+OPEN = frozenset({"received", "accepted", "dispatched", "handling", "resolved"})
+REVIEWABLE = frozenset({"received"})
+
+
+class TransitionRefused(ValueError):
+    """A move the lifecycle does not allow; the message lists the allowed ones."""
+
+
+def check_transition(current: str, target: str) -> None:
+    if target not in STATUSES:
+        raise TransitionRefused(f"unknown status {target!r}; statuses are {', '.join(STATUSES)}")
+    allowed = ALLOWED.get(current, frozenset())
+    if target not in allowed:
+        options = ", ".join(sorted(allowed)) or "none (the case is final)"
+        raise TransitionRefused(f"a {current} case cannot become {target}; from {current} it can become: {options}")

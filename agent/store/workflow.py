@@ -1,0 +1,293 @@
+"""What people and client systems do to cases after triage: API clients and their keys, idempotent
+submissions, the city's mode, lifecycle transitions, and the review actions. Every change is one
+transaction that also writes the audit log (and, for a changed field, the labelled-feedback table)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from agent.lifecycle import OPEN, check_transition
+from agent.store.models import ApiKeyRow, AuditRow, CaseRow, CitySettingRow, FeedbackRow, IdempotencyRow, ReportRow
+from agent.store.store import CaseStore, _audit, _utc
+
+ROLES = ("operator", "supervisor", "dispatcher", "evaluator")
+PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    id: int
+    name: str
+    role: str
+
+    @property
+    def actor(self) -> str:
+        return f"{self.role}:{self.name}"
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class Workflow:
+    def __init__(self, store: CaseStore, key_cache_s: float = 30.0) -> None:
+        self.store = store
+        self.key_cache_s = key_cache_s  # how long a looked-up key is trusted before it is read again
+        self._clients: dict[str, tuple[ApiClient | None, float]] = {}
+
+    # ---- clients --------------------------------------------------------------------------------
+    def create_key(self, role: str, name: str) -> str:
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+        key = "gt_" + secrets.token_urlsafe(32)
+        with self.store.session() as s, s.begin():
+            s.add(ApiKeyRow(name=name, role=role, key_hash=hash_key(key), created_at=datetime.now(UTC)))
+            s.add(_audit("access", "key.created", None, None, {"name": name, "role": role}, "gridtriage"))
+        return key
+
+    def client(self, key: str) -> ApiClient | None:
+        digest = hash_key(key)
+        cached = self._clients.get(digest)
+        if cached and cached[1] > time.monotonic():
+            return cached[0]
+        with self.store.session() as s:
+            row = s.scalars(select(ApiKeyRow).where(ApiKeyRow.key_hash == digest,
+                                                    ApiKeyRow.revoked_at.is_(None))).first()
+            client = ApiClient(row.id, row.name, row.role) if row else None
+        if client is not None:  # unknown keys are not cached: a key created a moment ago works at once
+            self._clients[digest] = (client, time.monotonic() + self.key_cache_s)
+        return client
+
+    # ---- idempotency ----------------------------------------------------------------------------
+    def remembered(self, client_id: int, key: str) -> IdempotencyRow | None:
+        with self.store.session() as s:
+            return s.scalars(select(IdempotencyRow).where(IdempotencyRow.api_key_id == client_id,
+                                                          IdempotencyRow.key == key)).first()
+
+    def remember(self, client_id: int, key: str, request_hash: str, status_code: int,
+                 response: dict[str, Any]) -> bool:
+        """False when another request stored an answer for this key first."""
+        try:
+            with self.store.session() as s, s.begin():
+                s.add(IdempotencyRow(api_key_id=client_id, key=key, request_hash=request_hash,
+                                     status_code=status_code, response=response, created_at=datetime.now(UTC)))
+            return True
+        except IntegrityError:
+            return False
+
+    # ---- the city's mode ------------------------------------------------------------------------
+    def city_mode(self) -> str | None:
+        with self.store.session() as s:
+            row = s.get(CitySettingRow, "mode")
+            return row.value if row else None
+
+    def set_city_mode(self, mode: str, actor: str, reason: str) -> str | None:
+        now = datetime.now(UTC)
+        with self.store.session() as s, s.begin():
+            row = s.get(CitySettingRow, "mode")
+            before = row.value if row else None
+            if row is None:
+                s.add(CitySettingRow(name="mode", value=mode, updated_by=actor, updated_at=now))
+            else:
+                row.value, row.updated_by, row.updated_at = mode, actor, now
+            s.add(_audit("mode", "city.mode_switched", None, None,
+                         {"before": before, "after": mode, "reason": reason}, actor))
+        return before
+
+    # ---- lifecycle ------------------------------------------------------------------------------
+    def transition(self, case_id: int, target: str, actor: str, note: str = "") -> str:
+        """Move a case along an allowed edge; returns the status it had."""
+        with self.store.session() as s, s.begin():
+            case = _case(s, case_id)
+            before = case.status
+            check_transition(before, target)
+            case.status = target
+            case.updated_at = datetime.now(UTC)
+            s.add(_audit("lifecycle", "case.transition", None, case_id,
+                         {"from": before, "to": target, "note": note}, actor))
+        return before
+
+    # ---- review actions -------------------------------------------------------------------------
+    def confirm(self, case_id: int, actor: str, note: str = "", dispatch: bool = True) -> None:
+        """A person agrees with the draft: the decision is labelled data, and the case moves on."""
+        with self.store.session() as s, s.begin():
+            case = _case(s, case_id)
+            if case.status != "received":
+                raise ValueError(f"case {case_id} is {case.status}; only received cases wait for confirmation")
+            now = datetime.now(UTC)
+            for field in ("category_id", "lead_department_id", "priority"):
+                value = getattr(case, field)
+                s.add(FeedbackRow(case_id=case_id, field=field, before=value, after=value,
+                                  reason=note or "confirmed", actor=actor, created_at=now))
+            target = "dispatched" if dispatch else "accepted"
+            s.add(_audit("review", "case.confirmed", None, case_id,
+                         {"category_id": case.category_id, "lead_department_id": case.lead_department_id,
+                          "priority": case.priority, "note": note, "to": target}, actor))
+            s.add(_audit("lifecycle", "case.transition", None, case_id,
+                         {"from": case.status, "to": target, "note": "confirmed"}, actor))
+            case.status, case.needs_review, case.updated_at = target, False, now
+
+    def edit(self, case_id: int, changes: dict[str, Any], reason: str, actor: str) -> dict[str, Any]:
+        """Change fields of a case; each change is audited and stored as labelled feedback."""
+        if not reason.strip():
+            raise ValueError("an edit needs a reason")
+        before = {}
+        for field, value in changes.items():
+            with self.store.session() as s:
+                before[field] = getattr(_case(s, case_id), field)
+            self.store.record_feedback(case_id, field, value, reason, actor)
+        return before
+
+    def reassign(self, case_id: int, department_id: str, department_name: str, reason: str,
+                 actor: str) -> str:
+        if not reason.strip():
+            raise ValueError("a reassignment needs a reason")
+        with self.store.session() as s, s.begin():
+            case = _case(s, case_id)
+            before = case.lead_department_id
+            now = datetime.now(UTC)
+            case.lead_department_id = department_id
+            case.departments = [{"id": department_id, "name": department_name, "role": "lead", "score": 1.0,
+                                 "clauses": [], "reason": f"reassigned by {actor}: {reason}"}] + [
+                d for d in case.departments if d.get("role") == "assist" and d.get("id") != department_id]
+            case.updated_at = now
+            s.add(FeedbackRow(case_id=case_id, field="lead_department_id", before=before, after=department_id,
+                              reason=reason, actor=actor, created_at=now))
+            s.add(_audit("review", "case.reassigned", None, case_id,
+                         {"before": before, "after": department_id, "reason": reason}, actor))
+        return before
+
+    def reject(self, case_id: int, reason: str, note: str, actor: str) -> None:
+        with self.store.session() as s, s.begin():
+            case = _case(s, case_id)
+            check_transition(case.status, "rejected")
+            s.add(_audit("review", "case.rejected", None, case_id, {"reason": reason, "note": note}, actor))
+            s.add(_audit("lifecycle", "case.transition", None, case_id,
+                         {"from": case.status, "to": "rejected", "note": reason}, actor))
+            case.status, case.needs_review, case.updated_at = "rejected", False, datetime.now(UTC)
+            s.add(FeedbackRow(case_id=case_id, field="rejected", before=None, after=reason, reason=note or reason,
+                              actor=actor, created_at=datetime.now(UTC)))
+
+    def merge(self, case_id: int, into: int, reason: str, actor: str) -> int:
+        """Mark `case_id` a duplicate of `into`: its reports move there. Returns the new reporter count."""
+        if case_id == into:
+            raise ValueError("a case cannot be merged into itself")
+        with self.store.session() as s, s.begin():
+            case, target = _case(s, case_id), _case(s, into)
+            check_transition(case.status, "merged")
+            if target.status not in OPEN:
+                raise ValueError(f"case {into} is {target.status}; merge into an open case")
+            reports = s.scalars(select(ReportRow).where(ReportRow.case_id == case_id)).all()
+            for report in reports:
+                report.case_id = into
+            target.reporter_count += case.reporter_count
+            target.last_reported_at = max(_utc(target.last_reported_at), _utc(case.last_reported_at))
+            now = datetime.now(UTC)
+            target.updated_at = case.updated_at = now
+            s.add(_audit("review", "case.merged_into", None, case_id,
+                         {"into": into, "reports": [r.id for r in reports], "reason": reason}, actor))
+            s.add(_audit("review", "case.absorbed", None, into,
+                         {"from": case_id, "reports": [r.id for r in reports], "reason": reason}, actor))
+            s.add(_audit("lifecycle", "case.transition", None, case_id,
+                         {"from": case.status, "to": "merged", "note": f"duplicate of {into}"}, actor))
+            case.status, case.needs_review = "merged", False
+            s.add(FeedbackRow(case_id=case_id, field="duplicate_of", before=None, after=into, reason=reason,
+                              actor=actor, created_at=now))
+            return target.reporter_count
+
+    def split_reports(self, case_id: int, new_case_id: int, report_ids: list[int], reason: str, actor: str) -> None:
+        """After `new_case_id` was opened for the first of `report_ids`: move the others there too and
+        fix both reporter counts."""
+        with self.store.session() as s, s.begin():
+            case, new = _case(s, case_id), _case(s, new_case_id)
+            for report in s.scalars(select(ReportRow).where(ReportRow.id.in_(report_ids))).all():
+                report.case_id = new_case_id
+            s.flush()
+            for row in (case, new):
+                row.reporter_count = int(s.scalar(select(func.count()).select_from(ReportRow)
+                                                  .where(ReportRow.case_id == row.id)) or 0)
+                row.updated_at = datetime.now(UTC)
+            s.add(_audit("review", "case.split", None, case_id,
+                         {"reports": report_ids, "new_case": new_case_id, "reason": reason}, actor))
+            s.add(_audit("review", "case.split_from", None, new_case_id,
+                         {"reports": report_ids, "from_case": case_id, "reason": reason}, actor))
+            s.add(FeedbackRow(case_id=case_id, field="split", before=None, after=new_case_id, reason=reason,
+                              actor=actor, created_at=datetime.now(UTC)))
+
+    # ---- reads ----------------------------------------------------------------------------------
+    def cases(self, *, status: list[str] | None = None, category: str | None = None,
+              department: str | None = None, priority: str | None = None, overdue: bool = False,
+              needs_review: bool | None = None, min_confidence: float | None = None,
+              max_confidence: float | None = None, older_than_minutes: float | None = None,
+              limit: int = 100, offset: int = 0, now: datetime | None = None) -> list[dict[str, Any]]:
+        """Cases matching every filter given, urgent first, then by deadline."""
+        now = now or datetime.now(UTC)
+        q = select(CaseRow)
+        if status:
+            q = q.where(CaseRow.status.in_(status))
+        if category:
+            q = q.where((CaseRow.category_id == category) | CaseRow.category_id.startswith(category + "."))
+        if department:
+            q = q.where(CaseRow.lead_department_id == department)
+        if priority:
+            q = q.where(CaseRow.priority == priority)
+        if overdue:
+            q = q.where(CaseRow.resolve_by < now, CaseRow.status.in_(OPEN))
+        if needs_review is not None:
+            q = q.where(CaseRow.needs_review.is_(needs_review))
+        if min_confidence is not None:
+            q = q.where(CaseRow.confidence >= min_confidence)
+        if max_confidence is not None:
+            q = q.where(CaseRow.confidence <= max_confidence)
+        if older_than_minutes is not None:
+            q = q.where(CaseRow.created_at <= now - _minutes(older_than_minutes))
+        with self.store.session() as s:
+            rows = s.scalars(q).all()
+        rows = sorted(rows, key=lambda r: (not r.urgent, PRIORITY_ORDER.get(r.priority, 9), _utc(r.respond_by)))
+        return [_summary(r, now) for r in rows[offset: offset + limit]]
+
+    def case_summary(self, case_id: int) -> dict[str, Any]:
+        with self.store.session() as s:
+            return _summary(_case(s, case_id), datetime.now(UTC))
+
+    def count_by_status(self) -> dict[str, int]:
+        with self.store.session() as s:
+            rows = s.execute(select(CaseRow.status, func.count()).group_by(CaseRow.status))
+            return {status: int(n) for status, n in rows}
+
+    def audit_count(self) -> int:
+        with self.store.session() as s:
+            return int(s.scalar(select(func.count()).select_from(AuditRow)) or 0)
+
+
+def _case(s: Any, case_id: int) -> CaseRow:
+    case = s.get(CaseRow, case_id)
+    if case is None:
+        raise LookupError(f"case {case_id} does not exist")
+    return case
+
+
+def _minutes(value: float) -> Any:
+    from datetime import timedelta
+
+    return timedelta(minutes=value)
+
+
+def _summary(r: CaseRow, now: datetime) -> dict[str, Any]:
+    return {
+        "id": r.id, "status": r.status, "title": r.title, "category_id": r.category_id,
+        "category_name": r.category_name, "priority": r.priority, "urgent": r.urgent,
+        "confidence": r.confidence, "needs_review": r.needs_review, "reporter_count": r.reporter_count,
+        "lead_department_id": r.lead_department_id, "mode": r.mode,
+        "respond_by": _utc(r.respond_by).isoformat(), "resolve_by": _utc(r.resolve_by).isoformat(),
+        "overdue": _utc(r.resolve_by) < now and r.status in OPEN,
+        "created_at": _utc(r.created_at).isoformat(),
+    }
