@@ -29,7 +29,8 @@ kb_app = typer.Typer(no_args_is_help=True, help="Knowledge-base tools.")
 app.add_typer(kb_app, name="kb")
 bench_app = typer.Typer(no_args_is_help=True, help="Benchmarks that print measured figures.")
 app.add_typer(bench_app, name="bench")
-
+keys_app = typer.Typer(no_args_is_help=True, help="API keys.")
+app.add_typer(keys_app, name="keys")
 
 KbOpt = Annotated[str | None, typer.Option("--kb", help="Knowledge-base folder (default: bundled Zhengzhou).")]
 DbOpt = Annotated[str | None, typer.Option("--db", help="Case database: a SQLite path or an SQLAlchemy URL.")]
@@ -269,6 +270,21 @@ def bench_drafting_cmd(
     _print_figures("drafting benchmark", rows, as_json)
 
 
+@bench_app.command("api")
+def bench_api_cmd(
+    requests: Annotated[int, typer.Option(help="POST /v1/reports requests in all.")] = 5000,
+    concurrency: Annotated[int, typer.Option(help="Clients posting at the same time.")] = 20,
+    dataset: Annotated[str | None, typer.Option(help="Post this dataset's texts (default: real Teddy messages).")]
+    = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Latency and throughput of a real `gridtriage serve` process under concurrent clients (no LLM)."""
+    from eval.api_bench import bench_api
+
+    settings = _settings(None, None, None, None, None)
+    _print_figures("API benchmark", [bench_api(settings, requests, concurrency, dataset)], as_json)
+
+
 @bench_app.command("dedup")
 def bench_dedup_cmd(
     cases: Annotated[int, typer.Option(help="Synthetic open cases in the index.")] = 1_000_000,
@@ -419,6 +435,49 @@ def train(
         _fail(str(exc))
     typer.echo(json.dumps(info, ensure_ascii=False, indent=2))
     err.print(f"model written to {out}; use it with --model {out}")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    kb: KbOpt = None, db: DbOpt = None, config: ConfigOpt = None, mode: ModeOpt = None,
+    embedder: EmbedderOpt = None, model: ModelOpt = None, llm: LlmOpt = None,
+) -> None:
+    """Run the HTTP API (OpenAPI docs at /docs)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = _settings(config, kb, db, mode, embedder, model, llm)
+    api = settings.api.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
+    settings = settings.model_copy(update={"api": api})
+    try:
+        uvicorn.run(create_app(settings), host=api.host, port=api.port, log_level="warning")
+    except (ValueError, ImportError) as exc:
+        _fail(str(exc))
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="operator, supervisor, dispatcher or evaluator.")],
+    name: Annotated[str, typer.Option(help="Who or what uses the key.")] = "client",
+    db: DbOpt = None, config: ConfigOpt = None,
+) -> None:
+    """Create an API key and print it once; only its hash is stored."""
+    from agent.store import CaseStore
+    from agent.store.workflow import Workflow
+
+    settings = _settings(config, None, db, None, None)
+    store = CaseStore.open(settings.db)
+    try:
+        key = Workflow(store).create_key(role, name)
+    except ValueError as exc:
+        _fail(str(exc))
+    finally:
+        store.close()
+    typer.echo(key)
+    err.print(f"created a {role} key for {name!r}; it is shown only now")
 
 
 def main() -> None:

@@ -21,6 +21,15 @@ def default_db_path() -> str:
     return str(Path(root) / "gridtriage" / "cases.db")
 
 
+class ApiSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+    rate_limit_per_minute: int = Field(default=1200, ge=1)  # per API key
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -34,6 +43,7 @@ class Settings(BaseModel):
     dedup: DedupSettings = DedupSettings()
     router: RouterSettings = RouterSettings()
     llm: LLMSettings = LLMSettings()
+    api: ApiSettings = ApiSettings()
 
     @classmethod
     def load(cls, config_file: str | None = None, **overrides: Any) -> Settings:

@@ -250,3 +250,23 @@ def test_an_unreachable_endpoint_falls_back_after_retrying(models: Models, tmp_p
     assert result.draft.drafter == "template"
     assert result.draft_fallback and "openai failed: APIConnectionError" in result.draft_fallback
     assert "APIConnectionError" in events(case, "draft.fallback")[0]["reason"]
+
+
+def test_the_api_answers_at_once_and_the_llm_draft_follows(models: Models, tmp_path: Path, model_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+
+    settings = Settings(db=str(tmp_path / "api.db"), llm=LLMSettings(timeout_s=300))  # a busy machine is slow
+    with TestClient(create_app(settings, models=models)) as client:
+        app_state = client.app.state  # type: ignore[attr-defined]
+        h = {"Authorization": f"Bearer {app_state.workflow.create_key('supervisor', 's')}"}
+        r = client.post("/v1/reports", json={"text": "嵩山路上的公交站牌被撞歪了，随时可能倒下来砸到人"}, headers=h)
+        assert r.status_code == 201 and r.json()["draft_status"] == "llm_pending"
+        assert r.json()["drafter"] == "template"
+        assert app_state.service.redrafter.wait_idle(180)
+        case = client.get(f"/v1/cases/{r.json()['case_id']}", headers=h).json()
+    assert case["draft"]["drafter"].startswith("llamacpp:"), [a for a in case["audit"] if a["stage"] == "draft"]
+    assert case["title"] == case["draft"]["title"]
+    events = [a["event"] for a in case["audit"]]
+    assert "llm.call" in events and events.index("case.redrafted") > events.index("llm.call")

@@ -1,0 +1,83 @@
+"""The FastAPI application, built by `create_app(settings)`: nothing is configured at import."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+
+from agent.drafting import TemplateDrafter
+from agent.intake import ReportRejected
+from agent.lifecycle import TransitionRefused
+from agent.llm_drafting import make_drafter
+from agent.pipeline import Models, TriagePipeline
+from agent.settings import Settings
+from agent.store.workflow import Workflow
+from api.auth import RateLimiter
+from api.metrics import Metrics
+from api.redraft import Redrafter
+from api.routers import cases, city, open311, ops, reports
+from api.service import IdempotencyConflict, TriageService
+
+
+def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
+    """`models` lets tests share loaded models between apps; a server loads its own."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        # Answers never wait for a model: template drafts at once, the LLM (if any) in the background.
+        pipeline = TriagePipeline(settings, models=models, drafter=TemplateDrafter())
+        pipeline.warm_up()
+        pipeline.models.embedder.limit_threads(1)  # requests run side by side; BLAS threads would fight
+        workflow = Workflow(pipeline.store)
+        stored_mode = workflow.city_mode()
+        if settings.mode is None and stored_mode:
+            pipeline.mode = stored_mode  # a supervisor's switch outlives a restart
+        redrafter = None
+        if settings.llm.provider != "none":
+            redrafter = Redrafter(pipeline, make_drafter(settings.llm, pipeline.models.kb))
+            redrafter.start()
+        app.state.workflow = workflow
+        app.state.service = TriageService(pipeline, workflow, redrafter)
+        try:
+            yield
+        finally:
+            if redrafter is not None:
+                redrafter.stop()
+            pipeline.store.close()
+
+    app = FastAPI(title="GridTriage", version="0.1.0", lifespan=lifespan,
+                  description="Citizen reports in, drafted cases out; review, lifecycle and Open311 GeoReport v2.")
+    app.state.settings = settings
+    app.state.rate_limiter = RateLimiter(settings.api.rate_limit_per_minute)
+    app.state.metrics = metrics = Metrics()
+    limit = settings.api.max_body_bytes
+
+    @app.middleware("http")
+    async def body_limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        length = request.headers.get("content-length")
+        too_big = length is not None and (not length.isdigit() or int(length) > limit)
+        if not too_big and length is None and request.method in {"POST", "PUT", "PATCH"}:
+            too_big = len(await request.body()) > limit
+        if too_big:
+            return JSONResponse({"detail": f"request body over the {limit}-byte limit"}, status_code=413)
+        return await call_next(request)
+
+    app.middleware("http")(metrics.middleware)
+
+    def error(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+        async def handle(request: Request, exc: Exception) -> JSONResponse:
+            message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+            return JSONResponse({"detail": message}, status_code=status)
+        return handle
+
+    app.add_exception_handler(ReportRejected, error(422))
+    app.add_exception_handler(IdempotencyConflict, error(409))
+    app.add_exception_handler(TransitionRefused, error(409))
+    app.add_exception_handler(LookupError, error(404))
+    app.add_exception_handler(ValueError, error(422))
+    for router in (reports.router, cases.router, city.router, open311.router, ops.router):
+        app.include_router(router)
+    return app

@@ -1,0 +1,74 @@
+"""API keys (`Authorization: Bearer KEY`) and roles; a per-key rate limit."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from fastapi import HTTPException, Request, status
+
+from agent.store.workflow import ApiClient
+
+# What each role may do; endpoints ask for an ability, not a role.
+ABILITIES: dict[str, frozenset[str]] = {
+    "operator": frozenset({"submit", "read", "edit", "personal_data"}),
+    "supervisor": frozenset({"submit", "read", "edit", "review", "lifecycle", "mode", "personal_data", "export"}),
+    "dispatcher": frozenset({"submit", "read", "lifecycle"}),
+    "evaluator": frozenset({"read", "export"}),
+}
+
+
+class RateLimiter:
+    """A token bucket per client: `per_minute` requests, refilled continuously."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.rate = per_minute / 60.0
+        self.capacity = float(per_minute)
+        self._buckets: dict[int, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, client_id: int) -> float:
+        """0 when allowed, else the seconds to wait."""
+        now = time.monotonic()
+        with self._lock:
+            tokens, last = self._buckets.get(client_id, (self.capacity, now))
+            tokens = min(self.capacity, tokens + (now - last) * self.rate)
+            if tokens >= 1:
+                self._buckets[client_id] = (tokens - 1, now)
+                return 0.0
+            self._buckets[client_id] = (tokens, now)
+            return (1 - tokens) / self.rate
+
+
+def authenticate(request: Request, api_key: str | None = None) -> ApiClient:
+    """The caller, from `Authorization: Bearer KEY` (or `api_key`, Open311's way of sending it)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, key = header.partition(" ")
+    if api_key and not header:
+        scheme, key = "bearer", api_key
+    if scheme.lower() != "bearer" or not key.strip():
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing API key: send `Authorization: Bearer KEY` "
+                            "(create one with `gridtriage keys create --role ROLE`)",
+                            headers={"WWW-Authenticate": "Bearer"})
+    client = request.app.state.workflow.client(key.strip())
+    if client is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or revoked API key",
+                            headers={"WWW-Authenticate": "Bearer"})
+    wait = request.app.state.rate_limiter.allow(client.id)
+    if wait:
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, f"rate limit reached; retry in {wait:.1f} s",
+                            headers={"Retry-After": str(max(1, round(wait)))})
+    return client
+
+
+def requires(ability: str) -> Callable[[Request], ApiClient]:
+    def check(request: Request) -> ApiClient:
+        client = authenticate(request)
+        if ability not in ABILITIES.get(client.role, frozenset()):
+            allowed = sorted(r for r, a in ABILITIES.items() if ability in a)
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                f"the {client.role} role cannot {ability}; roles that can: {', '.join(allowed)}")
+        return client
+
+    return check

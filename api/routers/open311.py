@@ -1,0 +1,198 @@
+"""Open311 GeoReport v2 (https://wiki.open311.org/GeoReport_v2): services are the taxonomy's
+leaves; a service request is a case. JSON or XML by the path's extension; errors in the spec's
+`[{code, description}]` shape. POST takes the key as `api_key` (the spec's way) or a Bearer header."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from urllib.parse import parse_qs
+from xml.etree.ElementTree import Element, SubElement, tostring
+
+from fastapi import APIRouter, HTTPException, Request, Response
+
+from agent.intake import ReportRejected
+from agent.lifecycle import OPEN
+from agent.store.workflow import ApiClient
+from agent.types import ReportIn
+from api.auth import ABILITIES, authenticate
+from api.service import TriageService
+
+router = APIRouter(prefix="/open311/v2", tags=["open311"])
+FORMATS = ("json", "xml")
+
+
+def _render(data: Any, fmt: str, root: str, item: str, status: int = 200) -> Response:
+    if fmt == "xml":
+        top = Element(root)
+        for entry in data:
+            node = SubElement(top, item)
+            for key, value in entry.items():
+                child = SubElement(node, key)
+                if isinstance(value, list):
+                    for v in value:
+                        SubElement(child, "value").text = str(v)
+                elif value is not None:
+                    child.text = str(value).lower() if isinstance(value, bool) else str(value)
+        body = b'<?xml version="1.0" encoding="utf-8"?>' + tostring(top, encoding="utf-8")
+        return Response(body, status_code=status, media_type="text/xml; charset=utf-8")
+    return Response(json.dumps(data, ensure_ascii=False), status_code=status, media_type="application/json")
+
+
+def _error(fmt: str, status: int, description: str) -> Response:
+    return _render([{"code": status, "description": description}], fmt, "errors", "error", status)
+
+
+def _format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise HTTPException(404, f"unknown format {fmt!r}; use .json or .xml")
+    return fmt
+
+
+def _client(request: Request, api_key: str | None, ability: str) -> ApiClient:
+    client = authenticate(request, api_key)
+    if ability not in ABILITIES.get(client.role, frozenset()):
+        raise HTTPException(403, f"the {client.role} role cannot {ability}")
+    return client
+
+
+@router.get("/services.{fmt}")
+def services(fmt: str, request: Request) -> Response:
+    fmt = _format(fmt)
+    kb = request.app.state.service.pipeline.models.kb
+    tops = {t.id: t.name for t in kb.categories.values()}
+    rows = [{"service_code": leaf.id, "service_name": leaf.name, "description": leaf.description,
+             "metadata": False, "type": "realtime", "keywords": ",".join(leaf.keywords),
+             "group": tops.get(leaf.id.split(".")[0], "")} for leaf in kb.leaves.values()]
+    return _render(rows, fmt, "services", "service")
+
+
+@router.post("/requests.{fmt}")
+async def create_request(fmt: str, request: Request) -> Response:
+    fmt = _format(fmt)
+    raw = await request.body()
+    try:
+        if request.headers.get("content-type", "").startswith("application/json"):
+            fields = {k: str(v) for k, v in json.loads(raw or b"{}").items()}
+        else:
+            fields = {k: v[0] for k, v in parse_qs(raw.decode("utf-8"), keep_blank_values=True).items()}
+    except (ValueError, UnicodeDecodeError, AttributeError):
+        return _error(fmt, 400, "the body must be form-encoded (or a JSON object) as GeoReport v2 describes")
+    try:
+        client = _client(request, fields.get("api_key"), "submit")
+    except HTTPException as exc:
+        return _error(fmt, exc.status_code, str(exc.detail))
+    service: TriageService = request.app.state.service
+    kb = service.pipeline.models.kb
+    code = fields.get("service_code")
+    if code and code not in kb.leaves:
+        return _error(fmt, 400, f"unknown service_code {code!r}; see services.{fmt}")
+    description = fields.get("description", "").strip()
+    if not description:
+        return _error(fmt, 400, "description is required: what the citizen reported")
+    try:
+        lat = float(fields["lat"]) if fields.get("lat") else None
+        lon = float(fields["long"]) if fields.get("long") else None
+    except ValueError:
+        return _error(fmt, 400, "lat and long must be numbers (WGS-84 degrees)")
+    contact = fields.get("phone") or fields.get("email") or None
+    report = ReportIn(text=description, channel="open311", address=fields.get("address_string") or None,
+                      lat=lat, lon=lon, contact=contact, external_id=fields.get("device_id") or None)
+    try:
+        submitted = await _in_thread(service, report, client, fields)
+    except ReportRejected as exc:
+        return _error(fmt, 400, str(exc))
+    body = submitted.body
+    notice = f"已{'并入' if body['duplicate_of'] else '生成'}工单，主办：{body['departments'][0]['name']}"
+    if code and code != body["category"]["id"]:
+        notice += f"；系统分类为 {body['category']['id']}（提交为 {code}），待人工确认"
+    return _render([{"service_request_id": str(body["case_id"]), "service_notice": notice, "account_id": None}],
+                   fmt, "service_requests", "request")
+
+
+async def _in_thread(service: TriageService, report: ReportIn, client: ApiClient, fields: dict[str, str]) -> Any:
+    from starlette.concurrency import run_in_threadpool
+
+    key = fields.get("idempotency_key") or None
+    return await run_in_threadpool(service.submit, report, client, key, {**fields, "api_key": None})
+
+
+@router.get("/requests.{fmt}")
+def list_requests(fmt: str, request: Request, service_request_id: str | None = None,
+                  service_code: str | None = None, status: str | None = None, start_date: datetime | None = None,
+                  end_date: datetime | None = None, api_key: str | None = None) -> Response:
+    fmt = _format(fmt)
+    try:
+        _client(request, api_key, "read")
+    except HTTPException as exc:
+        return _error(fmt, exc.status_code, str(exc.detail))
+    service: TriageService = request.app.state.service
+    if status and status not in ("open", "closed"):
+        return _error(fmt, 400, "status must be open or closed")
+    if service_request_id:
+        ids = [int(i) for i in service_request_id.split(",") if i.strip().isdigit()]
+        rows = [r for r in (_request_row(service, i) for i in ids) if r]
+    else:
+        cases = request.app.state.workflow.cases(category=service_code, limit=1000)
+        rows = [r for r in (_request_row(service, c["id"]) for c in cases) if r]
+    if status:
+        rows = [r for r in rows if r["status"] == status]
+    if start_date:
+        rows = [r for r in rows if datetime.fromisoformat(r["requested_datetime"]) >= start_date]
+    if end_date:
+        rows = [r for r in rows if datetime.fromisoformat(r["requested_datetime"]) <= end_date]
+    return _render(rows, fmt, "service_requests", "request")
+
+
+@router.get("/requests/{request_id}.{fmt}")
+def get_request(request_id: str, fmt: str, request: Request, api_key: str | None = None) -> Response:
+    fmt = _format(fmt)
+    try:
+        _client(request, api_key, "read")
+    except HTTPException as exc:
+        return _error(fmt, exc.status_code, str(exc.detail))
+    row = _request_row(request.app.state.service, int(request_id)) if request_id.isdigit() else None
+    if row is None:
+        return _error(fmt, 404, f"service request {request_id} does not exist")
+    return _render([row], fmt, "service_requests", "request")
+
+
+def _request_row(service: TriageService, case_id: int) -> dict[str, Any] | None:
+    case = service.pipeline.store.case(case_id)
+    if case is None:
+        return None
+    kb = service.pipeline.models.kb
+    lead = kb.departments.get(case["lead_department_id"])
+    place = case["place"] or {}
+    first = case["reports"][0] if case["reports"] else {}
+    updated = max((a["created_at"] for a in case["audit"]), default=None)
+    return {
+        "service_request_id": str(case["id"]),
+        "status": "open" if case["status"] in OPEN else "closed",
+        "status_notes": case["status"],
+        "service_name": case["category_name"],
+        "service_code": case["category_id"],
+        "description": first.get("text", ""),
+        "agency_responsible": lead.name if lead else case["lead_department_id"],
+        "service_notice": case["title"],
+        "requested_datetime": _iso(first.get("received_at")),
+        "updated_datetime": _iso(updated),
+        "expected_datetime": _iso(case["resolve_by"]),
+        "address": (case["draft"] or {}).get("place"),
+        "address_id": place.get("street", {}).get("id") if isinstance(place.get("street"), dict) else None,
+        "zipcode": None,
+        "lat": place.get("lat"),
+        "long": place.get("lon"),
+        "media_url": None,
+    }
+
+
+def _iso(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        from datetime import UTC
+
+        return (value if value.tzinfo else value.replace(tzinfo=UTC)).isoformat()
+    return str(value)

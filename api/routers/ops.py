@@ -1,0 +1,27 @@
+"""Health and Prometheus metrics (no key needed: they expose counts, never case content)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+router = APIRouter(tags=["operations"])
+
+
+@router.get("/healthz")
+def healthz(request: Request) -> dict[str, Any]:
+    service = request.app.state.service
+    redrafter = service.redrafter
+    return {"status": "ok", "mode": service.pipeline.mode, "knowledge_base": service.pipeline.models.kb.meta.name,
+            "llm": request.app.state.settings.llm.provider,
+            "drafts_pending": redrafter.pending if redrafter else 0}
+
+
+@router.get("/metrics")
+def metrics(request: Request) -> Response:
+    state = request.app.state
+    for status, count in state.workflow.count_by_status().items():
+        state.metrics.cases.labels(status=status).set(count)
+    return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

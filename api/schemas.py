@@ -1,0 +1,92 @@
+"""Request and response bodies: one schema per direction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ReportCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(max_length=20000, description="What the citizen reported (a transcript or app text).")
+    title: str | None = Field(default=None, max_length=500)
+    channel: str = Field(default="api", max_length=40)
+    contact: str | None = Field(default=None, max_length=200, description="Reporter's phone or e-mail.")
+    reported_at: datetime | None = None
+    address: str | None = Field(default=None, max_length=500)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+    external_id: str | None = Field(default=None, max_length=200)
+
+
+class Note(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    note: str = Field(default="", max_length=2000)
+
+
+class Confirm(Note):
+    dispatch: bool = Field(default=True, description="Dispatch at once (else the case is only accepted).")
+
+
+class Edit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    changes: dict[str, Any] = Field(min_length=1, description="Fields to change: category_id, "
+                                    "lead_department_id, priority, urgent, title, summary.")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Reassign(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    department_id: str = Field(max_length=120)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Reject(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: Literal["not_our_remit", "spam", "insufficient_info"]
+    note: str = Field(default="", max_length=2000)
+
+
+class Merge(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    into: int = Field(gt=0, description="The case this one duplicates.")
+    reason: str = Field(default="duplicate", max_length=2000)
+
+
+class Split(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    report_ids: list[int] = Field(min_length=1, max_length=500, description="Reports that go to a new case.")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Transition(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    to: str = Field(max_length=20)
+    note: str = Field(default="", max_length=2000)
+
+
+class BulkConfirm(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    case_ids: list[int] = Field(min_length=1, max_length=500)
+    note: str = Field(default="", max_length=2000)
+
+
+class BulkReassign(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    case_ids: list[int] = Field(min_length=1, max_length=500)
+    department_id: str = Field(max_length=120)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ModeSwitch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    mode: str = Field(max_length=40)
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class BulkResult(BaseModel):
+    done: list[int]
+    failed: dict[int, str]

@@ -1,0 +1,136 @@
+"""What the API does with a report, shared by the v1 and Open311 routers: triage it once per
+idempotency key, auto-dispatch it when the city's mode allows, and keep the case view."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from agent.lifecycle import OPEN
+from agent.output import public_case
+from agent.pipeline import TriagePipeline
+from agent.store.workflow import ApiClient, Workflow
+from agent.types import ReportIn, TriageResult
+from api.redraft import Redrafter
+
+AUTO_DISPATCHER = "gridtriage:auto-dispatch"
+
+
+class IdempotencyConflict(ValueError):
+    """The same Idempotency-Key was sent with a different body."""
+
+
+@dataclass(frozen=True)
+class Submitted:
+    status_code: int
+    body: dict[str, Any]
+    replayed: bool = False
+
+
+class TriageService:
+    def __init__(self, pipeline: TriagePipeline, workflow: Workflow, redrafter: Redrafter | None = None) -> None:
+        self.pipeline, self.workflow, self.redrafter = pipeline, workflow, redrafter
+        self._commit = threading.Lock()  # the dedup index and the store change in report order
+        # Understanding is mostly Python under the GIL: more than a couple at once only thrash.
+        self._understand = threading.BoundedSemaphore(1)
+        self._keys: dict[tuple[int, str], threading.Lock] = {}
+        self._keys_lock = threading.Lock()
+
+    # ---- reports --------------------------------------------------------------------------------
+    def submit(self, report: ReportIn, client: ApiClient, idempotency_key: str | None,
+               request_body: dict[str, Any]) -> Submitted:
+        if not idempotency_key:
+            return self._submit(report, client)
+        digest = hashlib.sha256(json.dumps(request_body, sort_keys=True, default=str).encode()).hexdigest()
+        with self._key_lock(client.id, idempotency_key):
+            seen = self.workflow.remembered(client.id, idempotency_key)
+            if seen is not None:
+                if seen.request_hash != digest:
+                    raise IdempotencyConflict(
+                        f"Idempotency-Key {idempotency_key!r} was already used with a different report; "
+                        "use a new key for a new report")
+                return Submitted(seen.status_code, seen.response, replayed=True)
+            result = self._submit(report, client)
+            self.workflow.remember(client.id, idempotency_key, digest, result.status_code, result.body)
+            return result
+
+    def _submit(self, report: ReportIn, client: ApiClient) -> Submitted:
+        with self._understand:
+            prepared = self.pipeline.prepare(report)  # raises ReportRejected
+        with self._commit:
+            result = self.pipeline.commit(prepared)
+            status = self._auto_dispatch(result)
+        draft_status = "final"
+        if self.redrafter is not None and result.duplicate_of is None:
+            self.redrafter.submit(result)
+            draft_status = "llm_pending"  # GET /v1/cases/{id} shows the LLM draft once it is there
+        body = {**public_case(result), "status": status, "draft_status": draft_status}
+        return Submitted(200 if result.duplicate_of else 201, body)
+
+    def _auto_dispatch(self, result: TriageResult) -> str:
+        """A new case goes straight to `dispatched` when nothing needs a person; otherwise it waits
+        in the review queue (urgent cases first)."""
+        if result.duplicate_of is not None:
+            case = self.pipeline.store.case(result.case_id)
+            return str(case["status"]) if case else "received"
+        if result.needs_review:
+            return "received"
+        self.workflow.transition(result.case_id, "dispatched", AUTO_DISPATCHER,
+                                 f"confidence {result.understanding.classification.confidence:.2f} meets the "
+                                 f"{self.pipeline.mode} threshold; nothing needs a person")
+        return "dispatched"
+
+    def _key_lock(self, client_id: int, key: str) -> threading.Lock:
+        with self._keys_lock:
+            return self._keys.setdefault((client_id, key), threading.Lock())
+
+    # ---- cases ----------------------------------------------------------------------------------
+    def case(self, case_id: int, client: ApiClient, personal_data: bool) -> dict[str, Any]:
+        case = self.pipeline.store.case(case_id)
+        if case is None:
+            raise LookupError(f"case {case_id} does not exist")
+        if not personal_data:  # the text is masked at intake; the contact field is the reporter's own
+            for report in case["reports"]:
+                report["contact"] = "[已隐藏]" if report.get("contact") else None
+        return case
+
+    def set_mode(self, mode: str, actor: str, reason: str) -> dict[str, Any]:
+        kb = self.pipeline.models.kb
+        modes = {m.id: m for m in kb.policy.modes}
+        if mode not in modes:
+            raise ValueError(f"unknown mode {mode!r}; the knowledge base has {', '.join(modes)}")
+        with self._commit:
+            before = self.workflow.set_city_mode(mode, actor, reason)
+            self.pipeline.mode = mode
+        return {"mode": mode, "before": before, "name": modes[mode].name,
+                "auto_dispatch_threshold": modes[mode].auto_dispatch_threshold}
+
+    def split(self, case_id: int, report_ids: list[int], reason: str, actor: str) -> int:
+        """Take reports out of a case into a new one (they were not the same problem after all)."""
+        with self._commit:
+            case = self.pipeline.store.case(case_id)
+            if case is None:
+                raise LookupError(f"case {case_id} does not exist")
+            own = {r["id"]: r for r in case["reports"]}
+            strangers = [r for r in report_ids if r not in own]
+            if strangers:
+                raise ValueError(f"report(s) {strangers} are not in case {case_id}; it has {sorted(own)}")
+            if len(set(report_ids)) >= len(own):
+                raise ValueError("a split must leave at least one report in the case")
+            first = own[report_ids[0]]
+            received = first["received_at"]
+            received = received.replace(tzinfo=UTC) if received.tzinfo is None else received  # SQLite drops it
+            new_id = self.pipeline.split_off(first["id"], ReportIn(text=first["text"], channel=first["channel"],
+                                                                   received_at=received))
+            self.workflow.split_reports(case_id, new_id, report_ids, reason, actor)
+        return new_id
+
+    def forget_if_closed(self, case_id: int) -> None:
+        """A case that left the open states stops attracting duplicates."""
+        case = self.pipeline.store.case(case_id)
+        if case is not None and case["status"] not in OPEN:
+            self.pipeline.dedup.forget(case_id)

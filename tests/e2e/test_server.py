@@ -1,0 +1,85 @@
+"""`gridtriage serve` as a real process on loopback, with a key made by `gridtriage keys create`."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from eval.api_bench import free_port, start_server
+from tests.e2e.test_cli import run
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, str]]:
+    folder = tmp_path_factory.mktemp("server")
+    db = str(folder / "cases.db")
+    keys = {}
+    for role in ("dispatcher", "supervisor"):
+        proc = run("keys", "create", "--role", role, "--name", f"e2e-{role}", "--db", db)
+        assert proc.returncode == 0, proc.stderr
+        keys[role] = proc.stdout.strip()
+        assert keys[role].startswith("gt_") and "shown only now" in proc.stderr
+    port = free_port()
+    proc = start_server(db, port, log=folder / "server.log")
+    try:
+        yield f"http://127.0.0.1:{port}", keys["dispatcher"], keys["supervisor"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def test_a_client_system_posts_a_report_and_reads_the_case(server: tuple[str, str, str]) -> None:
+    base, dispatcher, supervisor = server
+    h = {"Authorization": f"Bearer {dispatcher}"}
+    text = "德化街步行街上好多流动摊贩占道经营，行人都走不过去了"
+    r = httpx.post(f"{base}/v1/reports", json={"text": text}, headers=h)
+    assert r.status_code == 201, r.text
+    case = r.json()
+    assert case["status"] == "dispatched" and case["departments"][0]["role"] == "lead"
+    detail = httpx.get(f"{base}/v1/cases/{case['case_id']}", headers=h).json()
+    assert [a["event"] for a in detail["audit"]][-1] == "case.transition"
+    assert httpx.get(f"{base}/docs").status_code == 200
+    assert "/v1/reports" in httpx.get(f"{base}/openapi.json").json()["paths"]
+    forbidden = httpx.put(f"{base}/v1/mode", json={"mode": "holiday", "reason": "x"}, headers=h)
+    assert forbidden.status_code == 403
+    switched = httpx.put(f"{base}/v1/mode", json={"mode": "holiday", "reason": "国庆"},
+                         headers={"Authorization": f"Bearer {supervisor}"})
+    assert switched.status_code == 200 and switched.json()["mode"] == "holiday"
+
+
+def test_concurrent_retries_through_the_network_make_one_case(server: tuple[str, str, str]) -> None:
+    base, dispatcher, _ = server
+    h = {"Authorization": f"Bearer {dispatcher}", "Idempotency-Key": "net-retry-1"}
+    answers: list[Any] = []
+
+    def post() -> None:
+        r = httpx.post(f"{base}/v1/reports", json={"text": "纬四路上的下水道堵了，污水冒出来"}, headers=h, timeout=60)
+        answers.append((r.status_code, r.json()["case_id"]))
+
+    threads = [threading.Thread(target=post) for _ in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(answers)) == 1, answers
+    cases = httpx.get(f"{base}/v1/cases", headers=h).json()
+    assert sum(1 for c in cases if c["id"] == answers[0][1]) == 1
+    detail = httpx.get(f"{base}/v1/cases/{answers[0][1]}", headers=h).json()
+    assert len(detail["reports"]) == 1
+
+
+def test_bad_requests_never_get_a_500(server: tuple[str, str, str]) -> None:
+    base, dispatcher, _ = server
+    h = {"Authorization": f"Bearer {dispatcher}"}
+    bodies: list[Any] = [b"", b"[]", b'{"text": 5}', b'{"text": null}', b"\xff\xfe"]
+    for body in bodies:
+        r = httpx.post(f"{base}/v1/reports", content=body, headers={**h, "Content-Type": "application/json"})
+        assert 400 <= r.status_code < 500, (body, r.status_code, r.text)
+    assert httpx.post(f"{base}/v1/reports", json={"text": "x"}).status_code == 401
+    assert httpx.get(f"{base}/v1/cases/0", headers=h).status_code == 404

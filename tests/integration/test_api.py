@@ -1,0 +1,376 @@
+"""The HTTP API through FastAPI's TestClient, with the real models and a real SQLite database."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from xml.etree import ElementTree
+
+import pytest
+from fastapi.testclient import TestClient
+
+from agent.llm import LLMSettings
+from agent.pipeline import Models
+from agent.settings import ApiSettings, Settings
+from api.app import create_app
+
+pytestmark = pytest.mark.integration
+
+CLEAR = "德化街步行街上好多流动摊贩占道经营，行人都走不过去了"  # confident, not urgent: auto-dispatched
+URGENT = "金水路有一段路面塌陷出一个坑，车差点掉进去"
+
+
+@pytest.fixture
+def client(tmp_path: Path, models: Models) -> Iterator[TestClient]:
+    settings = Settings(db=str(tmp_path / "api.db"), llm=LLMSettings(provider="none"),
+                        api=ApiSettings(rate_limit_per_minute=10_000, max_body_bytes=20_000))
+    with TestClient(create_app(settings, models=models)) as c:
+        yield c
+
+
+@pytest.fixture
+def keys(client: TestClient) -> dict[str, dict[str, str]]:
+    workflow = client.app.state.workflow  # type: ignore[attr-defined]
+    return {role: {"Authorization": f"Bearer {workflow.create_key(role, f'test-{role}')}"}
+            for role in ("operator", "supervisor", "dispatcher", "evaluator")}
+
+
+def submit(client: TestClient, headers: dict[str, str], text: str, **extra: Any) -> dict[str, Any]:
+    r = client.post("/v1/reports", json={"text": text, **extra}, headers=headers)
+    assert r.status_code in (200, 201), r.text
+    body: dict[str, Any] = r.json()
+    return body
+
+
+def audit(client: TestClient, headers: dict[str, str], case_id: int) -> list[dict[str, Any]]:
+    case = client.get(f"/v1/cases/{case_id}", headers=headers).json()
+    return list(case["audit"])
+
+
+# ---- roles -------------------------------------------------------------------------------------
+ENDPOINTS = [  # method, path, body, ability
+    ("post", "/v1/reports", {"text": "东风路的路灯坏了"}, "submit"),
+    ("get", "/v1/cases", None, "read"),
+    ("get", "/v1/review-queue", None, "read"),
+    ("get", "/v1/cases/1", None, "read"),
+    ("post", "/v1/cases/1/confirm", {}, "review"),
+    ("post", "/v1/cases/1/edit", {"changes": {"title": "新标题"}, "reason": "更准确"}, "edit"),
+    ("post", "/v1/cases/1/reassign", {"department_id": "city-management", "reason": "x"}, "review"),
+    ("post", "/v1/cases/1/reject", {"reason": "spam"}, "review"),
+    ("post", "/v1/cases/1/merge", {"into": 2}, "review"),
+    ("post", "/v1/cases/1/split", {"report_ids": [1], "reason": "x"}, "review"),
+    ("post", "/v1/cases/1/transition", {"to": "accepted"}, "lifecycle"),
+    ("post", "/v1/cases/bulk-confirm", {"case_ids": [1]}, "review"),
+    ("post", "/v1/cases/bulk-reassign", {"case_ids": [1], "department_id": "city-management", "reason": "x"},
+     "review"),
+    ("get", "/v1/export", None, "export"),
+    ("get", "/v1/mode", None, "read"),
+    ("put", "/v1/mode", {"mode": "holiday", "reason": "国庆"}, "mode"),
+    ("get", "/v1/departments", None, "read"),
+    ("get", "/v1/categories", None, "read"),
+]
+ABILITY = {"operator": {"submit", "read", "edit"},
+           "supervisor": {"submit", "read", "edit", "review", "lifecycle", "mode", "export"},
+           "dispatcher": {"submit", "read", "lifecycle"}, "evaluator": {"read", "export"}}
+
+
+@pytest.mark.parametrize(("method", "path", "body", "ability"), ENDPOINTS, ids=[f"{m} {p}" for m, p, *_ in ENDPOINTS])
+def test_every_endpoint_checks_the_key_and_the_role(client: TestClient, keys: dict[str, dict[str, str]],
+                                                    method: str, path: str, body: Any, ability: str) -> None:
+    submit(client, keys["supervisor"], "农业路上有个井盖没了")
+    submit(client, keys["supervisor"], "大学路那边的垃圾桶满了没人清理")
+    call = getattr(client, method)
+    kwargs = {"json": body} if body is not None else {}
+    assert call(path, **kwargs).status_code == 401
+    assert call(path, headers={"Authorization": "Bearer nope"}, **kwargs).status_code == 401
+    for role, headers in keys.items():
+        status = call(path, headers=headers, **kwargs).status_code
+        if ability in ABILITY[role]:
+            assert status not in (401, 403), (role, status)
+        else:
+            assert status == 403, (role, status)
+
+
+# ---- reports, auto-dispatch, idempotency ---------------------------------------------------------
+def test_a_confident_report_is_dispatched_and_an_urgent_one_waits_first_in_the_queue(
+        client: TestClient, keys: dict[str, dict[str, str]]) -> None:
+    h = keys["dispatcher"]
+    clear = submit(client, h, CLEAR)
+    assert clear["status"] == "dispatched" and not clear["needs_review"]
+    urgent = submit(client, h, URGENT)
+    assert urgent["urgent"] and urgent["status"] == "received"
+    submit(client, h, "我想咨询一下公积金怎么提取")
+    queue = client.get("/v1/review-queue", headers=h).json()
+    assert queue[0]["id"] == urgent["case_id"]
+    assert clear["case_id"] not in [c["id"] for c in queue]
+    events = [a["event"] for a in audit(client, keys["supervisor"], clear["case_id"])]
+    assert events[-1] == "case.transition"
+
+
+def test_a_duplicate_returns_the_open_case(client: TestClient, keys: dict[str, dict[str, str]]) -> None:
+    h = keys["dispatcher"]
+    first = submit(client, h, "文化路和农业路交叉口的井盖没了，晚上很危险")
+    r = client.post("/v1/reports", json={"text": "文化路农业路口那个井盖丢了，赶紧补上"}, headers=h)
+    assert r.status_code == 200
+    assert r.json()["duplicate_of"] == first["case_id"] and r.json()["reporter_count"] == 2
+
+
+def test_the_same_idempotency_key_never_creates_a_second_report(client: TestClient,
+                                                                 keys: dict[str, dict[str, str]]) -> None:
+    h = {**keys["dispatcher"], "Idempotency-Key": "order-42"}
+    first = client.post("/v1/reports", json={"text": "东风路上路灯白天一直亮着"}, headers=h)
+    again = client.post("/v1/reports", json={"text": "东风路上路灯白天一直亮着"}, headers=h)
+    assert first.status_code == again.status_code == 201
+    assert again.headers["Idempotent-Replayed"] == "true" and again.json() == first.json()
+    other = client.post("/v1/reports", json={"text": "另一件事：小区停水了"}, headers=h)
+    assert other.status_code == 409 and "different report" in other.json()["detail"]
+    store = client.app.state.service.pipeline.store  # type: ignore[attr-defined]
+    assert store.count("reports") == 1
+
+
+def test_concurrent_retries_with_one_key_make_one_report(client: TestClient, keys: dict[str, dict[str, str]]) -> None:
+    h = {**keys["dispatcher"], "Idempotency-Key": "retry-storm"}
+    answers: list[Any] = []
+
+    def post() -> None:
+        r = client.post("/v1/reports", json={"text": "嵩山路上的公交站牌被撞歪了"}, headers=h)
+        answers.append((r.status_code, r.json()["case_id"]))
+
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(set(answers)) == 1, answers
+    store = client.app.state.service.pipeline.store  # type: ignore[attr-defined]
+    assert store.count("reports") == 1
+
+
+def test_bad_input_gets_a_clear_4xx_never_a_500(client: TestClient, keys: dict[str, dict[str, str]]) -> None:
+    h = keys["operator"]
+    r = client.post("/v1/reports", json={"txt": "typo"}, headers=h)
+    assert r.status_code == 422 and {tuple(e["loc"]) for e in r.json()["detail"]} >= {("body", "text"), ("body", "txt")}
+    r = client.post("/v1/reports", json={"text": "！！！？？？"}, headers=h)
+    assert r.status_code == 422 and "no readable words" in r.json()["detail"]
+    r = client.post("/v1/reports", json={"text": "路灯坏了", "lat": 200}, headers=h)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "lat"]
+    r = client.post("/v1/reports", content=b"{not json", headers={**h, "Content-Type": "application/json"})
+    assert r.status_code == 422
+    r = client.post("/v1/reports", json={"text": "长" * 30_000}, headers=h)
+    assert r.status_code == 413 and "limit" in r.json()["detail"]
+    assert client.get("/v1/cases/999", headers=h).status_code == 404
+    assert client.get("/v1/cases/abc", headers=h).status_code == 422
+    assert client.get("/v1/cases?status=lost", headers=h).status_code == 422
+
+
+# ---- lifecycle -----------------------------------------------------------------------------------
+def test_the_lifecycle_allows_only_its_edges(client: TestClient, keys: dict[str, dict[str, str]]) -> None:
+    h = keys["supervisor"]
+    case_id = submit(client, h, URGENT)["case_id"]
+
+    def move(to: str) -> Any:
+        return client.post(f"/v1/cases/{case_id}/transition", json={"to": to, "note": f"→{to}"}, headers=h)
+
+    refused = move("closed")
+    assert refused.status_code == 409
+    assert "from received it can become: accepted, dispatched, merged, rejected" in refused.json()["detail"]
+    for status in ("accepted", "dispatched", "handling", "resolved", "verified", "closed", "handling"):
+        r = move(status)
+        assert r.status_code == 200 and r.json()["status"] == status, r.text
+    assert move("received").status_code == 409
+    transitions = [a for a in audit(client, h, case_id) if a["event"] == "case.transition"]
+    assert [(t["payload"]["from"], t["payload"]["to"]) for t in transitions][-2:] == [
+        ("verified", "closed"), ("closed", "handling")]
+    assert all(t["actor"] == "supervisor:test-supervisor" for t in transitions)
+
+
+def test_overdue_cases_are_listed(client: TestClient, keys: dict[str, dict[str, str]]) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import update
+
+    from agent.store.models import CaseRow
+
+    h = keys["supervisor"]
+    late = submit(client, h, URGENT)["case_id"]
+    submit(client, h, CLEAR)
+    store = client.app.state.service.pipeline.store  # type: ignore[attr-defined]
+    with store.session() as s, s.begin():
+        s.execute(update(CaseRow).where(CaseRow.id == late).values(resolve_by=datetime.now(UTC) - timedelta(hours=1)))
+    overdue = client.get("/v1/cases?overdue=true", headers=h).json()
+    assert [c["id"] for c in overdue] == [late] and overdue[0]["overdue"]
+
+
+# ---- review ----------------------------------------------------------------------------------------
+def test_confirm_edit_and_reassign_leave_a_full_audit_trail(client: TestClient,
+                                                            keys: dict[str, dict[str, str]]) -> None:
+    h = keys["supervisor"]
+    case_id = submit(client, h, URGENT)["case_id"]
+    r = client.post(f"/v1/cases/{case_id}/edit", json={"changes": {"priority": "high", "title": "金水路路面塌陷"},
+                                                      "reason": "现场已围挡"}, headers=h)
+    assert r.status_code == 200 and r.json()["priority"] == "high" and r.json()["before"]["priority"] == "urgent"
+    r = client.post(f"/v1/cases/{case_id}/reassign", json={"department_id": "urban-rural-construction",
+                                                          "reason": "施工导致"}, headers=h)
+    assert r.status_code == 200 and r.json()["lead_department_id"] == "urban-rural-construction"
+    r = client.post(f"/v1/cases/{case_id}/confirm", json={"note": "核实无误"}, headers=h)
+    assert r.status_code == 200 and r.json()["status"] == "dispatched" and not r.json()["needs_review"]
+    trail = {a["event"]: a for a in audit(client, h, case_id)}
+    edited = [a for a in audit(client, h, case_id) if a["event"] == "case.edited"]
+    assert {(e["payload"]["field"], e["payload"]["before"], e["payload"]["after"]) for e in edited} == {
+        ("priority", "urgent", "high"), ("title", edited[1]["payload"]["before"], "金水路路面塌陷")}
+    assert all(e["payload"]["reason"] == "现场已围挡" and e["actor"] == "supervisor:test-supervisor" for e in edited)
+    assert trail["case.reassigned"]["payload"] == {"before": "city-management", "after": "urban-rural-construction",
+                                                  "reason": "施工导致"}
+    assert trail["case.confirmed"]["payload"]["lead_department_id"] == "urban-rural-construction"
+    labels = client.app.state.service.pipeline.store.feedback_labels("lead_department_id")  # type: ignore[attr-defined]
+    assert labels and labels[-1][2] == "urban-rural-construction"
+    again = client.post(f"/v1/cases/{case_id}/confirm", json={}, headers=h)
+    assert again.status_code == 422 and "only received cases" in again.json()["detail"]
+
+
+def test_operators_edit_drafts_only(client: TestClient, keys: dict[str, dict[str, str]]) -> None:
+    case_id = submit(client, keys["operator"], CLEAR)["case_id"]  # auto-dispatched
+    r = client.post(f"/v1/cases/{case_id}/edit", json={"changes": {"title": "x"}, "reason": "y"},
+                    headers=keys["operator"])
+    assert r.status_code == 403 and "operators edit drafts only" in r.json()["detail"]
+
+
+def test_reject_and_merge(client: TestClient, keys: dict[str, dict[str, str]]) -> None:
+    h = keys["supervisor"]
+    a = submit(client, h, URGENT)["case_id"]
+    b = submit(client, h, "大学路那边的垃圾桶满了没人清理，臭气熏天")["case_id"]
+    c = submit(client, h, "我想咨询一下社保卡丢了怎么补办")["case_id"]
+    r = client.post(f"/v1/cases/{c}/reject", json={"reason": "not_our_remit", "note": "转人社"}, headers=h)
+    assert r.status_code == 200 and r.json()["status"] == "rejected"
+    r = client.post(f"/v1/cases/{c}/reject", json={"reason": "bogus"}, headers=h)
+    assert r.status_code == 422
+    r = client.post(f"/v1/cases/{b}/merge", json={"into": a, "reason": "同一问题"}, headers=h)
+    assert r.status_code == 200 and r.json()["status"] == "merged" and r.json()["reporter_count"] == 2
+    merged = client.get(f"/v1/cases/{a}", headers=h).json()
+    assert len(merged["reports"]) == 2
+    assert client.post(f"/v1/cases/{a}/merge", json={"into": a}, headers=h).status_code == 422
+
+
+def test_split_takes_reports_into_a_new_case(client: TestClient, keys: dict[str, dict[str, str]]) -> None:
+    h = keys["supervisor"]
+    first = submit(client, h, "文化路和农业路交叉口的井盖没了，晚上很危险")
+    second = submit(client, h, "文化路农业路口那个井盖丢了，赶紧补上")
+    assert second["duplicate_of"] == first["case_id"], "premise: the second report was merged"
+    case_id = first["case_id"]
+    r = client.post(f"/v1/cases/{case_id}/split", json={"report_ids": [second["report_id"]], "reason": "另一个井盖"},
+                    headers=h)
+    assert r.status_code == 200, r.text
+    new = r.json()["new_case"]
+    assert r.json()["case"]["reporter_count"] == 1 and new["reporter_count"] == 1
+    assert new["status"] == "received" and new["needs_review"]
+    detail = client.get(f"/v1/cases/{new['id']}", headers=h).json()
+    assert [rep["id"] for rep in detail["reports"]] == [second["report_id"]]
+    assert "case.split_from" in [a["event"] for a in detail["audit"]]
+    assert "case.split" in [a["event"] for a in audit(client, h, case_id)]
+    bad = client.post(f"/v1/cases/{case_id}/split", json={"report_ids": [first["report_id"]], "reason": "x"},
+                      headers=h)
+    assert bad.status_code == 422 and "at least one report" in bad.json()["detail"]
+    bad = client.post(f"/v1/cases/{case_id}/split", json={"report_ids": [999], "reason": "x"}, headers=h)
+    assert bad.status_code == 422 and "not in case" in bad.json()["detail"]
+
+
+def test_bulk_actions_report_each_case(client: TestClient, keys: dict[str, dict[str, str]]) -> None:
+    h = keys["supervisor"]
+    ids = [submit(client, h, text)["case_id"] for text in (URGENT, "小区楼道里闻到很大的煤气味，好像燃气管道漏气了")]
+    r = client.post("/v1/cases/bulk-reassign", json={"case_ids": [*ids, 999], "department_id": "traffic-police",
+                                                     "reason": "交警先处置"}, headers=h)
+    assert r.json()["done"] == ids and "999" in r.json()["failed"], r.json()
+    r = client.post("/v1/cases/bulk-confirm", json={"case_ids": ids}, headers=h)
+    assert r.status_code == 200 and r.json()["done"] == ids
+    assert all(client.get(f"/v1/cases/{i}", headers=h).json()["status"] == "dispatched" for i in ids)
+
+
+# ---- mode, reference data, personal data ------------------------------------------------------------
+def test_a_mode_switch_tightens_new_deadlines_and_is_logged(client: TestClient,
+                                                            keys: dict[str, dict[str, str]]) -> None:
+    h = keys["supervisor"]
+    before = submit(client, h, "楼下饭店油烟太大，熏得没法开窗")
+    r = client.put("/v1/mode", json={"mode": "emergency", "reason": "暴雨红色预警"}, headers=h)
+    assert r.status_code == 200 and r.json() == {"mode": "emergency", "before": None, "name": "应急",
+                                                 "auto_dispatch_threshold": r.json()["auto_dispatch_threshold"]}
+    after = submit(client, h, "纬五路小区门口饭店油烟很大，熏得人头疼")
+    assert after["deadlines"]["mode"] == "emergency"
+    span = {case["case_id"]: (_t(case["deadlines"]["resolve_by"]) - _t(case["deadlines"]["respond_by"]))
+            for case in (before, after)}
+    assert span[after["case_id"]] < span[before["case_id"]]
+    assert client.get("/v1/mode", headers=h).json()["mode"] == "emergency"
+    assert client.put("/v1/mode", json={"mode": "party", "reason": "x"}, headers=h).status_code == 422
+    workflow = client.app.state.workflow  # type: ignore[attr-defined]
+    assert workflow.city_mode() == "emergency"
+
+
+def _t(value: str) -> Any:
+    from datetime import datetime
+
+    return datetime.fromisoformat(value)
+
+
+def test_reporter_contact_is_shown_only_to_roles_that_need_it(client: TestClient,
+                                                              keys: dict[str, dict[str, str]]) -> None:
+    case_id = submit(client, keys["dispatcher"], "东风路路灯不亮", contact="13812345678")["case_id"]
+    seen = {role: client.get(f"/v1/cases/{case_id}", headers=h).json()["reports"][0]["contact"]
+            for role, h in keys.items()}
+    assert seen == {"operator": "13812345678", "supervisor": "13812345678", "dispatcher": "[已隐藏]",
+                    "evaluator": "[已隐藏]"}
+    exported = client.get("/v1/export", headers=keys["evaluator"])
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("application/x-ndjson")
+    rows = [json.loads(line) for line in exported.text.splitlines()]
+    assert [r["id"] for r in rows] == [case_id] and rows[0]["reports"][0]["text"] == "东风路路灯不亮"
+    assert "13812345678" not in exported.text
+
+
+# ---- Open311 ------------------------------------------------------------------------------------------
+def test_open311_round_trip_in_json_and_xml(client: TestClient, keys: dict[str, dict[str, str]]) -> None:
+    services = client.get("/open311/v2/services.json").json()
+    assert {"service_code", "service_name", "description", "metadata", "type", "keywords", "group"} <= set(services[0])
+    assert any(s["service_code"] == "municipal.manhole-cover" for s in services)
+    xml = ElementTree.fromstring(client.get("/open311/v2/services.xml").content)
+    assert xml.tag == "services" and len(xml) == len(services)
+    key = keys["dispatcher"]["Authorization"].removeprefix("Bearer ")
+    r = client.post("/open311/v2/requests.json", data={
+        "api_key": key, "service_code": "municipal.manhole-cover", "description": "花园路上的井盖碎了",
+        "lat": "34.78", "long": "113.68", "address_string": "花园路", "phone": "13812345678"})
+    assert r.status_code == 200, r.text
+    (created,) = r.json()
+    request_id = created["service_request_id"]
+    assert "主办" in created["service_notice"]
+    (one,) = client.get(f"/open311/v2/requests/{request_id}.json", params={"api_key": key}).json()
+    assert one["status"] == "open" and one["service_code"] == "municipal.manhole-cover"
+    assert one["agency_responsible"] == "郑州市城市管理局" and one["expected_datetime"]
+    assert (one["lat"], one["long"]) == (34.78, 113.68)
+    listed = client.get("/open311/v2/requests.json", params={"api_key": key, "status": "open"}).json()
+    assert request_id in [x["service_request_id"] for x in listed]
+    xml = ElementTree.fromstring(client.get(f"/open311/v2/requests/{request_id}.xml", params={"api_key": key}).content)
+    assert xml.tag == "service_requests" and xml.findtext("request/agency_responsible") == "郑州市城市管理局"
+    bad = client.post("/open311/v2/requests.xml", data={"api_key": key, "service_code": "nope", "description": "x"})
+    error = ElementTree.fromstring(bad.content)
+    assert bad.status_code == 400 and error.tag == "errors"
+    assert "unknown service_code" in (error.findtext("error/description") or "")
+    assert client.post("/open311/v2/requests.json", data={"description": "x"}).status_code == 401
+
+
+def test_health_and_metrics(client: TestClient, keys: dict[str, dict[str, str]]) -> None:
+    submit(client, keys["dispatcher"], CLEAR)
+    assert client.get("/healthz").json()["status"] == "ok"
+    text = client.get("/metrics").text
+    assert 'gridtriage_http_requests_total{method="POST",route="/v1/reports",status="201"} 1.0' in text
+    assert 'gridtriage_cases{status="dispatched"} 1.0' in text
+    assert "gridtriage_http_request_seconds_bucket" in text
+
+
+def test_the_rate_limit_answers_429_with_retry_after(tmp_path: Path, models: Models) -> None:
+    settings = Settings(db=str(tmp_path / "rl.db"), llm=LLMSettings(provider="none"),
+                        api=ApiSettings(rate_limit_per_minute=3))
+    with TestClient(create_app(settings, models=models)) as c:
+        h = {"Authorization": f"Bearer {c.app.state.workflow.create_key('evaluator', 'e')}"}  # type: ignore[attr-defined]
+        codes = [c.get("/v1/cases", headers=h).status_code for _ in range(5)]
+        assert codes[:3] == [200, 200, 200] and codes[3] == 429
+        assert int(c.get("/v1/cases", headers=h).headers["Retry-After"]) >= 1
