@@ -37,8 +37,7 @@ class TriageService:
         self._commit = threading.Lock()  # the dedup index and the store change in report order
         # Understanding is mostly Python under the GIL: more than a couple at once only thrash.
         self._understand = threading.BoundedSemaphore(1)
-        self._keys: dict[tuple[int, str], threading.Lock] = {}
-        self._keys_lock = threading.Lock()
+        self._stripes = [threading.Lock() for _ in range(64)]  # bounded, however many keys are used
 
     # ---- reports --------------------------------------------------------------------------------
     def submit(self, report: ReportIn, client: ApiClient, idempotency_key: str | None,
@@ -85,8 +84,8 @@ class TriageService:
         return "dispatched"
 
     def _key_lock(self, client_id: int, key: str) -> threading.Lock:
-        with self._keys_lock:
-            return self._keys.setdefault((client_id, key), threading.Lock())
+        """Requests with the same key share a lock (and a few unrelated keys share one too)."""
+        return self._stripes[hash((client_id, key)) % len(self._stripes)]
 
     # ---- cases ----------------------------------------------------------------------------------
     def case(self, case_id: int, client: ApiClient, personal_data: bool) -> dict[str, Any]:

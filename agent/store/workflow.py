@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -249,10 +250,10 @@ class Workflow:
             q = q.where(CaseRow.confidence <= max_confidence)
         if older_than_minutes is not None:
             q = q.where(CaseRow.created_at <= now - _minutes(older_than_minutes))
+        rank = sql_case(PRIORITY_ORDER, value=CaseRow.priority, else_=9)
+        q = q.order_by(CaseRow.urgent.desc(), rank, CaseRow.respond_by, CaseRow.id).offset(offset).limit(limit)
         with self.store.session() as s:
-            rows = s.scalars(q).all()
-        rows = sorted(rows, key=lambda r: (not r.urgent, PRIORITY_ORDER.get(r.priority, 9), _utc(r.respond_by)))
-        return [_summary(r, now) for r in rows[offset: offset + limit]]
+            return [_summary(r, now) for r in s.scalars(q).all()]
 
     def case_summary(self, case_id: int) -> dict[str, Any]:
         with self.store.session() as s:
