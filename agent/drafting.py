@@ -48,7 +48,8 @@ class TemplateDrafter(Drafter):
         assists = [d.name for d in facts.routing.departments if d.role == "assist"]
         steps = [f"{lead.name}接单后{_minutes(facts)}内联系诉求人并核实现场情况"]
         if u.urgency.urgent:
-            steps.insert(0, f"紧急：{u.urgency.reason}，立即电话通知{lead.name}值班人员到场处置")
+            why = "、".join(dict.fromkeys(sig.label for sig in u.urgency.signals)) or "该类问题默认紧急"
+            steps.insert(0, f"紧急（{why}）：立即电话通知{lead.name}值班人员到场处置")
         steps.append(f"依据职责（{'、'.join(c.id for c in lead.clauses)}）处置{category.name}问题")
         if assists:
             steps.append(f"{'、'.join(assists)}配合处置")

@@ -32,6 +32,8 @@ def test_life_safety_reports_are_urgent(pipeline: TriagePipeline, signal: str, t
     assert signal in {s.id for s in urgency.signals}
     assert result.needs_review, "urgent reports always reach a person"
     assert result.draft.title.startswith("【紧急】")
+    first_step = result.draft.suggested_steps[0]
+    assert first_step.startswith("紧急（") and urgency.signals[0].label in first_step, first_step
 
 
 @pytest.mark.parametrize("text", NOT_URGENT)
