@@ -115,6 +115,15 @@ class LLMDrafter(Drafter):
     def warm_up(self) -> None:
         self.provider.warm_up()
 
+    def prime(self) -> float:
+        """Evaluate the prompt's fixed head (system message and worked example) once, so the first
+        real draft does not pay for it; only a local model keeps it. Returns the seconds spent."""
+        if self.provider.name != "llamacpp":
+            return 0.0
+        started = time.perf_counter()
+        self.provider.chat.invoke(self.prompt.render(**self.prompt.example.variables), max_tokens=1)
+        return time.perf_counter() - started
+
     def draft(self, facts: DraftFacts) -> DraftOutcome:
         provider = self.provider
         candidates = gather_candidates(facts, self._names_by_id)

@@ -44,6 +44,12 @@ class Redrafter:
         self._thread.join(timeout=60)
 
     def _run(self) -> None:
+        prime = getattr(self.drafter, "prime", None)
+        if prime is not None:
+            try:
+                log.info("prompt head evaluated in %.1f s", prime())
+            except Exception:  # priming is an optimisation; drafting still works without it
+                log.exception("priming the LLM failed")
         while (item := self._queue.get()) is not None:
             if isinstance(item, threading.Event):
                 item.set()
