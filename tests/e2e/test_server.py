@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +9,7 @@ import httpx
 import pytest
 
 from eval.api_bench import free_port, start_server
+from tests.concurrently import concurrently
 from tests.e2e.test_cli import run
 
 pytestmark = pytest.mark.e2e
@@ -56,17 +56,12 @@ def test_a_client_system_posts_a_report_and_reads_the_case(server: tuple[str, st
 def test_concurrent_retries_through_the_network_make_one_case(server: tuple[str, str, str]) -> None:
     base, dispatcher, _ = server
     h = {"Authorization": f"Bearer {dispatcher}", "Idempotency-Key": "net-retry-1"}
-    answers: list[Any] = []
 
-    def post() -> None:
+    def post() -> tuple[int, int]:
         r = httpx.post(f"{base}/v1/reports", json={"text": "纬四路上的下水道堵了，污水冒出来"}, headers=h, timeout=60)
-        answers.append((r.status_code, r.json()["case_id"]))
+        return r.status_code, r.json()["case_id"]
 
-    threads = [threading.Thread(target=post) for _ in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    answers = concurrently(post, 6)
     assert len(set(answers)) == 1, answers
     cases = httpx.get(f"{base}/v1/cases", headers=h).json()
     assert sum(1 for c in cases if c["id"] == answers[0][1]) == 1

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from agent.llm import LLMSettings
 from agent.pipeline import Models
 from agent.settings import ApiSettings, Settings
 from api.app import create_app
+from tests.concurrently import concurrently
 
 pytestmark = pytest.mark.integration
 
@@ -133,17 +133,12 @@ def test_the_same_idempotency_key_never_creates_a_second_report(client: TestClie
 
 def test_concurrent_retries_with_one_key_make_one_report(client: TestClient, keys: dict[str, dict[str, str]]) -> None:
     h = {**keys["dispatcher"], "Idempotency-Key": "retry-storm"}
-    answers: list[Any] = []
 
-    def post() -> None:
+    def post() -> tuple[int, int]:
         r = client.post("/v1/reports", json={"text": "嵩山路上的公交站牌被撞歪了"}, headers=h)
-        answers.append((r.status_code, r.json()["case_id"]))
+        return r.status_code, r.json()["case_id"]
 
-    threads = [threading.Thread(target=post) for _ in range(8)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    answers = concurrently(post, 8)
     assert len(set(answers)) == 1, answers
     store = client.app.state.service.pipeline.store  # type: ignore[attr-defined]
     assert store.count("reports") == 1
