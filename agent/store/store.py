@@ -117,9 +117,7 @@ class CaseStore:
         """A better draft for an open case; a case still waiting in `received` goes to review when the
         new draft disagrees with the decision."""
         with self.session() as s, s.begin():
-            case = s.get(CaseRow, case_id)
-            if case is None:
-                raise LookupError(f"case {case_id} does not exist")
+            case = _get_case(s, case_id)
             before = {"title": case.title, "drafter": (case.draft or {}).get("drafter")}
             case.title, case.summary, case.draft = draft["title"], draft["summary"], draft
             if review_reasons and case.status == "received":
@@ -145,9 +143,9 @@ class CaseStore:
                          {"reporter_count": case.reporter_count, **evidence}))
             return case.reporter_count
 
-    def record_feedback(self, case_id: int, field: str, after: Any, reason: str, actor: str) -> None:
+    def record_feedback(self, case_id: int, field: str, after: Any, reason: str, actor: str) -> Any:
         """A person changed (or confirmed) one field of a case: the case, the audit log and the
-        labelled-feedback table change in one transaction."""
+        labelled-feedback table change in one transaction. Returns the value before."""
         columns = {"category_id", "lead_department_id", "priority", "urgent", "title", "summary"}
         if field not in columns:
             raise ValueError(f"field {field!r} cannot be changed here; choose one of {', '.join(sorted(columns))}")
@@ -155,9 +153,7 @@ class CaseStore:
             raise ValueError("a change needs a reason")
         now = datetime.now(UTC)
         with self.session() as s, s.begin():
-            case = s.get(CaseRow, case_id)
-            if case is None:
-                raise LookupError(f"case {case_id} does not exist")
+            case = _get_case(s, case_id)
             before = getattr(case, field)
             setattr(case, field, after)
             case.updated_at = now
@@ -165,6 +161,7 @@ class CaseStore:
                               actor=actor, created_at=now))
             s.add(_audit("review", "case.confirmed" if before == after else "case.edited", None, case_id,
                          {"field": field, "before": before, "after": after, "reason": reason}, actor))
+        return before
 
     def feedback_labels(self, field: str = "category_id") -> list[tuple[str, str | None, str]]:
         """(text, title, label) for every report of every case a person has labelled in `field`;
@@ -229,6 +226,13 @@ class CaseStore:
         model = {"cases": CaseRow, "reports": ReportRow, "audit_log": AuditRow, "feedback": FeedbackRow}[table]
         with self.session() as s:
             return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _get_case(s: Session, case_id: int) -> CaseRow:
+    case = s.get(CaseRow, case_id)
+    if case is None:
+        raise LookupError(f"case {case_id} does not exist")
+    return case
 
 
 def _audit(stage: str, event_name: str, report_id: int | None, case_id: int | None,

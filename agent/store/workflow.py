@@ -8,16 +8,17 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case as sql_case
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 
 from agent.lifecycle import OPEN, check_transition
 from agent.store.models import ApiKeyRow, AuditRow, CaseRow, CitySettingRow, FeedbackRow, IdempotencyRow, ReportRow
-from agent.store.store import CaseStore, _audit, _utc
+from agent.store.store import CaseStore, _audit, _get_case, _utc
 
 ROLES = ("operator", "supervisor", "dispatcher", "evaluator")
 PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
@@ -107,20 +108,13 @@ class Workflow:
     def transition(self, case_id: int, target: str, actor: str, note: str = "") -> str:
         """Move a case along an allowed edge; returns the status it had."""
         with self.store.session() as s, s.begin():
-            case = _case(s, case_id)
-            before = case.status
-            check_transition(before, target)
-            case.status = target
-            case.updated_at = datetime.now(UTC)
-            s.add(_audit("lifecycle", "case.transition", None, case_id,
-                         {"from": before, "to": target, "note": note}, actor))
-        return before
+            return _move(s, _get_case(s, case_id), target, actor, note)
 
     # ---- review actions -------------------------------------------------------------------------
     def confirm(self, case_id: int, actor: str, note: str = "", dispatch: bool = True) -> None:
         """A person agrees with the draft: the decision is labelled data, and the case moves on."""
         with self.store.session() as s, s.begin():
-            case = _case(s, case_id)
+            case = _get_case(s, case_id)
             if case.status != "received":
                 raise ValueError(f"case {case_id} is {case.status}; only received cases wait for confirmation")
             now = datetime.now(UTC)
@@ -132,27 +126,22 @@ class Workflow:
             s.add(_audit("review", "case.confirmed", None, case_id,
                          {"category_id": case.category_id, "lead_department_id": case.lead_department_id,
                           "priority": case.priority, "note": note, "to": target}, actor))
-            s.add(_audit("lifecycle", "case.transition", None, case_id,
-                         {"from": case.status, "to": target, "note": "confirmed"}, actor))
-            case.status, case.needs_review, case.updated_at = target, False, now
+            _move(s, case, target, actor, "confirmed")
+            case.needs_review = False
 
     def edit(self, case_id: int, changes: dict[str, Any], reason: str, actor: str) -> dict[str, Any]:
         """Change fields of a case; each change is audited and stored as labelled feedback."""
         if not reason.strip():
             raise ValueError("an edit needs a reason")
-        before = {}
-        for field, value in changes.items():
-            with self.store.session() as s:
-                before[field] = getattr(_case(s, case_id), field)
-            self.store.record_feedback(case_id, field, value, reason, actor)
-        return before
+        return {field: self.store.record_feedback(case_id, field, value, reason, actor)
+                for field, value in changes.items()}
 
     def reassign(self, case_id: int, department_id: str, department_name: str, reason: str,
                  actor: str) -> str:
         if not reason.strip():
             raise ValueError("a reassignment needs a reason")
         with self.store.session() as s, s.begin():
-            case = _case(s, case_id)
+            case = _get_case(s, case_id)
             before = case.lead_department_id
             now = datetime.now(UTC)
             case.lead_department_id = department_id
@@ -168,12 +157,10 @@ class Workflow:
 
     def reject(self, case_id: int, reason: str, note: str, actor: str) -> None:
         with self.store.session() as s, s.begin():
-            case = _case(s, case_id)
-            check_transition(case.status, "rejected")
+            case = _get_case(s, case_id)
+            _move(s, case, "rejected", actor, reason)
             s.add(_audit("review", "case.rejected", None, case_id, {"reason": reason, "note": note}, actor))
-            s.add(_audit("lifecycle", "case.transition", None, case_id,
-                         {"from": case.status, "to": "rejected", "note": reason}, actor))
-            case.status, case.needs_review, case.updated_at = "rejected", False, datetime.now(UTC)
+            case.needs_review = False
             s.add(FeedbackRow(case_id=case_id, field="rejected", before=None, after=reason, reason=note or reason,
                               actor=actor, created_at=datetime.now(UTC)))
 
@@ -182,8 +169,8 @@ class Workflow:
         if case_id == into:
             raise ValueError("a case cannot be merged into itself")
         with self.store.session() as s, s.begin():
-            case, target = _case(s, case_id), _case(s, into)
-            check_transition(case.status, "merged")
+            case, target = _get_case(s, case_id), _get_case(s, into)
+            _move(s, case, "merged", actor, f"duplicate of {into}")
             if target.status not in OPEN:
                 raise ValueError(f"case {into} is {target.status}; merge into an open case")
             reports = s.scalars(select(ReportRow).where(ReportRow.case_id == case_id)).all()
@@ -197,9 +184,7 @@ class Workflow:
                          {"into": into, "reports": [r.id for r in reports], "reason": reason}, actor))
             s.add(_audit("review", "case.absorbed", None, into,
                          {"from": case_id, "reports": [r.id for r in reports], "reason": reason}, actor))
-            s.add(_audit("lifecycle", "case.transition", None, case_id,
-                         {"from": case.status, "to": "merged", "note": f"duplicate of {into}"}, actor))
-            case.status, case.needs_review = "merged", False
+            case.needs_review = False
             s.add(FeedbackRow(case_id=case_id, field="duplicate_of", before=None, after=into, reason=reason,
                               actor=actor, created_at=now))
             return target.reporter_count
@@ -208,7 +193,7 @@ class Workflow:
         """After `new_case_id` was opened for the first of `report_ids`: move the others there too and
         fix both reporter counts."""
         with self.store.session() as s, s.begin():
-            case, new = _case(s, case_id), _case(s, new_case_id)
+            case, new = _get_case(s, case_id), _get_case(s, new_case_id)
             for report in s.scalars(select(ReportRow).where(ReportRow.id.in_(report_ids))).all():
                 report.case_id = new_case_id
             s.flush()
@@ -249,7 +234,7 @@ class Workflow:
         if max_confidence is not None:
             q = q.where(CaseRow.confidence <= max_confidence)
         if older_than_minutes is not None:
-            q = q.where(CaseRow.created_at <= now - _minutes(older_than_minutes))
+            q = q.where(CaseRow.created_at <= now - timedelta(minutes=older_than_minutes))
         rank = sql_case(PRIORITY_ORDER, value=CaseRow.priority, else_=9)
         q = q.order_by(CaseRow.urgent.desc(), rank, CaseRow.respond_by, CaseRow.id).offset(offset).limit(limit)
         with self.store.session() as s:
@@ -257,7 +242,7 @@ class Workflow:
 
     def case_summary(self, case_id: int) -> dict[str, Any]:
         with self.store.session() as s:
-            return _summary(_case(s, case_id), datetime.now(UTC))
+            return _summary(_get_case(s, case_id), datetime.now(UTC))
 
     def count_by_status(self) -> dict[str, int]:
         with self.store.session() as s:
@@ -269,17 +254,13 @@ class Workflow:
             return int(s.scalar(select(func.count()).select_from(AuditRow)) or 0)
 
 
-def _case(s: Any, case_id: int) -> CaseRow:
-    case = s.get(CaseRow, case_id)
-    if case is None:
-        raise LookupError(f"case {case_id} does not exist")
-    return case
-
-
-def _minutes(value: float) -> Any:
-    from datetime import timedelta
-
-    return timedelta(minutes=value)
+def _move(s: Session, case: CaseRow, target: str, actor: str, note: str) -> str:
+    """Move a case along an allowed lifecycle edge, with its audit event; returns the status it had."""
+    before = case.status
+    check_transition(before, target)
+    s.add(_audit("lifecycle", "case.transition", None, case.id, {"from": before, "to": target, "note": note}, actor))
+    case.status, case.updated_at = target, datetime.now(UTC)
+    return before
 
 
 def _summary(r: CaseRow, now: datetime) -> dict[str, Any]:
