@@ -45,12 +45,13 @@ class TemplateDrafter(Drafter):
             body = body[: self.summary_chars].rstrip("，,、") + "……"
         requests = [s for s in sentences if _REQUEST.search(s)]
         lead = facts.routing.lead
+        lead_clauses = "、".join(c.id for c in lead.clauses)
         assists = [d.name for d in facts.routing.departments if d.role == "assist"]
         steps = [f"{lead.name}接单后{_minutes(facts)}内联系诉求人并核实现场情况"]
         if u.urgency.urgent:
             why = "、".join(dict.fromkeys(sig.label for sig in u.urgency.signals)) or "该类问题默认紧急"
             steps.insert(0, f"紧急（{why}）：立即电话通知{lead.name}值班人员到场处置")
-        steps.append(f"依据职责（{'、'.join(c.id for c in lead.clauses)}）处置{category.name}问题")
+        steps.append(f"依据职责（{lead_clauses}）处置{category.name}问题")
         if assists:
             steps.append(f"{'、'.join(assists)}配合处置")
         steps.append("处置完毕后上传结果并回访诉求人")
@@ -71,7 +72,7 @@ class TemplateDrafter(Drafter):
                                                          if d.role == "assist")),
             cited_clause_ids=tuple(c.id for d in facts.routing.departments for c in d.clauses),
             priority=u.urgency.priority,
-            rationale=f"按分类“{category.name}”及职责条款{'、'.join(c.id for c in lead.clauses)}，由{lead.name}主办"
+            rationale=f"按分类“{category.name}”及职责条款{lead_clauses}，由{lead.name}主办"
                       + ("（联合办理）" if facts.routing.joint else ""),
             drafter=self.name,
         ))

@@ -129,12 +129,12 @@ class LLMDrafter(Drafter):
         candidates = gather_candidates(facts, self._names_by_id)
         messages = self.prompt.render(**self.variables(facts, candidates))
         response_format = provider.response_format(candidates.schema())
+        kwargs: dict[str, Any] = {"response_format": response_format} if response_format else {}
         calls: list[LLMCall] = []
         problems: list[str] = []
         for attempt in (1, 2):
             started = time.perf_counter()
             try:
-                kwargs: dict[str, Any] = {"response_format": response_format} if response_format else {}
                 reply = provider.chat.invoke(messages, **kwargs)
             except Exception as exc:  # timeouts, refused connections, server errors: all end the same way
                 calls.append(self._call(provider, attempt, messages, started, error=f"{type(exc).__name__}: {exc}"))

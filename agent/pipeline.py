@@ -170,11 +170,10 @@ class TriagePipeline:
 
     def commit(self, prepared: PreparedReport) -> TriageResult:
         """Store the report, record every stage, then merge it into an open case or open a new one."""
-        m, store, dedup = self.models, self.store, self.dedup
+        store, dedup = self.store, self.dedup
         intake, understanding, routing, vector = (
             prepared.intake, prepared.understanding, prepared.routing, prepared.vector)
-        place, classification, urgency = (
-            understanding.place, understanding.classification, understanding.urgency)
+        place, classification = understanding.place, understanding.classification
         t = dict(prepared.timings_ms)
         with _timed(t, "store"):
             report_id = store.add_report(intake)
@@ -185,8 +184,7 @@ class TriagePipeline:
             store.log("dedup", "report.dedup", found.model_dump(mode="json"), report_id)
         with _timed(t, "store"):
             store.log("route", "report.routed", routing.model_dump(mode="json"), report_id)
-        deadlines = compute_deadlines(m.kb, self.mode, classification.category.id, urgency.priority,
-                                      intake.received_at.astimezone(self._timezone))
+        deadlines = self.deadlines(prepared)
         # A report merged into an open case needs no new case file: the cheap template draft is
         # returned for it, and the case keeps the draft it was opened with.
         drafter = self._template if found.duplicate_of is not None else self.drafter
@@ -196,11 +194,7 @@ class TriagePipeline:
                 deadlines=deadlines, similar_cases=self._similar_cases(found)))
         draft = outcome.draft
         with _timed(t, "store"):
-            for call in outcome.calls:
-                store.log("draft", "llm.call", call.model_dump(mode="json"), report_id)
-            if outcome.fallback_reason:
-                store.log("draft", "draft.fallback", {"reason": outcome.fallback_reason,
-                                                      "drafter": draft.drafter}, report_id)
+            self._log_outcome(outcome, report_id)
             store.log("draft", "report.drafted", draft.model_dump(mode="json"), report_id)
         review = self._review_reasons(understanding, routing.joint) + _disagreements(draft, understanding, routing)
         with _timed(t, "store"):
@@ -263,7 +257,6 @@ class TriagePipeline:
             reasons.append("possibly not this city's remit")
         return reasons
 
-
     def _open_case(self, report_id: int, prepared: PreparedReport, deadlines: Deadlines, draft: CaseDraft,
                    review: list[str], reported_at: datetime) -> int:
         u, routing, place = prepared.understanding, prepared.routing, prepared.understanding.place
@@ -298,14 +291,10 @@ class TriagePipeline:
         the background): every call is logged; a draft without fallback replaces the case's draft,
         and a draft that disagrees with the decision sends a still-unreviewed case to review."""
         outcome = drafter.draft(self.facts(result))
-        store = self.store
-        for call in outcome.calls:
-            store.log("draft", "llm.call", call.model_dump(mode="json"), result.report_id, result.case_id)
+        self._log_outcome(outcome, result.report_id, result.case_id)
         if outcome.fallback_reason:
-            store.log("draft", "draft.fallback", {"reason": outcome.fallback_reason, "kept": "template draft"},
-                      result.report_id, result.case_id)
             return outcome
-        store.replace_draft(result.case_id, outcome.draft.model_dump(mode="json"),
+        self.store.replace_draft(result.case_id, outcome.draft.model_dump(mode="json"),
                             _disagreements(outcome.draft, result.understanding, result.routing))
         return outcome
 
@@ -313,13 +302,27 @@ class TriagePipeline:
         """Open a new case for a stored report that a person took out of its case: understood and
         routed afresh, drafted from templates, and always left for review."""
         prepared = self.prepare(report)
-        u = prepared.understanding
-        deadlines = compute_deadlines(self.models.kb, self.mode, u.classification.category.id, u.urgency.priority,
-                                      prepared.intake.received_at.astimezone(self._timezone))
-        draft = self._template.draft(DraftFacts(intake=prepared.intake, understanding=u, routing=prepared.routing,
+        deadlines = self.deadlines(prepared)
+        draft = self._template.draft(DraftFacts(intake=prepared.intake, understanding=prepared.understanding,
+                                                routing=prepared.routing,
                                                 dedup=DedupResult(duplicate_of=None), deadlines=deadlines)).draft
         reported_at = prepared.intake.reported_at or prepared.intake.received_at
         return self._open_case(report_id, prepared, deadlines, draft, ["split from another case"], reported_at)
+
+    def deadlines(self, prepared: PreparedReport) -> Deadlines:
+        """Respond/arrive/resolve times from the category, the priority and the city's current mode,
+        on the city's clock."""
+        u = prepared.understanding
+        return compute_deadlines(self.models.kb, self.mode, u.classification.category.id, u.urgency.priority,
+                                 prepared.intake.received_at.astimezone(self._timezone))
+
+    def _log_outcome(self, outcome: DraftOutcome, report_id: int, case_id: int | None = None) -> None:
+        """Every model call of a draft, and why the template took over if it did."""
+        for call in outcome.calls:
+            self.store.log("draft", "llm.call", call.model_dump(mode="json"), report_id, case_id)
+        if outcome.fallback_reason:
+            self.store.log("draft", "draft.fallback", {"reason": outcome.fallback_reason,
+                                                       "drafter": outcome.draft.drafter}, report_id, case_id)
 
     def _similar_cases(self, found: DedupResult) -> tuple[SimilarCase, ...]:
         near = [c for c in found.candidates if c.verdict != "different"][:2]

@@ -17,7 +17,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agent.deadlines import compute_deadlines
 from agent.drafting import Drafter
 from agent.llm import LLMSettings
 from agent.llm_drafting import make_drafter
@@ -48,11 +47,8 @@ def bench_drafting(settings: Settings, dataset: str, providers: list[str], repor
 
 def _facts(pipeline: TriagePipeline, report: ReportIn) -> DraftFacts:
     prepared = pipeline.prepare(report)
-    u = prepared.understanding
-    deadlines = compute_deadlines(pipeline.models.kb, pipeline.mode, u.classification.category.id,
-                                  u.urgency.priority, prepared.intake.received_at)
-    return DraftFacts(intake=prepared.intake, understanding=u, routing=prepared.routing,
-                      dedup=DedupResult(duplicate_of=None), deadlines=deadlines)
+    return DraftFacts(intake=prepared.intake, understanding=prepared.understanding, routing=prepared.routing,
+                      dedup=DedupResult(duplicate_of=None), deadlines=pipeline.deadlines(prepared))
 
 
 def _bench_one(drafter: Drafter, llm: LLMSettings, facts: list[DraftFacts], gold: list[str | None],
