@@ -25,6 +25,8 @@ ALLOWED: dict[str, frozenset[str]] = {
     "merged": frozenset(),
 }
 OPEN = frozenset({"received", "accepted", "dispatched", "handling", "resolved"})
+# Cases a new report can be a duplicate of: the dedup index holds these and only these.
+ATTRACTS_DUPLICATES = frozenset({"received", "accepted", "dispatched", "handling"})
 REVIEWABLE = frozenset({"received"})
 
 

@@ -62,13 +62,18 @@ def authenticate(request: Request, api_key: str | None = None) -> ApiClient:
     return client
 
 
+def authorize(request: Request, ability: str, api_key: str | None = None) -> ApiClient:
+    """The caller, if their role may do `ability`; 401 or 403 otherwise."""
+    client = authenticate(request, api_key)
+    if ability not in ABILITIES.get(client.role, frozenset()):
+        allowed = sorted(r for r, a in ABILITIES.items() if ability in a)
+        raise HTTPException(status.HTTP_403_FORBIDDEN,
+                            f"the {client.role} role cannot {ability}; roles that can: {', '.join(allowed)}")
+    return client
+
+
 def requires(ability: str) -> Callable[[Request], ApiClient]:
     def check(request: Request) -> ApiClient:
-        client = authenticate(request)
-        if ability not in ABILITIES.get(client.role, frozenset()):
-            allowed = sorted(r for r, a in ABILITIES.items() if ability in a)
-            raise HTTPException(status.HTTP_403_FORBIDDEN,
-                                f"the {client.role} role cannot {ability}; roles that can: {', '.join(allowed)}")
-        return client
+        return authorize(request, ability)
 
     return check

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-from agent.lifecycle import OPEN
+from agent.lifecycle import ATTRACTS_DUPLICATES
 from agent.output import public_case
 from agent.pipeline import TriagePipeline
 from agent.store.workflow import ApiClient, Workflow
@@ -74,8 +74,7 @@ class TriageService:
         """A new case goes straight to `dispatched` when nothing needs a person; otherwise it waits
         in the review queue (urgent cases first)."""
         if result.duplicate_of is not None:
-            case = self.pipeline.store.case(result.case_id)
-            return str(case["status"]) if case else "received"
+            return str(self.workflow.case_summary(result.case_id)["status"])
         if result.needs_review:
             return "received"
         self.workflow.transition(result.case_id, "dispatched", AUTO_DISPATCHER,
@@ -128,8 +127,9 @@ class TriageService:
             self.workflow.split_reports(case_id, new_id, report_ids, reason, actor)
         return new_id
 
-    def forget_if_closed(self, case_id: int) -> None:
-        """A case that left the open states stops attracting duplicates."""
-        case = self.pipeline.store.case(case_id)
-        if case is not None and case["status"] not in OPEN:
-            self.pipeline.dedup.forget(case_id)
+    def forget_if_closed(self, summary: dict[str, Any]) -> dict[str, Any]:
+        """A case that left the states that attract duplicates leaves the dedup index, as it would be
+        rebuilt at the next start. Returns the summary given."""
+        if summary["status"] not in ATTRACTS_DUPLICATES:
+            self.pipeline.dedup.forget(summary["id"])
+        return summary

@@ -15,11 +15,11 @@ from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from agent.lifecycle import ATTRACTS_DUPLICATES
 from agent.store.models import AuditRow, CaseRow, FeedbackRow, ReportRow
 from agent.types import IntakeResult
 
 MIGRATIONS = Path(__file__).parent / "migrations"
-OPEN_STATUSES = ("received", "accepted", "dispatched", "handling")
 
 
 @dataclass(frozen=True)
@@ -184,7 +184,7 @@ class CaseStore:
         with self.session() as s:
             rows = s.execute(
                 select(CaseRow.id, CaseRow.embedding, CaseRow.place, CaseRow.category_id,
-                       CaseRow.last_reported_at).where(CaseRow.status.in_(OPEN_STATUSES))
+                       CaseRow.last_reported_at).where(CaseRow.status.in_(ATTRACTS_DUPLICATES))
             )
             for case_id, blob, place, category_id, last in rows:
                 yield OpenCase(case_id, np.frombuffer(blob, dtype=np.float32), place, category_id,

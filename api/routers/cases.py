@@ -117,8 +117,7 @@ def reassign(case_id: int, body: Reassign, client: Reviewer, service: ServiceDep
 def reject(case_id: int, body: Reject, client: Reviewer, service: ServiceDep,
            workflow: WorkflowDep) -> dict[str, Any]:
     workflow.reject(case_id, body.reason, body.note, client.actor)
-    service.forget_if_closed(case_id)
-    return _short(workflow, case_id)
+    return service.forget_if_closed(_short(workflow, case_id))
 
 
 @router.post("/cases/{case_id}/merge")
@@ -126,8 +125,7 @@ def merge(case_id: int, body: Merge, client: Reviewer, service: ServiceDep,
           workflow: WorkflowDep) -> dict[str, Any]:
     """Mark this case a duplicate of another: its reports move there."""
     reporters = workflow.merge(case_id, body.into, body.reason, client.actor)
-    service.forget_if_closed(case_id)
-    return {**_short(workflow, case_id), "into": body.into, "reporter_count": reporters}
+    return {**service.forget_if_closed(_short(workflow, case_id)), "into": body.into, "reporter_count": reporters}
 
 
 @router.post("/cases/{case_id}/split")
@@ -143,8 +141,7 @@ def transition(case_id: int, body: Transition, client: LifecycleActor, service: 
     """Move along the lifecycle: received → accepted → dispatched → handling → resolved → verified →
     closed (closed → handling reopens). Other moves get 409 with the allowed ones."""
     before = workflow.transition(case_id, body.to, client.actor, body.note)
-    service.forget_if_closed(case_id)
-    return {**_short(workflow, case_id), "before": before}
+    return {**service.forget_if_closed(_short(workflow, case_id)), "before": before}
 
 
 @router.post("/cases/bulk-confirm")

@@ -16,7 +16,7 @@ from agent.intake import ReportRejected
 from agent.lifecycle import OPEN
 from agent.store.workflow import ApiClient
 from agent.types import ReportIn
-from api.auth import ABILITIES, authenticate
+from api.auth import authorize
 from api.service import TriageService
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
@@ -50,13 +50,6 @@ def _format(fmt: str) -> str:
     return fmt
 
 
-def _client(request: Request, api_key: str | None, ability: str) -> ApiClient:
-    client = authenticate(request, api_key)
-    if ability not in ABILITIES.get(client.role, frozenset()):
-        raise HTTPException(403, f"the {client.role} role cannot {ability}")
-    return client
-
-
 @router.get("/services.{fmt}")
 def services(fmt: str, request: Request) -> Response:
     fmt = _format(fmt)
@@ -80,7 +73,7 @@ async def create_request(fmt: str, request: Request) -> Response:
     except (ValueError, UnicodeDecodeError, AttributeError):
         return _error(fmt, 400, "the body must be form-encoded (or a JSON object) as GeoReport v2 describes")
     try:
-        client = _client(request, fields.get("api_key"), "submit")
+        client = authorize(request, "submit", fields.get("api_key"))
     except HTTPException as exc:
         return _error(fmt, exc.status_code, str(exc.detail))
     service: TriageService = request.app.state.service
@@ -124,7 +117,7 @@ def list_requests(fmt: str, request: Request, service_request_id: str | None = N
                   end_date: datetime | None = None, api_key: str | None = None) -> Response:
     fmt = _format(fmt)
     try:
-        _client(request, api_key, "read")
+        authorize(request, "read", api_key)
     except HTTPException as exc:
         return _error(fmt, exc.status_code, str(exc.detail))
     service: TriageService = request.app.state.service
@@ -149,7 +142,7 @@ def list_requests(fmt: str, request: Request, service_request_id: str | None = N
 def get_request(request_id: str, fmt: str, request: Request, api_key: str | None = None) -> Response:
     fmt = _format(fmt)
     try:
-        _client(request, api_key, "read")
+        authorize(request, "read", api_key)
     except HTTPException as exc:
         return _error(fmt, exc.status_code, str(exc.detail))
     row = _request_row(request.app.state.service, int(request_id)) if request_id.isdigit() else None
