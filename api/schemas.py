@@ -8,9 +8,13 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class ReportCreate(BaseModel):
+class Body(BaseModel):
+    """A request body: an unknown field is a mistake the client hears about (422), not ignored."""
+
     model_config = ConfigDict(extra="forbid")
 
+
+class ReportCreate(Body):
     text: str = Field(max_length=20000, description="What the citizen reported (a transcript or app text).")
     title: str | None = Field(default=None, max_length=500)
     channel: str = Field(default="api", max_length=40)
@@ -22,8 +26,7 @@ class ReportCreate(BaseModel):
     external_id: str | None = Field(default=None, max_length=200)
 
 
-class Note(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Note(Body):
     note: str = Field(default="", max_length=2000)
 
 
@@ -31,58 +34,49 @@ class Confirm(Note):
     dispatch: bool = Field(default=True, description="Dispatch at once (else the case is only accepted).")
 
 
-class Edit(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Edit(Body):
     changes: dict[str, Any] = Field(min_length=1, description="Fields to change: category_id, "
                                     "lead_department_id, priority, urgent, title, summary.")
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class Reassign(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Reassign(Body):
     department_id: str = Field(max_length=120)
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class Reject(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Reject(Body):
     reason: Literal["not_our_remit", "spam", "insufficient_info"]
     note: str = Field(default="", max_length=2000)
 
 
-class Merge(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Merge(Body):
     into: int = Field(gt=0, description="The case this one duplicates.")
     reason: str = Field(default="duplicate", max_length=2000)
 
 
-class Split(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Split(Body):
     report_ids: list[int] = Field(min_length=1, max_length=500, description="Reports that go to a new case.")
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class Transition(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class Transition(Body):
     to: str = Field(max_length=20)
     note: str = Field(default="", max_length=2000)
 
 
-class BulkConfirm(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class BulkConfirm(Body):
     case_ids: list[int] = Field(min_length=1, max_length=500)
     note: str = Field(default="", max_length=2000)
 
 
-class BulkReassign(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class BulkReassign(Body):
     case_ids: list[int] = Field(min_length=1, max_length=500)
     department_id: str = Field(max_length=120)
     reason: str = Field(min_length=1, max_length=2000)
 
 
-class ModeSwitch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class ModeSwitch(Body):
     mode: str = Field(max_length=40)
     reason: str = Field(min_length=1, max_length=2000)
 
