@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from abc import ABC, abstractmethod
 from pathlib import Path
 from typing import Any
@@ -62,8 +63,6 @@ class LlamaCppProvider(LLMProvider):
     def warm_up(self) -> None:
         if self._chat is not None:
             return
-        import time
-
         started = time.perf_counter()
         s = self.settings
         try:

@@ -4,7 +4,6 @@ provider against llama.cpp's own OpenAI-compatible server on loopback serving th
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from agent.llm import LLMSettings, bundled
 from agent.pipeline import Models, TriagePipeline
 from agent.settings import Settings
 from agent.types import ReportIn, TriageResult
+from eval.api_bench import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.llm]
 
@@ -194,16 +194,10 @@ def test_instructions_inside_a_report_do_not_change_routing_or_priority(
     assert len(drafted) >= 12, f"most injected reports still get an LLM draft: {proposals}"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def openai_server(model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """llama-cpp-python's OpenAI-compatible server on loopback, serving the bundled model."""
-    port = _free_port()
+    port = free_port()
     log = (tmp_path_factory.mktemp("server") / "server.log").open("w+")  # a pipe would fill and block it
     proc = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(model_path), "--model_alias", "qwen-local",
@@ -244,7 +238,7 @@ def test_the_openai_provider_drafts_through_a_real_server(models: Models, tmp_pa
 
 
 def test_an_unreachable_endpoint_falls_back_after_retrying(models: Models, tmp_path: Path) -> None:
-    llm = LLMSettings(provider="openai", base_url=f"http://127.0.0.1:{_free_port()}/v1", model="qwen-local",
+    llm = LLMSettings(provider="openai", base_url=f"http://127.0.0.1:{free_port()}/v1", model="qwen-local",
                       retries=1, timeout_s=5)
     result, case = triage(models, tmp_path, "东风路上的路灯白天一直亮着，浪费电", llm)
     assert result.draft.drafter == "template"
