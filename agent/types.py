@@ -20,8 +20,15 @@ class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class PhotoIn(Frozen):
+    """A photo as uploaded: its bytes, unchecked (intake validates them by content)."""
+
+    data: bytes = Field(repr=False)
+    filename: str | None = None
+
+
 class ReportIn(Frozen):
-    """A citizen report as it arrives from any channel."""
+    """A citizen report as it arrives from any channel. `text` may be empty when photos are given."""
 
     text: str
     title: str | None = None
@@ -33,6 +40,7 @@ class ReportIn(Frozen):
     lon: float | None = None
     contact: str | None = None
     external_id: str | None = None
+    photos: tuple[PhotoIn, ...] = ()
 
 
 class PersonalDatum(Frozen):
@@ -40,6 +48,46 @@ class PersonalDatum(Frozen):
     value: str
     start: int
     end: int
+
+
+class OcrLine(Frozen):
+    text: str
+    score: float
+
+
+class SceneGuess(Frozen):
+    """What a vision backend says a photo shows: one of the candidate categories (or none), already
+    validated against the candidates it was given."""
+
+    backend: str                   # "clip:<model dir name>" or "vision-openai:<model>"
+    category_id: str | None        # None: the backend saw none of the candidates
+    score: float | None = None     # the backend's own probability, when it has one
+    description: str | None = None
+    alternatives: tuple[tuple[str, float], ...] = ()
+    rejected: tuple[str, ...] = ()  # outputs refused by validation (e.g. a category not offered)
+    latency_ms: float = 0.0
+
+
+class PhotoFacts(Frozen):
+    """What a photo contributes, as the audit log and the case keep it (the bytes live on disk,
+    content-addressed by `sha256`)."""
+
+    sha256: str
+    format: Literal["jpeg", "png", "webp"]
+    width: int                      # after EXIF orientation
+    height: int
+    size_bytes: int
+    filename: str | None = None
+    taken_at: datetime | None = None       # EXIF DateTimeOriginal, on the city's clock when it has no offset
+    lat: float | None = None               # EXIF GPS in the knowledge base's coordinate system
+    lon: float | None = None
+    gps_wgs84: tuple[float, float] | None = None  # as the camera wrote it (lat, lon)
+    phash: str                      # 64-bit perceptual hashes, hex
+    dhash: str
+    ocr_text: str = ""              # masked, lines joined in reading order
+    ocr_lines: tuple[OcrLine, ...] = ()
+    scene: SceneGuess | None = None
+    timings_ms: dict[str, float] = Field(default_factory=dict)
 
 
 class IntakeResult(Frozen):
@@ -57,6 +105,8 @@ class IntakeResult(Frozen):
     contact: str | None
     external_id: str | None
     personal_data: tuple[PersonalDatum, ...] = ()
+    photos: tuple[PhotoFacts, ...] = ()
+    photo_text: str = ""  # the photos' OCR text (masked); part of matching_text, shown apart from `text`
 
 
 class PlaceRef(Frozen):
