@@ -20,7 +20,7 @@ from agent.intake import ReportRejected
 from agent.output import public_case
 from agent.pipeline import TriagePipeline
 from agent.settings import Settings
-from agent.types import ReportIn
+from agent.types import PhotoIn, ReportIn
 from knowledge.loader import KBError, check_kb, load_kb
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -78,7 +78,10 @@ def _pipeline(settings: Settings) -> TriagePipeline:
 
 @app.command()
 def triage(
-    text: Annotated[str, typer.Argument(help="The report text; '-' reads standard input.")],
+    text: Annotated[str, typer.Argument(help="The report text; '-' reads standard input; may be left out "
+                                        "when --photo is given.")] = "",
+    photo: Annotated[list[Path] | None, typer.Option(
+        "--photo", help="A photo of the problem (JPEG, PNG or WebP); repeat for up to 6.")] = None,
     title: Annotated[str | None, typer.Option(help="Optional title of the report.")] = None,
     address: Annotated[str | None, typer.Option(help="Address given with the report.")] = None,
     channel: Annotated[str, typer.Option(help="Intake channel.")] = "cli",
@@ -89,9 +92,13 @@ def triage(
     """Triage one report and print the drafted case."""
     if text == "-":
         text = sys.stdin.read()
+    photos = tuple(_read_photo(path) for path in photo or [])
+    if not text.strip() and not photos:
+        _fail("give the report text (or '-' to read it from standard input), or at least one --photo")
     pipeline = _pipeline(_settings(config, kb, db, mode, embedder, model, llm))
     try:
-        result = pipeline.triage(ReportIn(text=text, title=title, address=address, channel=channel))
+        result = pipeline.triage(ReportIn(text=text, title=title, address=address, channel=channel,
+                                          photos=photos))
     except ReportRejected as exc:
         _fail(str(exc))
     case = public_case(result)
@@ -99,6 +106,13 @@ def triage(
         typer.echo(json.dumps(case, ensure_ascii=False, indent=2))
     else:
         _print_case(case)
+
+
+def _read_photo(path: Path) -> PhotoIn:
+    try:
+        return PhotoIn(data=path.read_bytes(), filename=path.name)
+    except OSError as exc:
+        _fail(f"cannot read photo {path}: {exc.strerror or exc}")
 
 
 def _print_case(case: dict[str, Any]) -> None:
@@ -116,6 +130,17 @@ def _print_case(case: dict[str, Any]) -> None:
     table.add_row("分类", f"{cat['parent_name']} › {cat['name']}  置信度 {case['confidence']:.2f}（备选：{alts}）")
     table.add_row("紧急", f"{'是' if case['urgent'] else '否'}（{case['priority']}；{case['urgency_reason']}）")
     table.add_row("地点", case["place"]["text"])
+    for i, photo in enumerate(case["photos"], 1):
+        seen = [f"{photo['width']}×{photo['height']}"]
+        if photo["ocr_text"]:
+            seen.append(f"文字：{photo['ocr_text']}")
+        if photo["taken_at"]:
+            seen.append(f"拍摄于 {photo['taken_at']}")
+        if photo["lat"] is not None:
+            seen.append(f"位置 {photo['lat']:.5f}, {photo['lon']:.5f}")
+        if photo["scene"] and photo["scene"]["category_id"]:
+            seen.append(f"画面：{photo['scene']['category_id']}（{photo['scene']['backend']}）")
+        table.add_row(f"照片{i}", "；".join(seen))
     for d in case["departments"]:
         role = "主办" if d["role"] == "lead" else "协办"
         clauses = "；".join(f"[{c['id']}] {c['text']}" for c in d["clauses"][:1])
@@ -285,6 +310,19 @@ def bench_api_cmd(
     _print_figures("API benchmark", [bench_api(settings, requests, concurrency, dataset)], as_json)
 
 
+@bench_app.command("photos")
+def bench_photos_cmd(
+    photos: Annotated[int, typer.Option(help="Camera-sized test photos to make (signs with Chinese text, EXIF).")]
+    = 40,
+    folder: Annotated[Path | None, typer.Option(help="Read these photos instead of making test photos.")] = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Per-photo time of validation + EXIF + hashes + OCR + thumbnail (p50/p95) and photos per second."""
+    from eval.photo_bench import bench_photos
+
+    _print_figures("photo benchmark", [bench_photos(photos, folder)], as_json)
+
+
 @bench_app.command("dedup")
 def bench_dedup_cmd(
     cases: Annotated[int, typer.Option(help="Synthetic open cases in the index.")] = 1_000_000,
@@ -443,8 +481,10 @@ def serve(
     port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
     kb: KbOpt = None, db: DbOpt = None, config: ConfigOpt = None, mode: ModeOpt = None,
     embedder: EmbedderOpt = None, model: ModelOpt = None, llm: LlmOpt = None,
+    login_link: Annotated[bool, typer.Option(
+        "--login-link/--no-login-link", help="Print a one-time login link for a local supervisor session.")] = True,
 ) -> None:
-    """Run the HTTP API (OpenAPI docs at /docs)."""
+    """Run the HTTP API (OpenAPI docs at /docs) and the web pages (/ui)."""
     import uvicorn
 
     from api.app import create_app
@@ -452,6 +492,17 @@ def serve(
     settings = _settings(config, kb, db, mode, embedder, model, llm)
     api = settings.api.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
     settings = settings.model_copy(update={"api": api})
+    shown = "127.0.0.1" if api.host in ("0.0.0.0", "::", "") else api.host
+    base = f"http://{f'[{shown}]' if ':' in shown else shown}:{api.port}"
+    lines = [f"GridTriage is starting on {base} (the models load in a few seconds)",
+             f"  web pages  {base}/ui  (intake, review queue, cases, dashboard)",
+             f"  API docs   {base}/docs"]
+    if login_link:
+        minutes = settings.web.login_link_minutes
+        lines.append(f"  log in     {base}/ui/login?token={_login_token(settings.db, minutes)}  "
+                     f"(a supervisor session; the link works once, within {minutes:g} minutes)")
+    typer.echo("\n".join(lines))
+    sys.stdout.flush()
     try:
         uvicorn.run(create_app(settings), host=api.host, port=api.port, log_level="warning")
     except (ValueError, ImportError) as exc:
@@ -478,6 +529,54 @@ def keys_create(
         store.close()
     typer.echo(key)
     err.print(f"created a {role} key for {name!r}; it is shown only now")
+
+
+def _login_token(db: str, minutes: float) -> str:
+    from agent.store import CaseStore
+    from agent.store.users import Users
+
+    try:
+        store = CaseStore.open(db)
+    except Exception as exc:  # a database that cannot be opened: say which and why
+        _fail(f"cannot open the case database {db}: {exc}")
+    try:
+        return Users(store).issue_login_token(minutes)
+    finally:
+        store.close()
+
+
+users_app = typer.Typer(no_args_is_help=True, help="People who log in to the web pages (/ui).")
+app.add_typer(users_app, name="users")
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Argument(help="The login name.")],
+    role: Annotated[str, typer.Option(help="operator, supervisor, dispatcher or evaluator.")],
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from the first line of standard input (for scripts).")] = False,
+    db: DbOpt = None, config: ConfigOpt = None,
+) -> None:
+    """Create a user of the web pages (password asked twice, never echoed; stored as a salted scrypt hash)."""
+    from agent.store import CaseStore
+    from agent.store.users import Users
+    from agent.store.workflow import ROLES
+
+    if role not in ROLES:
+        _fail(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+    settings = _settings(config, None, db, None, None)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    store = CaseStore.open(settings.db)
+    try:
+        Users(store).create(username, role, password)
+    except ValueError as exc:
+        _fail(str(exc))
+    finally:
+        store.close()
+    err.print(f"created the {role} user {username!r}; they log in at /ui/login")
 
 
 def main() -> None:

@@ -3,7 +3,11 @@
 Meaning alone confuses "same category, other street" with "same incident, reworded", so a
 duplicate needs all of: similar text, a compatible place, a compatible category and a report time
 inside the window. The more certain the place match, the less text similarity it needs; a case's
-category is compatible when it is the report's category or one of its likely alternatives."""
+category is compatible when it is the report's category or one of its likely alternatives.
+
+A photo is stronger evidence than words: the same photo (recompressed, resized or cropped, by
+perceptual hash) sent again inside the time window makes the report a duplicate of the case that
+has it, whatever the text says; the Hamming distance is the evidence."""
 
 from __future__ import annotations
 
@@ -15,7 +19,8 @@ from pydantic import BaseModel, ConfigDict
 
 from agent.case_index import CaseIndex
 from agent.store import CaseStore
-from agent.types import Classification, DedupCandidate, DedupResult, Place
+from agent.types import Classification, DedupCandidate, DedupResult, PhotoFacts, Place
+from classifiers.photos import SAME_PHOTO_MAX_DISTANCE, PhotoHashIndex
 from knowledge.loader import KnowledgeBase
 from knowledge.places import place_match
 
@@ -34,6 +39,7 @@ class DedupSettings(BaseModel):
     candidates: int = 20
     evidence: int = 5  # candidates kept as evidence with each report
     ivf_threshold: int = 50_000
+    same_photo_max_distance: int = SAME_PHOTO_MAX_DISTANCE  # hash bits; measured, see classifiers/photos/hashing.py
 
 
 @dataclass
@@ -49,6 +55,7 @@ class DedupStage:
         self.settings = settings or DedupSettings()
         self.index = CaseIndex(dimension, ivf_threshold=self.settings.ivf_threshold)
         self._meta: dict[int, _CaseMeta] = {}
+        self.photos = PhotoHashIndex()
 
     def warm_up(self, store: CaseStore) -> None:
         """Rebuild the index from the store's open cases."""
@@ -63,11 +70,21 @@ class DedupStage:
                                             case.last_reported_at)
         matrix = np.vstack(vectors) if vectors else np.zeros((0, self.index.dimension), np.float32)
         self.index.rebuild(np.array(ids, dtype=np.int64), matrix)
+        self.photos = PhotoHashIndex()
+        for case_id, phash, dhash, crops in store.open_case_photos():
+            if case_id in self._meta:
+                self.photos.add(case_id, phash, dhash, crops)
 
     def register(self, case_id: int, vector: np.ndarray, place: Place, category_id: str,
-                 reported_at: datetime) -> None:
+                 reported_at: datetime, photos: tuple[PhotoFacts, ...] = ()) -> None:
         self.index.add(case_id, vector)
         self._meta[case_id] = _CaseMeta(place, category_id, reported_at)
+        self.add_photos(case_id, photos)
+
+    def add_photos(self, case_id: int, photos: tuple[PhotoFacts, ...]) -> None:
+        """A merged report's photos make its case recognisable by them too."""
+        for photo in photos:
+            self.photos.add(case_id, photo.phash, photo.dhash, photo.crop_hashes)
 
     def touch(self, case_id: int, reported_at: datetime) -> None:
         meta = self._meta.get(case_id)
@@ -77,9 +94,10 @@ class DedupStage:
     def forget(self, case_id: int) -> None:
         if self._meta.pop(case_id, None) is not None:
             self.index.remove(case_id)
+            self.photos.remove(case_id)
 
     def run(self, vector: np.ndarray, place: Place, classification: Classification,
-            reported_at: datetime) -> DedupResult:
+            reported_at: datetime, photos: tuple[PhotoFacts, ...] = ()) -> DedupResult:
         s = self.settings
         category_id = classification.category.id
         plausible = {a.category.id for a in classification.alternatives
@@ -115,6 +133,7 @@ class DedupStage:
                 hours_apart=round(hours, 2), score=round(sim + 0.2 * pm + (0.1 if same_leaf else 0), 4),
                 verdict=verdict, reason=reason,
             ))
+        candidates = self._same_photo(candidates, photos, place, category_id, reported_at)
         # duplicates first, so the evidence always includes the case the report is merged into
         order = {"duplicate": 0, "related": 1, "different": 2}
         candidates.sort(key=lambda c: (order[c.verdict], -c.score))
@@ -124,3 +143,36 @@ class DedupStage:
             related=tuple(c.case_id for c in candidates if c.verdict == "related")[: s.evidence],
             candidates=tuple(shown),
         )
+
+    def _same_photo(self, candidates: list[DedupCandidate], photos: tuple[PhotoFacts, ...], place: Place,
+                    category_id: str, reported_at: datetime) -> list[DedupCandidate]:
+        """Cases holding one of the report's photos (nearest distance per case) become duplicates
+        inside the time window."""
+        nearest: dict[int, int] = {}
+        for photo in photos:
+            for case_id, distance in self.photos.nearest(photo.phash, photo.dhash,
+                                                         self.settings.same_photo_max_distance, photo.crop_hashes):
+                nearest[case_id] = min(distance, nearest.get(case_id, distance))
+        if not nearest:
+            return candidates
+        by_case = {c.case_id: c for c in candidates}
+        for case_id, distance in nearest.items():
+            meta = self._meta.get(case_id)
+            if meta is None:
+                continue
+            hours = abs((reported_at - meta.last_reported_at).total_seconds()) / 3600
+            if hours > self.settings.time_window_hours:
+                continue
+            seen = by_case.get(case_id)
+            evidence = f"same photo (perceptual-hash distance {distance} ≤ {self.settings.same_photo_max_distance})"
+            if seen is not None:
+                by_case[case_id] = seen.model_copy(update={
+                    "verdict": "duplicate", "photo_distance": distance,
+                    "reason": evidence + ("" if seen.verdict == "duplicate" else f"; text: {seen.reason}")})
+            else:
+                pm = place_match(place, meta.place)
+                by_case[case_id] = DedupCandidate(
+                    case_id=case_id, similarity=0.0, place_match=pm, category_match=meta.category_id == category_id,
+                    hours_apart=round(hours, 2), score=round(1.0 + 0.2 * pm, 4), verdict="duplicate",
+                    reason=evidence, photo_distance=distance)
+        return list(by_case.values())

@@ -1,15 +1,18 @@
-"""Intake: validate a report, mask personal data, and normalise the text used for matching."""
+"""Intake: validate a report, mask personal data, and normalise the text used for matching. Text read
+from the report's photos joins the matching text, kept apart from what the citizen wrote; a photo's
+capture time and GPS stand in for a report time and map pin that were not given."""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 
 from agent.masking import mask
-from agent.types import IntakeResult, ReportIn
+from agent.types import IntakeResult, PhotoFacts, ReportIn
 from classifiers.text import normalize
 
-_READABLE = re.compile(r"[A-Za-z\u4e00-\u9fff]")
+READABLE = re.compile(r"[A-Za-z\u4e00-\u9fff]")
 
 
 class ReportRejected(ValueError):
@@ -27,39 +30,56 @@ class IntakeStage:
     def warm_up(self) -> None:
         """Nothing to load; present so every stage is used the same way."""
 
-    def run(self, report: ReportIn) -> IntakeResult:
+    def run(self, report: ReportIn, photos: Sequence[PhotoFacts] = ()) -> IntakeResult:
+        """`photos` are the report's photos as read (validated, OCR, EXIF); a report with photos may
+        have no text."""
         text = (report.text or "").strip()
         title = (report.title or "").strip() or None
-        if not text and not title:
-            raise ReportRejected("the report text is empty: paste what the citizen reported and try again")
+        if not text and not title and not photos:
+            raise ReportRejected("the report text is empty: paste what the citizen reported (or attach a photo) "
+                                 "and try again")
         if len(text) > self.max_chars:
             raise ReportRejected(
                 f"the report text is {len(text)} characters, over the limit of {self.max_chars}: "
                 "shorten it to the citizen's actual request, or raise `max_report_chars` in the settings"
             )
         combined = f"{title or ''} {text}".strip()
-        if not _READABLE.search(combined):
+        if not photos and not READABLE.search(combined):
             raise ReportRejected(
                 "the report has no readable words (only digits, symbols or punctuation): "
                 "check that the right field was pasted"
             )
         masked_text, found = mask(text)
         masked_title, found_in_title = mask(title) if title else (None, [])
+        masked_photos, found_in_photos = [], []
+        for photo in photos:
+            ocr_text, found_here = mask(photo.ocr_text)
+            masked_photos.append(photo.model_copy(update={"ocr_text": ocr_text, "ocr_lines": tuple(
+                line.model_copy(update={"text": mask(line.text)[0]}) for line in photo.ocr_lines)}))
+            found_in_photos.extend(found_here)
+        photo_text = " ".join(p.ocr_text for p in masked_photos if p.ocr_text)
         received = self._aware(report.received_at) or datetime.now(UTC)
-        reported = self._aware(report.reported_at)
+        taken = [p.taken_at for p in photos if p.taken_at is not None]
+        reported = self._aware(report.reported_at) or (min(taken) if taken else None)
+        lat, lon = report.lat, report.lon
+        if lat is None or lon is None:
+            pinned = next((p for p in photos if p.lat is not None and p.lon is not None), None)
+            lat, lon = (pinned.lat, pinned.lon) if pinned else (None, None)
         return IntakeResult(
             text=masked_text,
             title=masked_title,
-            matching_text=normalize(f"{masked_title or ''} {masked_text}"),
+            matching_text=normalize(f"{masked_title or ''} {masked_text} {photo_text}").strip(),
             channel=report.channel,
             received_at=received,
             reported_at=reported,
             address=report.address,
-            lat=report.lat,
-            lon=report.lon,
+            lat=lat,
+            lon=lon,
             contact=report.contact,
             external_id=report.external_id,
-            personal_data=tuple(found_in_title) + tuple(found),
+            personal_data=tuple(found_in_title) + tuple(found) + tuple(found_in_photos),
+            photos=tuple(masked_photos),
+            photo_text=photo_text,
         )
 
     def _aware(self, value: datetime | None) -> datetime | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.types import TriageResult
+from agent.types import PhotoFacts, TriageResult
 
 
 def public_case(result: TriageResult) -> dict[str, Any]:
@@ -19,6 +19,7 @@ def public_case(result: TriageResult) -> dict[str, Any]:
         "category": {"id": c.category.id, "name": c.category.name, "parent": c.category.parent,
                      "parent_name": c.category.parent_name},
         "confidence": c.confidence,
+        "category_source": c.source,
         "alternatives": [{"id": a.category.id, "name": a.category.name, "probability": a.probability}
                          for a in c.alternatives[1:]],
         "urgent": u.urgency.urgent,
@@ -57,5 +58,18 @@ def public_case(result: TriageResult) -> dict[str, Any]:
         "needs_review": result.needs_review,
         "review_reasons": list(result.review_reasons),
         "similar_cases": [c.model_dump(mode="json") for c in result.dedup.candidates],
+        "photos": [public_photo(p) for p in result.intake.photos],
+        "photo_text": result.intake.photo_text,
         "timings_ms": result.timings_ms,
+    }
+
+
+def public_photo(photo: PhotoFacts) -> dict[str, Any]:
+    """What a photo contributed (no pixels: fetch them at `/v1/photos/{sha256}`)."""
+    return {
+        "sha256": photo.sha256, "format": photo.format, "width": photo.width, "height": photo.height,
+        "size_bytes": photo.size_bytes, "filename": photo.filename, "ocr_text": photo.ocr_text,
+        "taken_at": photo.taken_at.isoformat() if photo.taken_at else None,
+        "lat": photo.lat, "lon": photo.lon,
+        "scene": photo.scene.model_dump(mode="json") if photo.scene else None,
     }

@@ -11,20 +11,28 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from agent.deadlines import compute_deadlines
 from agent.dedup import DedupStage
 from agent.drafting import Drafter, TemplateDrafter
-from agent.intake import IntakeStage, ReportRejected
+from agent.intake import READABLE, IntakeStage, ReportRejected
 from agent.llm_drafting import make_drafter
 from agent.router import Router
 from agent.settings import Settings
 from agent.store import CaseStore
+from agent.store.photo_files import PhotoFiles
 from agent.types import (
     CaseDraft,
+    CategoryScore,
+    Classification,
     Deadlines,
     DedupResult,
     DraftFacts,
     DraftOutcome,
+    PhotoBlob,
+    PhotoFacts,
+    PhotoIn,
     PreparedReport,
     ReportIn,
     Routing,
@@ -34,8 +42,10 @@ from agent.types import (
 )
 from classifiers.category import CategoryClassifier
 from classifiers.embedders import Embedder, make_embedder
+from classifiers.photos import PhotoReader, PhotoRejected
 from classifiers.text import Tokenizer
 from classifiers.urgency import UrgencyDetector
+from classifiers.vision import VisionBackend, VisualCandidate, make_vision, visual_candidates
 from knowledge.duty_index import DutyIndex
 from knowledge.loader import KnowledgeBase, load_kb
 from knowledge.places import PlaceResolver
@@ -52,6 +62,9 @@ class Models:
     classifier: CategoryClassifier
     urgency: UrgencyDetector
     router: Router
+    photo_reader: PhotoReader  # OCR loads on the first photo (or `warm_up_photos`), not for text reports
+    vision: VisionBackend | None = None
+    visual_candidates: tuple[VisualCandidate, ...] = ()
     warm_up_ms: dict[str, float] = field(default_factory=dict)
 
     @classmethod
@@ -71,12 +84,23 @@ class Models:
                                           embed_max_chars=settings.embed_max_chars, model_dir=settings.model_dir),
             urgency=UrgencyDetector(kb),
             router=Router(kb, DutyIndex(kb, embedder, tokenizer), settings.router),
+            photo_reader=PhotoReader(settings.photos, kb.coordinate_system, ZoneInfo(kb.meta.timezone)),
+            vision=make_vision(settings.vision),
+            visual_candidates=visual_candidates(kb),
         )
         for name in ("places", "classifier", "urgency", "router"):
             with _timed(timings, name):
                 getattr(models, name).warm_up()
+        if models.vision is not None:
+            with _timed(timings, "vision"):
+                models.vision.warm_up()
         models.warm_up_ms = timings
         return models
+
+    def warm_up_photos(self) -> None:
+        """Load the OCR models now rather than on the first photo (a server does this at start)."""
+        with _timed(self.warm_up_ms, "photos"):
+            self.photo_reader.warm_up()
 
 
 class TriagePipeline:
@@ -108,6 +132,7 @@ class TriagePipeline:
         self.mode = mode
         self._timezone = ZoneInfo(kb.meta.timezone)
         self.intake = IntakeStage(self.settings.max_report_chars, self._timezone)
+        self.photo_files = PhotoFiles(self.settings.photo_store_dir())
         if self._drafter is None:
             self._drafter = make_drafter(self.settings.llm, kb)
         with _timed(self.warm_up_ms, "drafter"):
@@ -151,22 +176,75 @@ class TriagePipeline:
         Pure, so batches can prepare reports in parallel and commit them in order."""
         m = self.models
         t: dict[str, float] = {}
+        with _timed(t, "photos"):
+            facts, blobs = self._read_photos(report.photos)
         with _timed(t, "intake"):
-            intake = self.intake.run(report)
+            intake = self.intake.run(report, facts)
         with _timed(t, "understand"):
             text = intake.matching_text
             place = m.places.resolve(text, intake.address, intake.lat, intake.lon)
             content = m.places.content(text)  # what is wrong, without where: places are matched apart
-            vector = m.embedder.embed_one(content[: self.settings.embed_max_chars])
-            tokens = m.tokenizer.tokens(content)
-            classification = m.classifier.classify_vector(content, vector)
+            if facts and len(READABLE.findall(text)) < 2:  # a lone letter is OCR noise (or says nothing)
+                # Nothing to read: the photo alone says what it is, through a vision backend or a person.
+                # A zero vector, so that text similarity never makes two such reports duplicates.
+                vector = np.zeros(m.embedder.dimension, dtype=np.float32)
+                tokens: list[str] = []
+                classification = self._photo_only_classification(intake.photos)
+            else:
+                vector = m.embedder.embed_one(content[: self.settings.embed_max_chars])
+                tokens = m.tokenizer.tokens(content)
+                classification = m.classifier.classify_vector(content, vector)
             urgency = m.urgency.run(text, classification)
         with _timed(t, "route"):
             routing = m.router.run(tokens, vector, classification, place)
         return PreparedReport(
-            intake=intake, vector=vector, routing=routing, timings_ms=t,
+            intake=intake, vector=vector, routing=routing, timings_ms=t, photo_blobs=blobs,
             understanding=Understanding(place=place, classification=classification, urgency=urgency),
         )
+
+    def _read_photos(self, photos: tuple[PhotoIn, ...]) -> tuple[list[PhotoFacts], tuple[PhotoBlob, ...]]:
+        """Validate and read every photo (OCR, EXIF, hashes; the scene when a vision backend is set).
+        One bad photo refuses the report, naming the photo, before anything is stored."""
+        if not photos:
+            return [], ()
+        m, limit = self.models, self.settings.photos.max_photos
+        if len(photos) > limit:
+            raise ReportRejected(f"{len(photos)} photos attached; at most {limit} are taken per report: "
+                                 "send the clearest ones")
+        facts, blobs = [], []
+        for number, photo in enumerate(photos, 1):
+            try:
+                reading = m.photo_reader.read(photo)
+            except PhotoRejected as exc:
+                name = f" ({photo.filename})" if photo.filename else ""
+                raise ReportRejected(f"photo {number}{name}: {exc}") from exc
+            fact = reading.facts.model_copy(update={"crop_hashes": reading.crop_hashes})
+            if m.vision is not None and m.visual_candidates:
+                fact = fact.model_copy(update={"scene": m.vision.classify(reading.image, m.visual_candidates)})
+            facts.append(fact)
+            blobs.append(PhotoBlob(sha256=fact.sha256, format=fact.format, data=reading.data,
+                                   thumbnail=reading.thumbnail))
+        return facts, tuple(blobs)
+
+    def _photo_only_classification(self, photos: tuple[PhotoFacts, ...]) -> Classification:
+        """The scene a vision backend saw, or the knowledge base's category for a person to decide."""
+        kb, ref = self.models.kb, self.models.classifier.category_ref
+        guesses = [p.scene for p in photos if p.scene is not None and p.scene.category_id in kb.leaves]
+        if guesses:
+            best = max(guesses, key=lambda g: g.score or 0.0)
+            assert best.category_id is not None
+            scored = [(best.category_id, best.score or 0.0),
+                      *((cid, p) for cid, p in best.alternatives if cid in kb.leaves and cid != best.category_id)]
+            return Classification(category=ref(best.category_id), confidence=round(best.score or 0.0, 4),
+                                  alternatives=tuple(CategoryScore(category=ref(cid), probability=p)
+                                                     for cid, p in scored), source="photo")
+        leaf = kb.policy.photo_only_category
+        if leaf is None:
+            raise ReportRejected("the report has only photos, no text was read from them and no vision backend "
+                                 "is configured: add a few words saying what the photo shows")
+        return Classification(category=ref(leaf), confidence=0.0, source="none",
+                              alternatives=(CategoryScore(category=ref(leaf), probability=1.0),))
+
 
     def commit(self, prepared: PreparedReport) -> TriageResult:
         """Store the report, record every stage, then merge it into an open case or open a new one."""
@@ -176,11 +254,13 @@ class TriagePipeline:
         place, classification = understanding.place, understanding.classification
         t = dict(prepared.timings_ms)
         with _timed(t, "store"):
+            for blob in prepared.photo_blobs:  # files first: a stored report never points at a missing photo
+                self.photo_files.put(blob.sha256, blob.format, blob.data, blob.thumbnail)
             report_id = store.add_report(intake)
             store.log("understand", "report.understood", understanding.model_dump(mode="json"), report_id)
         reported_at = intake.reported_at or intake.received_at
         with _timed(t, "dedup"):
-            found = dedup.run(vector, place, classification, reported_at)
+            found = dedup.run(vector, place, classification, reported_at, intake.photos)
             store.log("dedup", "report.dedup", found.model_dump(mode="json"), report_id)
         with _timed(t, "store"):
             store.log("route", "report.routed", routing.model_dump(mode="json"), report_id)
@@ -196,13 +276,15 @@ class TriagePipeline:
         with _timed(t, "store"):
             self._log_outcome(outcome, report_id)
             store.log("draft", "report.drafted", draft.model_dump(mode="json"), report_id)
-        review = self._review_reasons(understanding, routing.joint) + _disagreements(draft, understanding, routing)
+        review = (self._review_reasons(understanding, routing.joint, intake.photos)
+                  + _disagreements(draft, understanding, routing))
         with _timed(t, "store"):
             if found.duplicate_of is not None:
                 case_id = found.duplicate_of
                 best = next(c for c in found.candidates if c.case_id == case_id)
                 reporters = store.merge_report(case_id, report_id, reported_at, best.model_dump(mode="json"))
                 dedup.touch(case_id, reported_at)
+                dedup.add_photos(case_id, intake.photos)
             else:
                 case_id = self._open_case(report_id, prepared, deadlines, draft, review, reported_at)
                 reporters = 1
@@ -240,15 +322,28 @@ class TriagePipeline:
         except Exception as exc:  # one broken report must not lose the reports after it
             return _internal(exc)
 
-    def _review_reasons(self, u: Understanding, joint: bool) -> list[str]:
+    def _review_reasons(self, u: Understanding, joint: bool, photos: tuple[PhotoFacts, ...] = ()) -> list[str]:
         kb = self.models.kb
         threshold = next(m.auto_dispatch_threshold for m in kb.policy.modes if m.id == self.mode)
         reasons = []
         if u.urgency.urgent:
             reasons.append("urgent: a person confirms at once")
-        if u.classification.confidence < threshold:
+        category = u.classification.category
+        scenes = [p.scene for p in photos if p.scene is not None and p.scene.category_id]
+        if u.classification.source == "none":
+            reasons.append("photo only: no text, none read in the photo, and no vision backend named a category; "
+                           "a person looks at the photo")
+        elif u.classification.source == "photo":
+            reasons.append(f"category from the photo alone ({scenes[0].backend if scenes else 'vision'}): "
+                           "a person confirms")
+        elif u.classification.confidence < threshold:
             reasons.append(f"confidence {u.classification.confidence:.2f} below the "
                            f"{self.mode} threshold {threshold:.2f}")
+        for scene in scenes:
+            if scene.category_id != category.id and scene.category_id in kb.leaves:
+                reasons.append(f"the photo looks like {kb.leaves[scene.category_id].name} ({scene.backend}), "
+                               f"the text says {category.name}")
+                break
         if joint:
             reasons.append("joint handling proposed")
         if u.place.outside_city:
@@ -277,7 +372,8 @@ class TriagePipeline:
             "departments": [d.model_dump(mode="json") for d in routing.departments],
             "draft": draft.model_dump(mode="json"),
         }, prepared.vector, reported_at)
-        self.dedup.register(case_id, prepared.vector, place, classification.category.id, reported_at)
+        self.dedup.register(case_id, prepared.vector, place, classification.category.id, reported_at,
+                            prepared.intake.photos)
         return case_id
 
     def facts(self, result: TriageResult) -> DraftFacts:

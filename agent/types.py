@@ -66,6 +66,7 @@ class SceneGuess(Frozen):
     alternatives: tuple[tuple[str, float], ...] = ()
     rejected: tuple[str, ...] = ()  # outputs refused by validation (e.g. a category not offered)
     latency_ms: float = 0.0
+    error: str | None = None       # why the backend gave no answer (it failed, timed out, or erred twice)
 
 
 class PhotoFacts(Frozen):
@@ -84,6 +85,7 @@ class PhotoFacts(Frozen):
     gps_wgs84: tuple[float, float] | None = None  # as the camera wrote it (lat, lon)
     phash: str                      # 64-bit perceptual hashes, hex
     dhash: str
+    crop_hashes: tuple[tuple[str, str], ...] = ()  # (pHash, dHash) of centre crops: a cropped copy matches
     ocr_text: str = ""              # masked, lines joined in reading order
     ocr_lines: tuple[OcrLine, ...] = ()
     scene: SceneGuess | None = None
@@ -153,6 +155,9 @@ class Classification(Frozen):
     confidence: float
     alternatives: tuple[CategoryScore, ...]
     matched_keywords: tuple[str, ...] = ()
+    # "text": the classifier read the report (and its photos' text); "photo": a vision backend named the
+    # category from the photo alone; "none": a photo-only report nobody could read, left to a person
+    source: Literal["text", "photo", "none"] = "text"
 
 
 class UrgencySignal(Frozen):
@@ -183,6 +188,7 @@ class DedupCandidate(Frozen):
     score: float
     verdict: Literal["duplicate", "related", "different"]
     reason: str
+    photo_distance: int | None = None  # Hamming distance to the case's nearest photo, when one matched
 
 
 class DedupResult(Frozen):
@@ -290,6 +296,15 @@ class DraftOutcome(Frozen):
     fallback_reason: str | None = None
 
 
+class PhotoBlob(Frozen):
+    """A validated photo's bytes and thumbnail, on their way to the content-addressed photo store."""
+
+    sha256: str
+    format: Literal["jpeg", "png", "webp"]
+    data: bytes = Field(repr=False)
+    thumbnail: bytes = Field(repr=False)
+
+
 class PreparedReport(Frozen):
     """A report understood and routed but not yet stored: what `commit` needs."""
 
@@ -299,6 +314,7 @@ class PreparedReport(Frozen):
     understanding: Understanding
     routing: Routing
     vector: np.ndarray
+    photo_blobs: tuple[PhotoBlob, ...] = ()
     timings_ms: dict[str, float] = Field(default_factory=dict)
 
 

@@ -18,8 +18,9 @@ from agent.store.workflow import Workflow
 from api.auth import RateLimiter
 from api.metrics import Metrics
 from api.redraft import Redrafter
-from api.routers import cases, city, open311, ops, reports
+from api.routers import cases, city, open311, ops, photos, reports
 from api.service import IdempotencyConflict, TriageService
+from api.web import install_web
 
 
 def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
@@ -30,6 +31,7 @@ def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
         # Answers never wait for a model: template drafts at once, the LLM (if any) in the background.
         pipeline = TriagePipeline(settings, models=models, drafter=TemplateDrafter())
         pipeline.warm_up()
+        pipeline.models.warm_up_photos()  # the first photo report does not wait for the OCR models
         pipeline.models.embedder.limit_threads(1)  # requests run side by side; BLAS threads would fight
         workflow = Workflow(pipeline.store)
         stored_mode = workflow.city_mode()
@@ -53,10 +55,10 @@ def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.rate_limiter = RateLimiter(settings.api.rate_limit_per_minute)
     app.state.metrics = metrics = Metrics()
-    limit = settings.api.max_body_bytes
-
     @app.middleware("http")
     async def body_limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        uploads = request.headers.get("content-type", "").startswith("multipart/form-data")
+        limit = settings.api.max_upload_bytes if uploads else settings.api.max_body_bytes
         length = request.headers.get("content-length")
         too_big = length is not None and (not length.isdigit() or int(length) > limit)
         if not too_big and length is None and request.method in {"POST", "PUT", "PATCH"}:
@@ -78,6 +80,7 @@ def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
     app.add_exception_handler(TransitionRefused, error(409))
     app.add_exception_handler(LookupError, error(404))
     app.add_exception_handler(ValueError, error(422))
-    for router in (reports.router, cases.router, city.router, open311.router, ops.router):
+    for router in (reports.router, cases.router, photos.router, city.router, open311.router, ops.router):
         app.include_router(router)
+    install_web(app, settings)  # the pages under /ui
     return app

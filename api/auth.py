@@ -65,11 +65,21 @@ def authenticate(request: Request, api_key: str | None = None) -> ApiClient:
 def authorize(request: Request, ability: str, api_key: str | None = None) -> ApiClient:
     """The caller, if their role may do `ability`; 401 or 403 otherwise."""
     client = authenticate(request, api_key)
-    if ability not in ABILITIES.get(client.role, frozenset()):
-        allowed = sorted(r for r, a in ABILITIES.items() if ability in a)
-        raise HTTPException(status.HTTP_403_FORBIDDEN,
-                            f"the {client.role} role cannot {ability}; roles that can: {', '.join(allowed)}")
+    refused = refusal(client.role, ability)
+    if refused:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, refused)
     return client
+
+
+def roles_that_can(ability: str) -> list[str]:
+    return sorted(r for r, a in ABILITIES.items() if ability in a)
+
+
+def refusal(role: str, ability: str) -> str | None:
+    """Why `role` may not do `ability` (None when it may); the API and the web pages say the same."""
+    if ability in ABILITIES.get(role, frozenset()):
+        return None
+    return f"the {role} role cannot {ability}; roles that can: {', '.join(roles_that_can(ability))}"
 
 
 def requires(ability: str) -> Callable[[Request], ApiClient]:

@@ -15,13 +15,15 @@ class Body(BaseModel):
 
 
 class ReportCreate(Body):
-    text: str = Field(max_length=20000, description="What the citizen reported (a transcript or app text).")
+    text: str = Field(default="", max_length=20000,
+                      description="What the citizen reported (a transcript or app text); may be empty with photos.")
     title: str | None = Field(default=None, max_length=500)
     channel: str = Field(default="api", max_length=40)
     contact: str | None = Field(default=None, max_length=200, description="Reporter's phone or e-mail.")
     reported_at: datetime | None = None
     address: str | None = Field(default=None, max_length=500)
-    lat: float | None = Field(default=None, ge=-90, le=90)
+    lat: float | None = Field(default=None, ge=-90, le=90,
+                              description="Map pin in the knowledge base's coordinates (bundled: GCJ-02).")
     lon: float | None = Field(default=None, ge=-180, le=180)
     external_id: str | None = Field(default=None, max_length=200)
 

@@ -41,9 +41,11 @@ class TriageService:
 
     # ---- reports --------------------------------------------------------------------------------
     def submit(self, report: ReportIn, client: ApiClient, idempotency_key: str | None,
-               request_body: dict[str, Any]) -> Submitted:
+               request_body: dict[str, Any], auto_dispatch: bool = True) -> Submitted:
+        """`auto_dispatch=False` when a person is reading the draft right now (the intake page): the
+        case waits as `received` for them to confirm or send to review."""
         if not idempotency_key:
-            return self._submit(report, client)
+            return self._submit(report, client, auto_dispatch)
         digest = hashlib.sha256(json.dumps(request_body, sort_keys=True, default=str).encode()).hexdigest()
         with self._key_lock(client.id, idempotency_key):
             seen = self.workflow.remembered(client.id, idempotency_key)
@@ -53,16 +55,17 @@ class TriageService:
                         f"Idempotency-Key {idempotency_key!r} was already used with a different report; "
                         "use a new key for a new report")
                 return Submitted(seen.status_code, seen.response, replayed=True)
-            result = self._submit(report, client)
+            result = self._submit(report, client, auto_dispatch)
             self.workflow.remember(client.id, idempotency_key, digest, result.status_code, result.body)
             return result
 
-    def _submit(self, report: ReportIn, client: ApiClient) -> Submitted:
+    def _submit(self, report: ReportIn, client: ApiClient, auto_dispatch: bool = True) -> Submitted:
         with self._understand:
             prepared = self.pipeline.prepare(report)  # raises ReportRejected
         with self._commit:
             result = self.pipeline.commit(prepared)
-            status = self._auto_dispatch(result)
+            status = self._auto_dispatch(result) if auto_dispatch else str(
+                self.workflow.case_summary(result.case_id)["status"])
         draft_status = "final"
         if self.redrafter is not None and result.duplicate_of is None:
             self.redrafter.submit(result)

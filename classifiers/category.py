@@ -27,9 +27,13 @@ FIT_VERSION = 2  # bump when training changes, so cached models are not reused
 
 def training_set(kb: KnowledgeBase, text_filter: Callable[[str], str]) -> tuple[list[str], list[str], list[bool]]:
     """The knowledge base's examples and one profile text per category; `held` marks two examples
-    per category that the calibration fit leaves out."""
+    per category that the calibration fit leaves out. The photo-only category is the pipeline's to
+    give (when nothing in a report can be read), never the classifier's: a report that says "see the
+    photo" and a sign read in the photo must be classified by the sign."""
     texts, labels, held = [], [], []
     for leaf in kb.leaves.values():
+        if leaf.id == kb.policy.photo_only_category:
+            continue
         for i, example in enumerate(leaf.examples):
             texts.append(text_filter(normalize(example)))
             labels.append(leaf.id)

@@ -26,6 +26,7 @@ from knowledge.schema import (
 )
 
 DEFAULT_KB = Path(__file__).parent / "bases" / "zhengzhou"
+COORDINATE_SYSTEMS = ("wgs84", "gcj02")
 FILES = ("kb.yaml", "departments.yaml", "taxonomy.yaml", "places.yaml", "policy.yaml")
 
 M = TypeVar("M", bound=BaseModel)
@@ -69,6 +70,7 @@ class KnowledgeBase:
     landmarks: dict[str, Landmark]
     roads: dict[str, Road]
     policy: Policy
+    coordinate_system: str = "wgs84"  # of places.yaml's coordinates: "wgs84" or "gcj02" (China's maps)
 
     def parent_of(self, leaf_id: str) -> TopCategory:
         return self.categories[self.leaf_parent[leaf_id]]
@@ -182,6 +184,10 @@ def load_kb(directory: str | Path = DEFAULT_KB) -> KnowledgeBase:
     streets = r.entries("places.yaml", places, "streets", Street)
     landmarks = r.entries("places.yaml", places, "landmarks", Landmark)
     roads = r.entries("places.yaml", places, "roads", Road)
+    coordinate_system = str(places.get("coordinate_system", "wgs84"))
+    if coordinate_system not in COORDINATE_SYSTEMS:
+        r.problem("places.yaml", "coordinate_system",
+                  f"unknown '{coordinate_system}'; use one of {', '.join(COORDINATE_SYSTEMS)}")
     policy = r.single("policy.yaml", r.document("policy.yaml"), Policy)
 
     r.unique("departments.yaml", "department", (d.id for d in departments))
@@ -234,6 +240,7 @@ def load_kb(directory: str | Path = DEFAULT_KB) -> KnowledgeBase:
         landmarks={lm.id: lm for lm in landmarks},
         roads={road.id: road for road in roads},
         policy=policy,
+        coordinate_system=coordinate_system,
     )
 
 
@@ -246,6 +253,8 @@ def _check_policy(r: _Reader, policy: Policy, dept_ids: set[str], category_ids: 
         r.problem(
             "policy.yaml", "local_office_department", f"unknown department '{policy.local_office_department}'"
         )
+    if policy.photo_only_category and policy.photo_only_category not in category_ids:
+        r.problem("policy.yaml", "photo_only_category", f"unknown category '{policy.photo_only_category}'")
     if policy.off_remit_category and policy.off_remit_category not in category_ids:
         r.problem("policy.yaml", "off_remit_category", f"unknown category '{policy.off_remit_category}'")
     for cat in policy.plate_categories:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 Priority = Literal["urgent", "high", "normal", "low"]
@@ -56,6 +56,18 @@ class Leaf(Entry):
     priority: Priority = "normal"
     deadlines: DeadlineSpec
     visual: bool = False
+    # English phrases for what a photo of the problem shows; zero-shot image classifiers (CLIP)
+    # compare a photo against them.
+    visual_prompts: tuple[str, ...] = ()
+
+    @model_validator(mode="after")
+    def _prompts_only_when_visual(self) -> Leaf:
+        if self.visual_prompts and not self.visual:
+            raise ValueError(f"leaf {self.id!r} has visual_prompts but is not `visual: true`; "
+                             "mark it visual or remove its visual_prompts")
+        if any(not p.strip() for p in self.visual_prompts):
+            raise ValueError(f"leaf {self.id!r} has an empty visual prompt")
+        return self
 
 
 class TopCategory(Entry):
@@ -151,6 +163,9 @@ class Policy(Entry):
     urgency: UrgencySpec
     local_office_department: str
     off_remit_category: str | None = None
+    # The category of a photo-only report with no text read from it and no vision backend's answer:
+    # it goes to review, to the place's local office, and a person decides what it is.
+    photo_only_category: str | None = None
     # Categories (first-level or leaf ids) whose handling needs the plate number; elsewhere plates
     # are masked before a report is shown to a language model.
     plate_categories: tuple[str, ...] = ()

@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.lifecycle import ATTRACTS_DUPLICATES
-from agent.store.models import AuditRow, CaseRow, FeedbackRow, ReportRow
+from agent.store.models import AuditRow, CaseRow, FeedbackRow, PhotoRow, ReportRow
 from agent.types import IntakeResult
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -83,9 +83,16 @@ class CaseStore:
             )
             s.add(row)
             s.flush()
+            now = datetime.now(UTC)
+            for position, photo in enumerate(intake.photos):
+                s.add(PhotoRow(report_id=row.id, position=position, sha256=photo.sha256, format=photo.format,
+                               phash=photo.phash, dhash=photo.dhash, taken_at=photo.taken_at,
+                               facts=photo.model_dump(mode="json"), created_at=now))
             s.add(_audit("intake", "report.received", row.id, None, {
                 "channel": intake.channel, "text": intake.text, "title": intake.title,
                 "personal_data_kinds": sorted({p.kind for p in intake.personal_data}),
+                **({"photos": [p.model_dump(mode="json") for p in intake.photos],
+                    "photo_text": intake.photo_text} if intake.photos else {}),
             }))
             return row.id
 
@@ -190,6 +197,23 @@ class CaseStore:
                 yield OpenCase(case_id, np.frombuffer(blob, dtype=np.float32), place, category_id,
                                _utc(last))
 
+    def open_case_photos(self) -> Iterator[tuple[int, str, str, tuple[tuple[str, str], ...]]]:
+        """(case id, pHash, dHash, centre-crop hashes) of every photo of every case that attracts duplicates."""
+        with self.session() as s:
+            rows = s.execute(
+                select(ReportRow.case_id, PhotoRow.phash, PhotoRow.dhash, PhotoRow.facts)
+                .join(ReportRow, PhotoRow.report_id == ReportRow.id)
+                .join(CaseRow, ReportRow.case_id == CaseRow.id)
+                .where(CaseRow.status.in_(ATTRACTS_DUPLICATES))
+            )
+            for case_id, phash, dhash, facts in rows:
+                yield int(case_id), phash, dhash, tuple((p, d) for p, d in facts.get("crop_hashes", ()))
+
+    def photo_format(self, sha256: str) -> str | None:
+        """The stored format of a photo, or None when no report has it."""
+        with self.session() as s:
+            return s.scalar(select(PhotoRow.format).where(PhotoRow.sha256 == sha256).limit(1))
+
     def case_titles(self, case_ids: list[int]) -> dict[int, str]:
         with self.session() as s:
             rows = s.execute(select(CaseRow.id, CaseRow.title).where(CaseRow.id.in_(case_ids))).all()
@@ -202,6 +226,10 @@ class CaseStore:
                 return None
             reports = s.scalars(select(ReportRow).where(ReportRow.case_id == case_id)).all()
             report_ids = [r.id for r in reports]
+            photos: dict[int, list[dict[str, Any]]] = {}
+            for photo in s.scalars(select(PhotoRow).where(PhotoRow.report_id.in_(report_ids))
+                                   .order_by(PhotoRow.report_id, PhotoRow.position)):
+                photos.setdefault(photo.report_id, []).append(photo.facts)
             audit = s.scalars(
                 select(AuditRow)
                 .where((AuditRow.case_id == case_id) | AuditRow.report_id.in_(report_ids))
@@ -216,14 +244,16 @@ class CaseStore:
                 "place": row.place, "draft": row.draft, "mode": row.mode,
                 "respond_by": row.respond_by, "resolve_by": row.resolve_by,
                 "reports": [{"id": r.id, "text": r.text, "channel": r.channel, "contact": r.contact,
-                             "received_at": r.received_at, "external_id": r.external_id} for r in reports],
+                             "received_at": r.received_at, "external_id": r.external_id,
+                             "photos": photos.get(r.id, [])} for r in reports],
                 "audit": [{"id": a.id, "stage": a.stage, "event": a.event, "actor": a.actor,
                            "report_id": a.report_id, "case_id": a.case_id, "payload": a.payload,
                            "created_at": a.created_at} for a in audit],
             }
 
     def count(self, table: str) -> int:
-        model = {"cases": CaseRow, "reports": ReportRow, "audit_log": AuditRow, "feedback": FeedbackRow}[table]
+        model = {"cases": CaseRow, "reports": ReportRow, "audit_log": AuditRow, "feedback": FeedbackRow,
+                 "photos": PhotoRow}[table]
         with self.session() as s:
             return int(s.scalar(select(func.count()).select_from(model)) or 0)
 

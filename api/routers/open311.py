@@ -18,6 +18,7 @@ from agent.store.workflow import ApiClient
 from agent.types import ReportIn
 from api.auth import authorize
 from api.service import TriageService
+from classifiers.photos.geo import to_kb_coordinates
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 FORMATS = ("json", "xml")
@@ -89,6 +90,8 @@ async def create_request(fmt: str, request: Request) -> Response:
         lon = float(fields["long"]) if fields.get("long") else None
     except ValueError:
         return _error(fmt, 400, "lat and long must be numbers (WGS-84 degrees)")
+    if lat is not None and lon is not None:  # GeoReport v2 sends WGS-84; the places may be on GCJ-02
+        lat, lon = to_kb_coordinates(lat, lon, kb.coordinate_system)
     contact = fields.get("phone") or fields.get("email") or None
     report = ReportIn(text=description, channel="open311", address=fields.get("address_string") or None,
                       lat=lat, lon=lon, contact=contact, external_id=fields.get("device_id") or None)

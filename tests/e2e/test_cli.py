@@ -8,6 +8,7 @@ import re
 import shutil
 import subprocess
 import sys
+from datetime import datetime
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,21 @@ def test_a_misconfigured_llm_is_a_clear_error(tmp_path: Path) -> None:
     assert "needs a base URL" in proc.stderr and "GRIDTRIAGE_LLM_BASE_URL" in proc.stderr
     proc = run("triage", "井盖碎了", "--llm", "gpt", "--db", str(tmp_path / "c.db"))
     assert proc.returncode == 2 and "llm.provider" in proc.stderr
+
+
+def test_triage_a_photo_only_report_from_the_command_line(tmp_path: Path) -> None:
+    from tests.photo_images import photo_bytes, render_sign
+
+    sign = tmp_path / "sign.jpg"
+    sign.write_bytes(photo_bytes(render_sign("井盖缺失 注意安全"), exif_time=datetime(2026, 11, 20, 8, 30)))
+    proc = run("triage", "--photo", str(sign), "--json", "--db", str(tmp_path / "c.db"))
+    assert proc.returncode == 0, proc.stderr
+    case = json.loads(proc.stdout)
+    assert "井盖" in case["photos"][0]["ocr_text"] and case["photos"][0]["filename"] == "sign.jpg"
+    assert case["photos"][0]["taken_at"].startswith("2026-11-20T08:30:00+08:00")
+    assert "manhole" in case["category"]["id"]
+    assert list((tmp_path / "photos").rglob("*.thumb.jpg")), "the photo store sits beside the database"
+    human = run("triage", "--photo", str(sign), "--db", str(tmp_path / "c.db"))
+    assert "照片1" in human.stdout and "井盖" in human.stdout
+    missing = run("triage", "--photo", str(tmp_path / "nope.jpg"), "--db", str(tmp_path / "c.db"))
+    assert missing.returncode == 2 and "cannot read photo" in missing.stderr

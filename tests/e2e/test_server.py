@@ -78,3 +78,18 @@ def test_bad_requests_never_get_a_500(server: tuple[str, str, str]) -> None:
         assert 400 <= r.status_code < 500, (body, r.status_code, r.text)
     assert httpx.post(f"{base}/v1/reports", json={"text": "x"}).status_code == 401
     assert httpx.get(f"{base}/v1/cases/0", headers=h).status_code == 404
+
+
+def test_a_photo_report_over_the_network(server: tuple[str, str, str]) -> None:
+    from tests.photo_images import photo_bytes, render_sign
+
+    base, dispatcher, _ = server
+    h = {"Authorization": f"Bearer {dispatcher}"}
+    sign = photo_bytes(render_sign("井盖缺失 注意安全"))
+    r = httpx.post(f"{base}/v1/reports", headers=h, data={"text": "麻烦来看看"}, timeout=120,
+                   files=[("photos", ("sign.jpg", sign, "image/jpeg"))])
+    assert r.status_code == 201, r.text
+    photo = r.json()["photos"][0]
+    assert "井盖" in photo["ocr_text"]
+    got = httpx.get(f"{base}/v1/photos/{photo['sha256']}", headers=h, timeout=30)
+    assert got.status_code == 200 and got.content == sign

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -21,21 +20,6 @@ pytestmark = pytest.mark.integration
 
 CLEAR = "德化街步行街上好多流动摊贩占道经营，行人都走不过去了"  # confident, not urgent: auto-dispatched
 URGENT = "金水路有一段路面塌陷出一个坑，车差点掉进去"
-
-
-@pytest.fixture
-def client(tmp_path: Path, models: Models) -> Iterator[TestClient]:
-    settings = Settings(db=str(tmp_path / "api.db"), llm=LLMSettings(provider="none"),
-                        api=ApiSettings(rate_limit_per_minute=10_000, max_body_bytes=20_000))
-    with TestClient(create_app(settings, models=models)) as c:
-        yield c
-
-
-@pytest.fixture
-def keys(client: TestClient) -> dict[str, dict[str, str]]:
-    workflow = client.app.state.workflow  # type: ignore[attr-defined]
-    return {role: {"Authorization": f"Bearer {workflow.create_key(role, f'test-{role}')}"}
-            for role in ("operator", "supervisor", "dispatcher", "evaluator")}
 
 
 def submit(client: TestClient, headers: dict[str, str], text: str, **extra: Any) -> dict[str, Any]:

@@ -1,0 +1,155 @@
+"""People who use the web pages: users with salted scrypt password hashes, one-time login links,
+and the web session secret. A web login resolves to the same `ApiClient` (role and actor) an API
+key does, so the pages obey the same abilities and write the same audit trail."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from agent.store.models import ApiKeyRow, CitySettingRow, LoginTokenRow, UserRow
+from agent.store.store import CaseStore, _audit, _utc
+from agent.store.workflow import ROLES, ApiClient
+
+USERNAME = re.compile(r"^[\w.@-]{1,60}$")
+MIN_PASSWORD = 8
+# scrypt's cost: 16 MiB and ~50 ms a check on a laptop core: cheap for a login, dear for a guesser.
+SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
+LINK_NAME = "local"  # whom a one-time login link logs in (actor `supervisor:local`)
+
+
+def hash_password(password: str, n: int = SCRYPT_N, r: int = SCRYPT_R, p: int = SCRYPT_P) -> str:
+    """`scrypt$n$r$p$salt$digest` (hex), a fresh 16-byte salt each time."""
+    salt = secrets.token_bytes(16)
+    digest = _scrypt(password, salt, n, r, p)
+    return f"scrypt${n}${r}${p}${salt.hex()}${digest.hex()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        expected = bytes.fromhex(digest)
+        actual = _scrypt(password, bytes.fromhex(salt), int(n), int(r), int(p))
+    except ValueError:
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
+    return hashlib.scrypt(password.encode("utf-8"), salt=salt, n=n, r=r, p=p, dklen=32, maxmem=64 * 1024 * 1024)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+_DUMMY_HASH = hash_password(secrets.token_urlsafe(12))  # unknown users cost as much time as known ones
+
+
+def user_client(row: UserRow) -> ApiClient:
+    """User ids are negated so they never collide with API-key ids (rate limits, idempotency)."""
+    return ApiClient(-row.id, row.username, row.role)
+
+
+class Users:
+    def __init__(self, store: CaseStore) -> None:
+        self.store = store
+
+    # ---- users ----------------------------------------------------------------------------------
+    def create(self, username: str, role: str, password: str, actor: str = "gridtriage") -> int:
+        if not USERNAME.match(username):
+            raise ValueError(f"username {username!r} must be 1-60 letters, digits or . _ @ -")
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+        if len(password) < MIN_PASSWORD:
+            raise ValueError(f"the password must have at least {MIN_PASSWORD} characters")
+        try:
+            with self.store.session() as s, s.begin():
+                row = UserRow(username=username, role=role, password_hash=hash_password(password),
+                              created_at=datetime.now(UTC))
+                s.add(row)
+                s.flush()
+                s.add(_audit("access", "user.created", None, None, {"username": username, "role": role}, actor))
+                return row.id
+        except IntegrityError:
+            raise ValueError(f"a user named {username!r} exists already") from None
+
+    def authenticate(self, username: str, password: str) -> ApiClient | None:
+        """The user, when the password is right and the user is not disabled."""
+        with self.store.session() as s:
+            row = s.scalars(select(UserRow).where(UserRow.username == username)).first()
+        if row is None:
+            verify_password(password, _DUMMY_HASH)
+            return None
+        if not verify_password(password, row.password_hash) or row.disabled_at is not None:
+            return None
+        with self.store.session() as s, s.begin():
+            s.execute(update(UserRow).where(UserRow.id == row.id).values(last_login_at=datetime.now(UTC)))
+        return user_client(row)
+
+    def user(self, user_id: int) -> ApiClient | None:
+        """An active user by id (a disabled user's sessions stop working at once; role changes apply)."""
+        with self.store.session() as s:
+            row = s.get(UserRow, user_id)
+            return user_client(row) if row is not None and row.disabled_at is None else None
+
+    def key(self, key_id: int) -> ApiClient | None:
+        """An API key that is not revoked, by id: a web session opened with a key ends when it is revoked."""
+        with self.store.session() as s:
+            row = s.get(ApiKeyRow, key_id)
+            return ApiClient(row.id, row.name, row.role) if row is not None and row.revoked_at is None else None
+
+    # ---- one-time login links -------------------------------------------------------------------
+    def issue_login_token(self, minutes: float = 15.0, role: str = "supervisor", name: str = LINK_NAME) -> str:
+        """A token for one login within `minutes`; only its SHA-256 is stored."""
+        if role not in ROLES:
+            raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+        token = secrets.token_urlsafe(24)
+        now = datetime.now(UTC)
+        with self.store.session() as s, s.begin():
+            s.add(LoginTokenRow(token_hash=_digest(token), name=name, role=role, created_at=now,
+                                expires_at=now + timedelta(minutes=minutes)))
+        return token
+
+    def redeem_login_token(self, token: str) -> ApiClient | None:
+        """The principal of an unused, unexpired token, which is spent by this call (once, even
+        when two requests race for it)."""
+        now = datetime.now(UTC)
+        with self.store.session() as s, s.begin():
+            row = s.scalars(select(LoginTokenRow).where(LoginTokenRow.token_hash == _digest(token))).first()
+            if row is None or row.used_at is not None or _utc(row.expires_at) <= now:
+                return None
+            spent = s.execute(update(LoginTokenRow).where(LoginTokenRow.id == row.id, LoginTokenRow.used_at.is_(None))
+                              .values(used_at=now))
+            if getattr(spent, "rowcount", 0) != 1:
+                return None
+            return ApiClient(0, row.name, row.role)
+
+    # ---- the session secret ---------------------------------------------------------------------
+    def session_secret(self) -> str:
+        """Generated at first use and kept in the case database, so sessions outlive a restart and
+        the secret is never in a file someone might commit."""
+        name = "web.session_secret"
+        with self.store.session() as s:
+            row = s.get(CitySettingRow, name)
+            if row is not None:
+                return row.value
+        try:
+            with self.store.session() as s, s.begin():
+                s.add(CitySettingRow(name=name, value=secrets.token_hex(32), updated_by="gridtriage",
+                                     updated_at=datetime.now(UTC)))
+        except IntegrityError:
+            pass  # another process made it first; use theirs
+        with self.store.session() as s:
+            row = s.get(CitySettingRow, name)
+            if row is None:
+                raise RuntimeError("the web session secret could not be stored")
+            return row.value

@@ -1,0 +1,55 @@
+"""GET /v1/photos/{sha256}: a report's photo as uploaded, and its thumbnail for the review pages."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi.responses import FileResponse
+
+from agent.store.photo_files import MEDIA_TYPES
+from agent.store.workflow import ApiClient
+from api.auth import authorize, refusal
+from api.deps import ServiceDep
+from api.web.session import web_client
+
+router = APIRouter(prefix="/v1/photos", tags=["photos"])
+_CACHE = {"Cache-Control": "private, max-age=31536000, immutable"}  # content-addressed: never changes
+
+
+def _viewer(request: Request) -> ApiClient:
+    """An API key with the read ability, or a web-page session (the case page shows thumbnails)."""
+    person = web_client(request)
+    if person is None:
+        return authorize(request, "read")
+    why = refusal(person.role, "read")
+    if why:
+        raise HTTPException(status.HTTP_403_FORBIDDEN, why)
+    return person
+
+
+Viewer = Annotated[ApiClient, Depends(_viewer)]
+
+
+@router.get("/{sha256}", response_class=FileResponse)
+def photo(sha256: str, client: Viewer, service: ServiceDep) -> FileResponse:
+    """The photo exactly as the citizen sent it."""
+    sha256 = sha256.lower()
+    fmt = _stored_format(service, sha256)
+    return FileResponse(service.pipeline.photo_files.original(sha256, fmt), media_type=MEDIA_TYPES[fmt],
+                        headers=_CACHE)
+
+
+@router.get("/{sha256}/thumbnail", response_class=FileResponse)
+def thumbnail(sha256: str, client: Viewer, service: ServiceDep) -> FileResponse:
+    """A JPEG at most 320 pixels on its longest side."""
+    sha256 = sha256.lower()
+    _stored_format(service, sha256)
+    return FileResponse(service.pipeline.photo_files.thumbnail(sha256), media_type="image/jpeg", headers=_CACHE)
+
+
+def _stored_format(service: ServiceDep, sha256: str) -> str:
+    fmt = service.pipeline.store.photo_format(sha256)
+    if fmt is None:
+        raise LookupError(f"no report has a photo {sha256}; photo ids come from a case's reports[].photos[].sha256")
+    return fmt

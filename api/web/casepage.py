@@ -1,0 +1,144 @@
+"""One case: the reports merged into it (with photos), the evidence behind each decision, the
+drafter's rationale, the lifecycle timeline, the full audit trail, and the actions the role allows."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from agent.lifecycle import ALLOWED
+from agent.store.workflow import ApiClient
+from api.routers import cases
+from api.schemas import Confirm, Edit, Merge, Reassign, Reject, Transition
+from api.web.access import CsrfChecked, WebUser, attempt, can, need
+from api.web.i18n import Translate, language, lookup, translator
+from api.web.render import kb_of, page, service_of
+from api.web.session import load_session
+
+router = APIRouter(prefix="/ui/cases", include_in_schema=False)
+TIMELINE = ("case.created", "case.transition", "case.confirmed", "case.edited", "case.reassigned", "case.rejected",
+            "case.merged", "case.merged_into", "case.absorbed", "case.redrafted", "case.sent_to_review",
+            "case.split", "case.split_from")
+EVIDENCE = ("report.understood", "report.routed", "report.dedup", "report.drafted")
+REJECT_REASONS = ("not_our_remit", "spam", "insufficient_info")
+ACTIONS = {"confirm": "review", "reject": "review", "reassign": "review", "merge": "review", "edit": "edit",
+           "transition": "lifecycle"}
+
+
+@router.get("/{case_id}", response_class=HTMLResponse)
+def case_page(request: Request, case_id: int, client: WebUser) -> HTMLResponse:
+    need(client, "read")
+    service = service_of(request)
+    case = service.case(case_id, client, personal_data=can(client, "personal_data"))
+    t = translator(language(request))
+    audit = case["audit"]
+    evidence = {r["id"]: {e: _latest(audit, e, r["id"]) for e in EVIDENCE} for r in case["reports"]}
+    kb = kb_of(request)
+    return page(request, "case.html", client, nav="review", case=case, evidence=evidence,
+                timeline=[a for a in audit if a["event"] in TIMELINE],
+                trail=[{**a, "summary": describe(a, t), "json": json.dumps(a["payload"], ensure_ascii=False, indent=1,
+                                                                        default=str)} for a in audit],
+                llm_calls=[a["payload"] for a in audit if a["event"] == "llm.call"],
+                transitions=_transitions(client, case["status"]), reject_reasons=REJECT_REASONS,
+                departments=[(d.id, d.name) for d in kb.departments.values()],
+                groups=[(top.name, [(leaf.id, leaf.name) for leaf in top.children]) for top in kb.categories.values()],
+                priorities=("urgent", "high", "normal", "low"))
+
+
+def _latest(audit: list[dict[str, Any]], event: str, report_id: int) -> dict[str, Any] | None:
+    found = [a["payload"] for a in audit if a["event"] == event and a["report_id"] == report_id]
+    return found[-1] if found else None
+
+
+def _transitions(client: ApiClient, status: str) -> list[str]:
+    if not can(client, "lifecycle"):
+        return []
+    moves = ALLOWED.get(status, frozenset()) - {"merged"}  # merging needs the other case: the merge form
+    if can(client, "review") and status == "received":
+        moves -= {"rejected", "dispatched"}  # the review forms do these, with a reason and labelled feedback
+    order = ("received", "accepted", "dispatched", "handling", "resolved", "verified", "closed", "rejected")
+    return [s for s in order if s in moves]
+
+
+def describe(entry: dict[str, Any], t: Translate) -> str:
+    """One line saying what an audit event changed."""
+    p = entry["payload"] or {}
+    event = entry["event"]
+    if event == "case.transition":
+        return f"{t('status.' + str(p.get('from')))} → {t('status.' + str(p.get('to')))}" + (
+            f"（{p['note']}）" if p.get("note") else "")
+    if event in ("case.edited", "case.confirmed") and "field" in p:
+        return f"{p['field']}: {p.get('before')} → {p.get('after')}；{p.get('reason', '')}"
+    if event == "case.confirmed":
+        return f"{p.get('category_id')} / {p.get('lead_department_id')} / {p.get('priority')}" + (
+            f"；{p['note']}" if p.get("note") else "")
+    if event == "case.reassigned":
+        return f"{p.get('before')} → {p.get('after')}；{p.get('reason', '')}"
+    if event in ("case.merged_into", "case.absorbed", "case.merged"):
+        other = p.get("into") or p.get("from")
+        return (f"#{other} " if other else "") + (str(p.get("reason") or p.get("reporter_count") or ""))
+    if event == "case.rejected":
+        return f"{p.get('reason')} {p.get('note') or ''}".strip()
+    if event == "city.mode_switched":
+        return f"{p.get('before')} → {p.get('after')}；{p.get('reason', '')}"
+    if event == "llm.call":
+        return f"{p.get('provider')}:{p.get('model')} #{p.get('attempt')} {p.get('latency_ms', 0):.0f} ms" + (
+            f" ✗ {p['error']}" if p.get("error") else "")
+    if event == "case.sent_to_review":
+        return "；".join(x for x in (p.get("note"), "、".join(p.get("changed") or [])) if x)
+    if event == "report.understood":
+        c, u = p.get("classification") or {}, p.get("urgency") or {}
+        return f"{(c.get('category') or {}).get('name')} {c.get('confidence', 0):.0%} · {u.get('priority')}"
+    if event == "report.dedup":
+        found = p.get("candidates") or []
+        return f"#{p['duplicate_of']}" if p.get("duplicate_of") else f"{len(found)} candidate(s), none the same"
+    for key in ("title", "reason", "status", "text"):
+        if p.get(key):
+            return str(p[key])[:120]
+    return ""
+
+
+@router.post("/{case_id}/act", dependencies=[CsrfChecked])
+def act(request: Request, case_id: int, client: WebUser, action: Annotated[str, Form()],
+        to: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
+        department_id: Annotated[str, Form()] = "", into: Annotated[int, Form()] = 0,
+        title: Annotated[str, Form()] = "", summary: Annotated[str, Form()] = "",
+        category_id: Annotated[str, Form()] = "", priority: Annotated[str, Form()] = "") -> RedirectResponse:
+    """Every button of the case page; the same router functions (and rules) as the JSON API."""
+    if action not in ACTIONS:
+        action = "transition"
+    need(client, ACTIONS[action])
+    service = service_of(request)
+    workflow = service.workflow
+    lang = language(request)
+    calls = {
+        "confirm": lambda: cases.confirm(case_id, Confirm(note=note), client, workflow),
+        "reject": lambda: cases.reject(case_id, Reject(reason=reason if reason in REJECT_REASONS else "spam",
+                                                       note=note), client, service, workflow),
+        "reassign": lambda: cases.reassign(case_id, Reassign(department_id=department_id, reason=reason), client,
+                                           service, workflow),
+        "merge": lambda: cases.merge(case_id, Merge(into=into, reason=reason or "duplicate"), client, service,
+                                     workflow),
+        "transition": lambda: cases.transition(case_id, Transition(to=to, note=note), client, service, workflow),
+        "edit": lambda: _edit(case_id, client, service, reason, {"title": title.strip(), "summary": summary.strip(),
+                                                                 "category_id": category_id, "priority": priority}),
+    }
+    _, error = attempt(calls[action])
+    session = load_session(request)
+    if error:
+        session.add_flash("error", error)
+    else:
+        session.add_flash("ok", lookup(f"case.done_{action}", lang, id=case_id))
+    return RedirectResponse(f"/ui/cases/{case_id}", status_code=303)
+
+
+def _edit(case_id: int, client: ApiClient, service: Any, reason: str, proposed: dict[str, Any]) -> Any:
+    current = service.case(case_id, client, personal_data=False)
+    changes = {f: v for f, v in proposed.items() if v and v != current[f]}
+    if not changes:
+        raise ValueError("nothing changed")
+    return cases.edit(case_id, Edit(changes=changes, reason=reason or "edited on the case page"), client, service,
+                      service.workflow)

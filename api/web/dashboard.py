@@ -1,0 +1,46 @@
+"""The dashboard: today's and this week's figures, hot issues, and the city's mode with the switch
+for supervisors (others see it and are told who may switch it)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from api.routers import city
+from api.schemas import ModeSwitch
+from api.web.access import CsrfChecked, WebUser, attempt, need
+from api.web.figures import dashboard_figures
+from api.web.i18n import language, lookup
+from api.web.render import kb_of, page, service_of
+from api.web.session import load_session
+
+router = APIRouter(prefix="/ui", include_in_schema=False)
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+def dashboard(request: Request, client: WebUser) -> HTMLResponse:
+    need(client, "read")
+    kb = kb_of(request)
+    figures = dashboard_figures(service_of(request).pipeline.store, kb.meta.timezone)
+    return page(request, "dashboard.html", client, nav="dashboard", figures=figures,
+                modes=[(m.id, m.name, m.auto_dispatch_threshold, m.description) for m in kb.policy.modes])
+
+
+@router.post("/mode", dependencies=[CsrfChecked])
+def switch_mode(request: Request, client: WebUser, mode: Annotated[str, Form()],
+                reason: Annotated[str, Form()] = "") -> RedirectResponse:
+    need(client, "mode")
+    session = load_session(request)
+    lang = language(request)
+    if not reason.strip():
+        session.add_flash("error", lookup("mode.needs_reason", lang))
+        return RedirectResponse("/ui/dashboard", status_code=303)
+    done, error = attempt(lambda: city.switch_mode(ModeSwitch(mode=mode, reason=reason.strip()), client,
+                                                   service_of(request)))
+    if error or done is None:
+        session.add_flash("error", error or "")
+    else:
+        session.add_flash("ok", lookup("mode.switched", lang, name=done["name"]))
+    return RedirectResponse("/ui/dashboard", status_code=303)

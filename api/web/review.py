@@ -1,0 +1,77 @@
+"""The review queue (supervisors): drafts waiting for a person, urgent first and then by deadline,
+with filters, confidence bars, overdue rows marked, and bulk confirm / bulk reassign with a reason."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse
+
+from agent.lifecycle import OPEN, STATUSES
+from api.routers import cases
+from api.schemas import BulkConfirm, BulkReassign
+from api.web.access import CsrfChecked, WebUser, attempt, need
+from api.web.i18n import language, lookup
+from api.web.render import kb_of, page, service_of
+from api.web.session import load_session
+
+router = APIRouter(prefix="/ui/review", include_in_schema=False)
+LIMIT = 300
+CONFIDENCE_CEILINGS = ("0.5", "0.7", "0.9")
+
+
+@router.get("", response_class=HTMLResponse)
+def queue(request: Request, client: WebUser, status: str = "received", category: str = "", department: str = "",
+          priority: str = "", overdue: bool = False, below: str = "") -> HTMLResponse:
+    need(client, "read")
+    statuses = sorted(OPEN) if status == "open" else None if status == "all" else [status]
+    if statuses and any(s not in STATUSES for s in statuses):
+        statuses = ["received"]
+    ceiling = float(below) if below in CONFIDENCE_CEILINGS else None
+    rows = service_of(request).workflow.cases(status=statuses, category=category or None,
+                                              department=department or None, priority=priority or None,
+                                              overdue=overdue, max_confidence=ceiling, limit=LIMIT)
+    kb = kb_of(request)
+    filters = {"status": status, "category": category, "department": department, "priority": priority,
+               "overdue": overdue, "below": below}
+    return page(request, "review.html", client, nav="review", rows=rows, filters=filters, limit=LIMIT,
+                statuses=STATUSES, ceilings=CONFIDENCE_CEILINGS, priorities=("urgent", "high", "normal", "low"),
+                categories=[(c.id, c.name) for c in kb.categories.values()],
+                departments=[(d.id, d.name) for d in kb.departments.values()],
+                back=urlencode({k: v for k, v in filters.items() if v}))
+
+
+@router.post("/bulk", dependencies=[CsrfChecked])
+def bulk(request: Request, client: WebUser, action: Annotated[str, Form()],
+         case_ids: Annotated[list[int] | None, Form()] = None, department_id: Annotated[str, Form()] = "",
+         reason: Annotated[str, Form()] = "", back: Annotated[str, Form()] = "") -> RedirectResponse:
+    need(client, "review")
+    lang = language(request)
+    session = load_session(request)
+    target = "/ui/review" + (f"?{back}" if back and not back.startswith(("/", "\\")) else "")
+    chosen = list(dict.fromkeys(case_ids or []))
+    if not chosen:
+        session.add_flash("error", lookup("review.none_chosen", lang))
+        return RedirectResponse(target, status_code=303)
+    service = service_of(request)
+    outcome: Any
+    if action == "reassign":
+        if not reason.strip() or not department_id:
+            session.add_flash("error", lookup("review.reassign_needs", lang))
+            return RedirectResponse(target, status_code=303)
+        body = BulkReassign(case_ids=chosen, department_id=department_id, reason=reason.strip())
+        outcome, error = attempt(lambda: cases.bulk_reassign(body, client, service, service.workflow))
+    else:
+        outcome, error = attempt(lambda: cases.bulk_confirm(BulkConfirm(case_ids=chosen, note=reason.strip()),
+                                                            client, service.workflow))
+    if error or outcome is None:
+        session.add_flash("error", error or "")
+        return RedirectResponse(target, status_code=303)
+    verb = lookup(f"review.did_{'reassign' if action == 'reassign' else 'confirm'}", lang)
+    session.add_flash("ok", lookup("review.bulk_done", lang, verb=verb, n=len(outcome.done),
+                                   ids=", ".join(f"#{i}" for i in outcome.done) or "—"))
+    for case_id, why in outcome.failed.items():
+        session.add_flash("error", f"#{case_id}: {why}")
+    return RedirectResponse(target, status_code=303)

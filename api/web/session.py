@@ -1,0 +1,143 @@
+"""Web sessions in a signed cookie (itsdangerous): who is logged in, the CSRF token and the flash
+messages; nothing secret is in it, and it cannot be forged or replayed after it expires.
+
+The cookie is HttpOnly and SameSite=Lax, and `Secure` when the request came over https (directly,
+or through a proxy uvicorn trusts that sends X-Forwarded-Proto), or always with
+`web.secure_cookies = "always"`. Over plain http on loopback (`gridtriage serve`'s default and the
+browser tests) it is sent without `Secure`, because browsers would not send it back otherwise."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import Request, Response
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
+from agent.store.workflow import ApiClient
+from api.web import csrf
+from api.web.state import web_state
+
+COOKIE = "gt_session"
+SALT = "gridtriage.web.session"
+KINDS = ("user", "key", "link")  # a password login, an API-key login, a one-time link
+
+
+@dataclass
+class WebSession:
+    csrf: str
+    started: float
+    kind: str | None = None
+    pid: int = 0
+    name: str = ""
+    role: str = ""
+    flash: list[tuple[str, str]] = field(default_factory=list)
+    client: ApiClient | None = None  # resolved on each request, not stored
+    dirty: bool = False
+
+    @classmethod
+    def anonymous(cls, now: float | None = None) -> WebSession:
+        return cls(csrf=csrf.new_token(), started=now if now is not None else time.time(), dirty=True)
+
+    def payload(self) -> dict[str, Any]:
+        return {"c": self.csrf, "t": self.started, "k": self.kind, "p": self.pid, "n": self.name, "r": self.role,
+                "f": [list(f) for f in self.flash]}
+
+    def log_in(self, client: ApiClient, kind: str, pid: int, now: float | None = None) -> None:
+        """A new token and a new start at every login, so a session planted before it is useless."""
+        if kind not in KINDS:
+            raise ValueError(f"unknown login kind {kind!r}")
+        self.csrf, self.started = csrf.new_token(), now if now is not None else time.time()
+        self.kind, self.pid, self.name, self.role, self.client = kind, pid, client.name, client.role, client
+        self.dirty = True
+
+    def add_flash(self, kind: str, message: str) -> None:
+        self.flash.append((kind, message))
+        self.dirty = True
+
+    def pop_flash(self) -> list[tuple[str, str]]:
+        shown, self.flash = self.flash, []
+        if shown:
+            self.dirty = True
+        return shown
+
+
+class SessionCodec:
+    def __init__(self, secret: str, hours: float) -> None:
+        self.max_age = int(hours * 3600)
+        self._serializer = URLSafeTimedSerializer(secret, salt=SALT)
+
+    def dumps(self, session: WebSession) -> str:
+        return str(self._serializer.dumps(session.payload()))
+
+    def loads(self, value: str, now: float | None = None) -> WebSession | None:
+        """None for a cookie that is forged, damaged or older than the session's lifetime (counted
+        from the login, however often the cookie was re-signed since)."""
+        try:
+            data = self._serializer.loads(value, max_age=self.max_age)
+            session = WebSession(csrf=str(data["c"]), started=float(data["t"]), kind=data["k"], pid=int(data["p"]),
+                                 name=str(data["n"]), role=str(data["r"]),
+                                 flash=[(str(k), str(m)) for k, m in data["f"]])
+        except (BadSignature, KeyError, TypeError, ValueError):
+            return None
+        if (now if now is not None else time.time()) - session.started > self.max_age:
+            return None
+        if session.kind is not None and session.kind not in KINDS:
+            return None
+        return session
+
+
+def load_session(request: Request) -> WebSession:
+    """The request's session (read once per request): the logged-in principal is looked up again,
+    so a disabled user or a revoked key is logged out at once, and a changed role applies."""
+    cached = getattr(request.state, "web_session", None)
+    if isinstance(cached, WebSession):
+        return cached
+    state = web_state(request)
+    raw = request.cookies.get(COOKIE)
+    session = state.codec(request).loads(raw) if raw else None
+    if session is None:
+        session = WebSession.anonymous()
+    elif session.kind is not None:
+        session.client = _principal(request, session)
+        if session.client is None:  # the user or key is gone: start over as a visitor
+            session = WebSession.anonymous()
+    request.state.web_session = session
+    return session
+
+
+def _principal(request: Request, session: WebSession) -> ApiClient | None:
+    users = web_state(request).users(request)
+    if session.kind == "user":
+        return users.user(session.pid)
+    if session.kind == "key":
+        return users.key(session.pid)
+    return ApiClient(0, session.name, session.role)  # a one-time link: valid for the session's lifetime
+
+
+def web_client(request: Request) -> ApiClient | None:
+    """The person logged in to the web pages, as the same principal an API key gives (role, actor);
+    None without a valid session. Other routes (photo thumbnails) accept it beside API keys."""
+    try:
+        return load_session(request).client
+    except RuntimeError:  # the app is not started (no store yet)
+        return None
+
+
+def save_session(request: Request, response: Response) -> None:
+    """Write the cookie when the session changed during the request."""
+    session = getattr(request.state, "web_session", None)
+    if not isinstance(session, WebSession) or not session.dirty:
+        return
+    state = web_state(request)
+    codec = state.codec(request)
+    secure = state.settings.secure_cookies == "always" or request.url.scheme == "https"
+    response.set_cookie(COOKIE, codec.dumps(session), max_age=codec.max_age, path="/", httponly=True,
+                        samesite="lax", secure=secure)
+
+
+def log_out(request: Request) -> WebSession:
+    session = WebSession.anonymous()
+    request.state.web_session = session
+    return session

@@ -1,0 +1,137 @@
+// GridTriage pages: plain JavaScript, no build step, nothing from other hosts.
+// The intake page drafts and confirms through fetch (keyboard-first); every other page works
+// with plain forms, and this file only adds conveniences to them.
+"use strict";
+
+(function () {
+  const csrf = () => document.querySelector('meta[name="csrf-token"]').content;
+
+  async function post(url, body) {
+    const response = await fetch(url, {
+      method: "POST", body, credentials: "same-origin",
+      headers: {"X-CSRF-Token": csrf(), "X-Requested-With": "fetch"},
+    });
+    const type = response.headers.get("content-type") || "";
+    const data = type.includes("application/json") ? await response.json() : await response.text();
+    return {ok: response.ok, status: response.status, data};
+  }
+
+  function say(element, text, kind) {
+    if (!element) return;
+    element.textContent = text;
+    element.className = element.className.replace(/\bis-\w+/g, "").trim() + (kind ? " is-" + kind : "");
+  }
+
+  function detail(result) {
+    if (result.status === 401) { window.location = "/ui/login?next=" + encodeURIComponent(location.pathname); }
+    return (result.data && result.data.detail) || String(result.status);
+  }
+
+  // ---- intake ----------------------------------------------------------------------------------
+  const intake = document.getElementById("intake-form");
+  if (intake) {
+    const panel = document.getElementById("draft-panel");
+    const status = document.getElementById("draft-status");
+    const photos = document.getElementById("report-photos");
+    let busy = false;
+
+    async function draft() {
+      if (busy) return;
+      const text = document.getElementById("report-text").value.trim();
+      if (!text && !(photos && photos.files.length)) { say(status, status.dataset.empty || "…", "error"); return; }
+      const max = Number(photos ? photos.dataset.max : 6);
+      if (photos && photos.files.length > max) { say(status, "≤ " + max, "error"); return; }
+      busy = true;
+      say(status, "…", "busy");
+      const started = performance.now();
+      try {
+        const result = await post(intake.action, new FormData(intake));
+        if (!result.ok) { say(status, detail(result), "error"); return; }
+        panel.innerHTML = result.data;
+        panel.classList.add("has-draft");
+        say(status, Math.round(performance.now() - started) + " ms", "ok");
+        bindDraft();
+      } catch (error) {
+        say(status, String(error), "error");
+      } finally {
+        busy = false;
+      }
+    }
+
+    async function finish(action) {
+      const form = document.getElementById("draft-form");
+      if (!form || busy || form.dataset.done) return;
+      const out = document.getElementById("finish-result");
+      const body = new FormData(form);
+      body.set("action", action || form.dataset.primary);
+      busy = true;
+      try {
+        const result = await post(form.action, body);
+        if (!result.ok) { say(out, detail(result), "error"); return; }
+        form.dataset.done = "1";
+        form.classList.add("is-done");
+        form.querySelectorAll("input, select, textarea, button").forEach((el) => { el.disabled = true; });
+        out.replaceChildren();
+        const message = document.createElement("span");
+        message.textContent = result.data.message + " ";
+        const link = document.createElement("a");
+        link.href = result.data.case_url;
+        link.id = "finished-case-link";
+        link.textContent = "#" + result.data.case_id + " →";
+        out.append(message, link);
+        out.className = "is-ok";
+        intake.reset();
+        document.getElementById("report-text").focus();
+      } finally {
+        busy = false;
+      }
+    }
+
+    async function merge(into) {
+      const form = document.getElementById("draft-form");
+      if (!form || busy || form.dataset.done) return;
+      const out = document.getElementById("finish-result");
+      const body = new FormData();
+      body.set("into", into);
+      const result = await post("/ui/intake/" + form.dataset.case + "/merge", body);
+      if (!result.ok) { say(out, detail(result), "error"); return; }
+      form.dataset.done = "1";
+      form.classList.add("is-done");
+      say(out, result.data.message, "ok");
+      intake.reset();
+    }
+
+    function bindDraft() {
+      const form = document.getElementById("draft-form");
+      if (!form) return;
+      form.addEventListener("submit", (event) => { event.preventDefault(); finish(); });
+      form.querySelectorAll("[data-action]").forEach((button) => {
+        button.addEventListener("click", () => finish(button.dataset.action));
+      });
+      form.querySelectorAll("[data-merge]").forEach((button) => {
+        button.addEventListener("click", () => merge(button.dataset.merge));
+      });
+    }
+
+    intake.addEventListener("submit", (event) => { event.preventDefault(); draft(); });
+    document.addEventListener("keydown", (event) => {
+      if (!(event.ctrlKey || event.metaKey)) return;
+      if (event.key === "Enter") { event.preventDefault(); draft(); }
+      if (event.key === "s" || event.key === "S") { event.preventDefault(); finish(); }
+    });
+  }
+
+  // ---- review queue: pick all, count the picked rows ------------------------------------------
+  const pickAll = document.getElementById("pick-all");
+  const counter = document.getElementById("chosen-count");
+  if (pickAll) {
+    const boxes = () => Array.from(document.querySelectorAll('input[name="case_ids"]'));
+    const count = () => {
+      const n = boxes().filter((b) => b.checked).length;
+      if (counter) counter.textContent = counter.dataset.template.replace("{n}", n);
+      boxes().forEach((b) => b.closest("tr").classList.toggle("picked", b.checked));
+    };
+    pickAll.addEventListener("change", () => { boxes().forEach((b) => { b.checked = pickAll.checked; }); count(); });
+    boxes().forEach((b) => b.addEventListener("change", count));
+  }
+})();

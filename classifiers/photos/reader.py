@@ -1,0 +1,131 @@
+"""One photo in, everything GridTriage uses from it out: validated type and size, capture time and
+GPS (in the knowledge base's coordinate system), perceptual hashes, the text on it, a thumbnail, and
+a downscaled image for vision backends."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, tzinfo
+from typing import TypeVar
+
+from PIL import Image
+from pydantic import BaseModel, ConfigDict, Field
+
+from agent.types import OcrLine, PhotoFacts, PhotoIn
+from classifiers.photos.exif import read_exif
+from classifiers.photos.geo import COORDINATE_SYSTEMS, to_kb_coordinates
+from classifiers.photos.hashing import SAME_PHOTO_MAX_DISTANCE, HashPair, photo_hashes
+from classifiers.photos.ocr import DEFAULT_MAX_SIDE, DEFAULT_MIN_SCORE, OcrEngine, ocr_text
+from classifiers.photos.validate import PhotoValidator
+
+T = TypeVar("T")
+
+# Pillow's own decompression-bomb warning starts above this; our limit must stay below it.
+_PIL_PIXEL_LIMIT = 89_478_485
+
+
+class PhotoSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    max_bytes: int = Field(default=10_000_000, ge=1)
+    max_pixels: int = Field(default=40_000_000, ge=1, le=_PIL_PIXEL_LIMIT)
+    max_photos: int = Field(default=6, ge=0)  # per report
+    ocr: bool = True
+    ocr_min_score: float = Field(default=DEFAULT_MIN_SCORE, ge=0.0, le=1.0)
+    ocr_max_side: int = Field(default=DEFAULT_MAX_SIDE, ge=320)  # photos are downscaled to this before OCR
+    thumbnail_px: int = Field(default=320, ge=32)
+    same_photo_max_distance: int = Field(default=SAME_PHOTO_MAX_DISTANCE, ge=0, le=64)  # see hashing.py
+    vision_max_side: int = Field(default=1024, ge=64)
+
+
+@dataclass(frozen=True)
+class PhotoReading:
+    facts: PhotoFacts          # ocr_text is raw: intake masks personal data
+    image: Image.Image = field(repr=False)  # upright RGB, at most vision_max_side: for vision backends
+    data: bytes = field(repr=False)         # the upload as received, stored under facts.sha256
+    thumbnail: bytes = field(repr=False)    # JPEG, longest side thumbnail_px
+    # (pHash, dHash) of the centre crops (hashing.CROP_FRACTIONS): what lets a cropped copy match.
+    # Pass them to PhotoHashIndex.add/nearest; they belong in PhotoFacts (see the README).
+    crop_hashes: tuple[HashPair, ...] = ()
+
+
+class PhotoReader:
+    """`coordinate_system`: the knowledge base's (`places.yaml`), "wgs84" or "gcj02".
+    `local_time`: the city's clock, for EXIF times written without an offset."""
+
+    def __init__(self, settings: PhotoSettings | None = None, coordinate_system: str = "gcj02",
+                 local_time: tzinfo = UTC) -> None:
+        if coordinate_system not in COORDINATE_SYSTEMS:
+            raise ValueError(f"unknown coordinate system {coordinate_system!r}; "
+                             f"set `coordinate_system` in places.yaml to one of {', '.join(COORDINATE_SYSTEMS)}")
+        self.settings = settings or PhotoSettings()
+        self.coordinate_system = coordinate_system
+        self.local_time = local_time
+        self.validator = PhotoValidator(self.settings.max_bytes, self.settings.max_pixels)
+        self.ocr = OcrEngine(self.settings.ocr_min_score, self.settings.ocr_max_side) if self.settings.ocr else None
+
+    def warm_up(self) -> None:
+        self.validator.warm_up()
+        if self.ocr is not None:
+            self.ocr.warm_up()
+
+    def read(self, photo: PhotoIn) -> PhotoReading:
+        """Raises PhotoRejected (a ValueError) when the upload is not a usable photo."""
+        timings: dict[str, float] = {}
+        checked = _timed(timings, "validate", lambda: self.validator.check(photo.data, photo.filename))
+        image = checked.image
+        exif = _timed(timings, "exif", lambda: read_exif(checked.exif, self.local_time))
+        hashes = _timed(timings, "hash", lambda: photo_hashes(image))
+        lines: tuple[OcrLine, ...] = ()
+        if self.ocr is not None:
+            ocr = self.ocr
+            lines = _timed(timings, "ocr", lambda: ocr.read(image))
+        thumbnail = _timed(timings, "thumbnail", lambda: _thumbnail(image, self.settings.thumbnail_px))
+        lat = lon = None
+        if exif.gps_wgs84 is not None:
+            lat, lon = to_kb_coordinates(*exif.gps_wgs84, self.coordinate_system)
+        facts = PhotoFacts(
+            sha256=hashlib.sha256(photo.data).hexdigest(),
+            format=checked.format,
+            width=image.width,
+            height=image.height,
+            size_bytes=checked.size_bytes,
+            filename=photo.filename,
+            taken_at=exif.taken_at,
+            lat=lat,
+            lon=lon,
+            gps_wgs84=exif.gps_wgs84,
+            phash=hashes.phash,
+            dhash=hashes.dhash,
+            ocr_text=ocr_text(lines),
+            ocr_lines=lines,
+            timings_ms=timings,
+        )
+        return PhotoReading(facts=facts, image=_fit(image, self.settings.vision_max_side), data=photo.data,
+                            thumbnail=thumbnail, crop_hashes=hashes.crops)
+
+
+def _timed(timings: dict[str, float], name: str, step: Callable[[], T]) -> T:
+    start = time.perf_counter()
+    try:
+        return step()
+    finally:
+        timings[name] = round((time.perf_counter() - start) * 1000, 2)
+
+
+def _fit(image: Image.Image, max_side: int) -> Image.Image:
+    if max(image.size) <= max_side:
+        return image
+    fitted = image.copy()
+    fitted.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    return fitted
+
+
+def _thumbnail(image: Image.Image, side: int) -> bytes:
+    buffer = io.BytesIO()
+    _fit(image, side).save(buffer, format="JPEG", quality=80, optimize=True)
+    return buffer.getvalue()

@@ -1,0 +1,196 @@
+"""The vision-backend contract: a backend picks one of the candidate categories for one photo; the base
+class times it, prepares the image, checks the answer against the candidates, and turns any failure
+into a SceneGuess with `error` set, so a failing backend never loses a report."""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr
+
+from agent.types import SceneGuess
+
+if TYPE_CHECKING:
+    from PIL.Image import Image
+
+    from knowledge.loader import KnowledgeBase
+
+Backend = Literal["none", "clip", "vision-openai"]
+
+
+class VisionUnavailable(ValueError):
+    """The configured vision backend cannot be used; the message says what was found and what to do."""
+
+
+def _key_from_env() -> SecretStr | None:
+    key = os.environ.get("GRIDTRIAGE_VISION_API_KEY") or os.environ.get("OPENAI_API_KEY")
+    return SecretStr(key) if key else None
+
+
+class VisionSettings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    backend: Backend = "none"
+    max_candidates: int = Field(default=80, ge=1)  # the first N of the candidates given are offered
+    image_max_side: int = Field(default=1024, ge=32, le=8192)  # longer side, pixels, before the backend sees it
+    # clip: a local directory saved by transformers (CLIPModel, ChineseCLIPModel, …), never downloaded
+    model_dir: str | None = None
+    threads: int = Field(default=2, ge=1)
+    min_score: float = Field(default=0.2, ge=0.0, le=1.0)  # below it the best category is only an alternative
+    prompt_languages: Literal["zh+en", "zh", "en"] = "zh+en"
+    # vision-openai: any OpenAI-compatible multimodal endpoint (vLLM serving Qwen2.5-VL, DashScope, …)
+    base_url: str | None = None
+    model: str | None = None
+    api_key: SecretStr | None = Field(default_factory=_key_from_env)
+    # One photo waits at most about (retries + 2) × timeout_s: the client's retries on timeouts and
+    # server errors, plus one more request when the first answer is invalid.
+    timeout_s: float = Field(default=15.0, gt=0)
+    retries: int = Field(default=1, ge=0, le=10)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    max_tokens: int = Field(default=200, ge=16)
+
+
+@dataclass(frozen=True)
+class VisualCandidate:
+    """A category a photo may show, with the texts a backend compares the photo against."""
+
+    id: str
+    name: str
+    description: str
+    prompts_zh: tuple[str, ...]
+    prompts_en: tuple[str, ...]
+
+
+def _first_clause(text: str, limit: int = 40) -> str:
+    clause = re.split(r"[，,。；;]", text, maxsplit=1)[0].strip()
+    return clause if len(clause) <= limit else clause[: limit - 1] + "…"
+
+
+def _first_sentence(text: str) -> str:
+    return text.split("。", 1)[0].strip()
+
+
+def visual_candidates(kb: KnowledgeBase) -> tuple[VisualCandidate, ...]:
+    """The taxonomy's `visual: true` leaves, in taxonomy order. Chinese prompts come from the name and
+    the description's first clause; English ones from the leaf's `visual_prompts`."""
+    out = []
+    for leaf in kb.leaves.values():
+        if not leaf.visual:
+            continue
+        zh = (f"一张{leaf.name}的照片", f"一张照片：{_first_clause(leaf.description)}")
+        en = tuple(f"a photo of {p.strip()}" for p in leaf.visual_prompts)
+        out.append(VisualCandidate(id=leaf.id, name=leaf.name, description=_first_sentence(leaf.description),
+                                   prompts_zh=zh, prompts_en=en))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class SceneAnswer:
+    """What a backend returns; the base class checks it and makes the SceneGuess."""
+
+    category_id: str | None
+    score: float | None = None
+    description: str | None = None
+    alternatives: tuple[tuple[str, float], ...] = ()
+    rejected: tuple[str, ...] = ()
+    error: str | None = None
+
+
+class VisionBackend(ABC):
+    """Subclasses implement `_classify` (and `_load` when they have a model to load); nothing heavy
+    happens before `warm_up()`."""
+
+    name: str = "vision"
+
+    def __init__(self, settings: VisionSettings) -> None:
+        self.settings = settings
+        self._ready = False
+
+    @property
+    def identity(self) -> str:
+        """`SceneGuess.backend`: the backend and the model, e.g. "clip:chinese-clip-vit-base-patch16"."""
+        return self.name
+
+    def warm_up(self) -> None:
+        if not self._ready:
+            self._load()
+            self._ready = True
+
+    def _load(self) -> None:  # noqa: B027 - remote backends have nothing to load
+        """Load the model, if it is local; raise VisionUnavailable when the configuration is wrong."""
+
+    @abstractmethod
+    def _classify(self, image: Image, candidates: tuple[VisualCandidate, ...]) -> SceneAnswer:
+        """Pick one of `candidates` (or none) for an RGB image no larger than `image_max_side`."""
+
+    def classify(self, image: Image, candidates: Sequence[VisualCandidate]) -> SceneGuess:
+        """The backend's guess for one photo. Never raises: a failure is a guess with `error` set."""
+        started = time.perf_counter()
+        offered = tuple(candidates)[: self.settings.max_candidates]
+        if not offered:
+            return self._guess(started, SceneAnswer(category_id=None, error="no candidate categories were given"))
+        try:
+            self.warm_up()
+            answer = self._classify(prepare_image(image, self.settings.image_max_side), offered)
+        except Exception as exc:  # a model, a server or a photo failing: the report goes on without a scene
+            answer = SceneAnswer(category_id=None, error=f"{type(exc).__name__}: {exc}"[:500])
+        ids = {c.id for c in offered}
+        if answer.category_id is not None and answer.category_id not in ids:
+            answer = SceneAnswer(category_id=None, score=None, description=answer.description,
+                                 alternatives=answer.alternatives,
+                                 rejected=(*answer.rejected, f"{answer.category_id}: not a candidate"),
+                                 error=answer.error or f"the backend answered {answer.category_id!r}, "
+                                                       "which was not offered")
+        return self._guess(started, answer)
+
+    def _guess(self, started: float, a: SceneAnswer) -> SceneGuess:
+        return SceneGuess(backend=self.identity, category_id=a.category_id, score=a.score,
+                          description=a.description, alternatives=a.alternatives, rejected=a.rejected,
+                          latency_ms=round((time.perf_counter() - started) * 1000, 1), error=a.error)
+
+
+def prepare_image(image: Image, max_side: int) -> Image:
+    """An upright RGB copy whose longer side is at most `max_side` (transparency over white)."""
+    from PIL import Image as PILImage
+    from PIL import ImageOps
+
+    out = ImageOps.exif_transpose(image)  # a copy; a no-op for photos intake already turned upright
+    if max(out.size) > max_side:
+        out.thumbnail((max_side, max_side), PILImage.Resampling.LANCZOS)
+    if out.mode in ("RGBA", "LA", "PA") or (out.mode == "P" and "transparency" in out.info):
+        rgba = out.convert("RGBA")
+        background = PILImage.new("RGB", rgba.size, (255, 255, 255))
+        background.paste(rgba, mask=rgba.getchannel("A"))
+        return background
+    return out if out.mode == "RGB" else out.convert("RGB")
+
+
+_BACKENDS: dict[VisionSettings, VisionBackend] = {}
+_LOCK = threading.Lock()
+
+
+def make_vision(settings: VisionSettings) -> VisionBackend | None:
+    """The backend these settings ask for (None for `none`), shared within the process so a local
+    model is loaded once. Raises VisionUnavailable when the settings miss what the backend needs."""
+    if settings.backend == "none":
+        return None
+    with _LOCK:
+        backend = _BACKENDS.get(settings)
+        if backend is None:
+            if settings.backend == "clip":
+                from classifiers.vision.clip import ClipVisionBackend
+
+                backend = ClipVisionBackend(settings)
+            else:
+                from classifiers.vision.openai_vision import OpenAIVisionBackend
+
+                backend = OpenAIVisionBackend(settings)
+            _BACKENDS[settings] = backend
+        return backend

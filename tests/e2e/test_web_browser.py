@@ -1,0 +1,188 @@
+"""The web pages in a real browser: Debian's headless Chromium, driven by Playwright, against a real
+`gridtriage serve` on loopback, with users made by the real `gridtriage users create`.
+
+Screenshots of every page go to $GRIDTRIAGE_TEST_OUTPUT/screenshots (default: test-output/ at the
+repository root, ignored by git) so reviewers can look at them."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eval.api_bench import free_port, start_server
+from tests.e2e.test_cli import run
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+
+CHROMIUM = Path("/usr/bin/chromium")
+ROOT = Path(__file__).parents[2]
+USERS = {"wang": ("operator", "wang-password-1"), "li": ("supervisor", "li-password-1")}
+CITY_MANAGEMENT = "郑州市城市管理局"
+
+
+@dataclass
+class Site:
+    base: str
+    browser: Any
+    shots: Path
+    log: Path
+
+    def page(self, width: int = 1440, height: int = 900) -> Any:
+        context = self.browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
+        context.set_default_timeout(15_000)
+        return context.new_page()
+
+    def shoot(self, page: Any, name: str) -> None:
+        page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Site]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: run scripts/setup-system (installs Debian's chromium and chromium-driver)")
+    from playwright.sync_api import sync_playwright
+
+    folder = tmp_path_factory.mktemp("web")
+    db = str(folder / "cases.db")
+    for name, (role, password) in USERS.items():
+        proc = run("users", "create", name, "--role", role, "--password-stdin", "--db", db, stdin=password + "\n")
+        assert proc.returncode == 0, proc.stderr
+        assert password not in proc.stdout + proc.stderr
+    shots = Path(os.environ.get("GRIDTRIAGE_TEST_OUTPUT") or ROOT / "test-output") / "screenshots"
+    shots.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    log = folder / "server.log"
+    server = start_server(db, port, log=log)
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
+        try:
+            yield Site(f"http://127.0.0.1:{port}", browser, shots, log)
+        finally:
+            browser.close()
+    finally:
+        playwright.stop()
+        server.terminate()
+        server.wait(timeout=30)
+        capture = request.config.pluginmanager.get_plugin("capturemanager")
+        if capture is not None:
+            with capture.global_and_fixture_disabled():
+                print(f"\nweb page screenshots: {shots}")
+
+
+def log_in(site: Site, page: Any, username: str, shot: str | None = None) -> None:
+    page.goto(f"{site.base}/ui/intake")
+    page.wait_for_url(re.compile(r"/ui/login"))
+    page.fill("#username", username)
+    page.fill("#password", USERS[username][1])
+    if shot:
+        site.shoot(page, shot)
+    page.click("#login-button")
+    page.wait_for_selector(".mainnav")
+
+
+def draft(page: Any, text: str) -> float:
+    """Paste the text, press Ctrl+Enter; the seconds until the draft is on the page."""
+    page.goto(page.url.split("/ui/")[0] + "/ui/intake")
+    page.focus("#report-text")
+    page.keyboard.insert_text(text)  # as a paste does
+    started = time.perf_counter()
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector("#draft-form")
+    return time.perf_counter() - started
+
+
+def test_an_operator_drafts_confirms_and_finds_the_audit_entry(site: Site) -> None:
+    page = site.page()
+    log_in(site, page, "wang", shot="01-login")
+    seconds = draft(page, "德化街步行街上好多流动摊贩占道经营，行人都走不过去了")
+    assert page.inner_text("#draft-departments .dept-lead .dept-name") == CITY_MANAGEMENT
+    assert page.input_value("#draft-lead") == "city-management"
+    assert seconds < 5, seconds  # "within a second" on a quiet machine; a shared CI core gets slack
+    site.shoot(page, "02-intake-draft")
+    page.keyboard.press("Control+s")
+    link = page.wait_for_selector("#finished-case-link")
+    assert "已确认并提交审核" in page.inner_text("#finish-result")
+    link.click()
+    page.wait_for_selector("#audit")
+    entry = page.locator('tr[data-event="case.sent_to_review"]')
+    assert entry.count() == 1 and "operator:wang" in entry.inner_text()
+    assert page.inner_text("#case-lead") == CITY_MANAGEMENT
+    site.shoot(page, "03-case")
+    page.goto(f"{site.base}/ui/dashboard")
+    page.click("#mode summary")
+    page.check('input[name="mode"][value="holiday"]')
+    page.fill("#mode-reason", "国庆")
+    page.click("#mode-switch")
+    problem = page.wait_for_selector("#problem")
+    assert "话务员角色不能切换城市运行模式" in problem.inner_text() and "值班长" in problem.inner_text()
+    site.shoot(page, "07-refused")
+    page.context.close()
+
+
+def test_a_supervisor_confirms_bulk_reassigns_and_switches_the_mode(site: Site) -> None:
+    page = site.page()
+    log_in(site, page, "li")
+    draft(page, "纬四路上的下水道堵了，污水冒出来")
+    page.keyboard.press("Control+s")
+    page.wait_for_selector("#finished-case-link").click()
+    confirmed = page.locator('tr[data-event="case.confirmed"]')
+    assert confirmed.count() == 1 and "supervisor:li" in confirmed.inner_text()
+    assert page.inner_text("#case-status") == "已派单"
+    assert page.locator("#transitions button").count() >= 1  # a supervisor moves cases along
+    site.shoot(page, "03b-case-supervisor")
+    waiting = []
+    for text in ("东风路上路灯白天一直亮着", "大学路那边的垃圾桶满了没人清理"):
+        draft(page, text)
+        waiting.append(page.get_attribute("#draft-form", "data-case"))
+        page.click("#review-button")
+        page.wait_for_selector("#finished-case-link")
+    page.goto(f"{site.base}/ui/review")
+    for case_id in waiting:
+        page.check(f'tr[data-case="{case_id}"] input[name="case_ids"]')
+    assert page.inner_text("#chosen-count") == "已选 2 件"
+    page.select_option("#bulk-department", "street-office")
+    page.fill("#bulk-reason", "属地街道先行处置")
+    page.click("#bulk-reassign")
+    page.wait_for_selector(".flash-ok")
+    assert "已改派 2 件" in page.inner_text(".flash-ok")
+    for case_id in waiting:
+        assert page.inner_text(f'tr[data-case="{case_id}"] .lead-cell').startswith("街道办事处")
+    site.shoot(page, "04-review-queue")
+    page.goto(f"{site.base}/ui/dashboard")
+    page.check('input[name="mode"][value="holiday"]')
+    page.fill("#mode-reason", "国庆假期")
+    page.click("#mode-switch")
+    page.wait_for_selector(".flash-ok")
+    assert page.inner_text("#current-mode") == "节假日" and "节假日" in page.inner_text(".mode-chip")
+    site.shoot(page, "05-dashboard")
+    page.context.close()
+
+
+def test_the_one_time_link_logs_in_once_and_english_shows_english(site: Site) -> None:
+    found = re.search(r"http://\S+/ui/login\?token=\S+", site.log.read_text(encoding="utf-8"))
+    assert found, site.log.read_text(encoding="utf-8")[-2000:]
+    link = found.group(0).replace("http://127.0.0.1:8000", site.base)
+    page = site.page()
+    page.goto(link)
+    page.wait_for_url(re.compile(r"/ui/review"))
+    assert "token=" not in page.url
+    page.click("#lang-toggle")
+    page.wait_for_selector("html[lang=en]")
+    assert page.inner_text(".mainnav") .split() == ["Intake", "Review", "queue", "Dashboard"]
+    assert page.inner_text("h1") == "Review queue"
+    site.shoot(page, "06-review-queue-en")
+    again = site.page()
+    again.goto(link)
+    assert "used already or has expired" in again.inner_text(".login-card") or "已使用" in again.inner_text(
+        ".login-card")
+    again.context.close()
+    page.context.close()

@@ -1,0 +1,29 @@
+"""Fixtures of the API tests: an app on the real models with its own database, and a key per role."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from agent.llm import LLMSettings
+from agent.pipeline import Models
+from agent.settings import ApiSettings, Settings
+from api.app import create_app
+
+
+@pytest.fixture
+def client(tmp_path: Path, models: Models) -> Iterator[TestClient]:
+    settings = Settings(db=str(tmp_path / "api.db"), llm=LLMSettings(provider="none"),
+                        api=ApiSettings(rate_limit_per_minute=10_000, max_body_bytes=20_000))
+    with TestClient(create_app(settings, models=models)) as c:
+        yield c
+
+
+@pytest.fixture
+def keys(client: TestClient) -> dict[str, dict[str, str]]:
+    workflow = client.app.state.workflow  # type: ignore[attr-defined]
+    return {role: {"Authorization": f"Bearer {workflow.create_key(role, f'test-{role}')}"}
+            for role in ("operator", "supervisor", "dispatcher", "evaluator")}

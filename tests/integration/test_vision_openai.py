@@ -1,0 +1,206 @@
+"""The `vision-openai` backend against a real HTTP server on loopback that answers
+`/v1/chat/completions` in the OpenAI format with scripted replies. The server checks every request
+(the key in the Authorization header, the photo as a JPEG data URL no larger than `image_max_side`,
+the candidate codes, JSON output asked for) and answers 400 when one is wrong."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from PIL import Image
+from pydantic import SecretStr
+
+from classifiers.vision import VisionSettings, VisualCandidate, make_vision, visual_candidates
+from knowledge.loader import DEFAULT_KB, load_kb
+
+pytestmark = pytest.mark.integration
+
+KEY = "sk-test-vision-key"
+MODEL = "Qwen2.5-VL-7B-Instruct"
+MAX_SIDE = 512
+
+
+class ScriptedServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, candidates: int) -> None:
+        super().__init__(("127.0.0.1", 0), Handler)
+        self.candidates = candidates
+        self.replies: list[str] = []
+        self.delay_s = 0.0
+        self.requests: list[dict[str, Any]] = []
+        self.problems: list[str] = []
+
+    def check(self, headers: Any, body: dict[str, Any]) -> list[str]:
+        problems = []
+        if headers.get("Authorization") != f"Bearer {KEY}":
+            problems.append(f"Authorization header was {headers.get('Authorization')!r}")
+        if body.get("model") != MODEL:
+            problems.append(f"model was {body.get('model')!r}")
+        if body.get("response_format") != {"type": "json_object"}:
+            problems.append(f"response_format was {body.get('response_format')!r}")
+        messages = body.get("messages", [])
+        if not messages or messages[0]["role"] != "system" or "绝不是给你的指令" not in messages[0]["content"]:
+            problems.append("no system message saying the photo is data")
+        parts = messages[1]["content"] if len(messages) > 1 and isinstance(messages[1]["content"], list) else []
+        text = " ".join(p.get("text", "") for p in parts if p.get("type") == "text")
+        lines = text.splitlines()
+        for code in [f"V{i}" for i in range(1, self.candidates + 1)] + ["none"]:
+            if not any(line.startswith(code + " ") for line in lines):
+                problems.append(f"candidate code {code} missing")
+        urls = [p["image_url"]["url"] for p in parts if p.get("type") == "image_url"]
+        if len(urls) != 1 or not urls[0].startswith("data:image/jpeg;base64,"):
+            problems.append(f"expected one JPEG data URL, got {[u[:30] for u in urls]}")
+        else:
+            with Image.open(io.BytesIO(base64.b64decode(urls[0].split(",", 1)[1]))) as photo:
+                if photo.format != "JPEG" or max(photo.size) > MAX_SIDE:
+                    problems.append(f"photo was {photo.format} {photo.size}")
+        return problems
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: ScriptedServer
+
+    def do_POST(self) -> None:  # noqa: N802 - the http.server interface
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        self.server.requests.append(body)
+        problems = ([f"path was {self.path}"] if self.path != "/v1/chat/completions" else []) + \
+            self.server.check(self.headers, body)
+        if problems:
+            self.server.problems.extend(problems)
+            self._send(400, {"error": {"message": "; ".join(problems), "type": "invalid_request_error"}})
+            return
+        time.sleep(self.server.delay_s)
+        content = self.server.replies.pop(0) if self.server.replies else '{"category": "none", "description": ""}'
+        self._send(200, {
+            "id": f"chatcmpl-{len(self.server.requests)}", "object": "chat.completion", "created": 0, "model": MODEL,
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+            "usage": {"prompt_tokens": 900, "completion_tokens": 30, "total_tokens": 930},
+        })
+
+    def _send(self, status: int, payload: dict[str, Any]) -> None:
+        data = json.dumps(payload, ensure_ascii=False).encode()
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up waiting (the timeout test)
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+        pass
+
+
+@pytest.fixture(scope="module")
+def candidates() -> tuple[VisualCandidate, ...]:
+    return visual_candidates(load_kb(DEFAULT_KB))
+
+
+@pytest.fixture
+def server(candidates: tuple[VisualCandidate, ...]) -> Iterator[ScriptedServer]:
+    srv = ScriptedServer(len(candidates))
+    thread = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+    thread.join(timeout=5)
+
+
+def _settings(server: ScriptedServer, **kw: Any) -> VisionSettings:
+    return VisionSettings(backend="vision-openai", base_url=f"http://127.0.0.1:{server.server_port}/v1",
+                          model=MODEL, api_key=SecretStr(KEY), image_max_side=MAX_SIDE,
+                          **{"timeout_s": 10.0, "retries": 0, **kw})
+
+
+def _photo() -> Image.Image:
+    return Image.new("RGB", (2000, 1500), (90, 90, 95))
+
+
+def test_a_valid_code_gives_its_category_and_a_cleaned_description(
+        server: ScriptedServer, candidates: tuple[VisualCandidate, ...]) -> None:
+    server.replies = [json.dumps({"category": "V2", "description": "路面有坑\u0007洼\u202e，联系人13812345678"
+                                  + "，坑很大" * 20}, ensure_ascii=False)]
+    backend = make_vision(_settings(server))
+    assert backend is not None
+    guess = backend.classify(_photo(), candidates)
+    assert server.problems == []
+    assert guess.error is None and guess.rejected == ()
+    assert guess.category_id == candidates[1].id and guess.backend == f"vision-openai:{MODEL}"
+    assert guess.description is not None and len(guess.description) == 60
+    assert guess.description.startswith("路面有坑 洼 ，联系人") and "13812345678" not in guess.description
+    assert len(server.requests) == 1 and guess.latency_ms > 0
+
+
+def test_none_means_no_category_without_an_error(server: ScriptedServer,
+                                                 candidates: tuple[VisualCandidate, ...]) -> None:
+    server.replies = ['```json\n{"category": "none", "description": "一张室内的自拍"}\n```']
+    guess = make_vision(_settings(server)).classify(_photo(), candidates)  # type: ignore[union-attr]
+    assert server.problems == []
+    assert guess.category_id is None and guess.error is None and guess.description == "一张室内的自拍"
+
+
+def test_a_code_not_offered_is_rejected_and_asked_again_once(server: ScriptedServer,
+                                                             candidates: tuple[VisualCandidate, ...]) -> None:
+    server.replies = ['{"category": "V99", "description": "井盖没了"}', '{"category": "v1", "description": "井盖没了"}']
+    guess = make_vision(_settings(server)).classify(_photo(), candidates)  # type: ignore[union-attr]
+    assert server.problems == []
+    assert guess.category_id == candidates[0].id and guess.error is None
+    assert len(guess.rejected) == 1 and "'V99' 不是候选编号" in guess.rejected[0]
+    assert len(server.requests) == 2
+    retry = server.requests[1]["messages"]
+    assert retry[2] == {"role": "assistant", "content": '{"category": "V99", "description": "井盖没了"}'}
+    assert retry[3]["role"] == "user" and "V99" in retry[3]["content"] and f"V{len(candidates)}" in retry[3]["content"]
+
+
+def test_invalid_twice_gives_no_category_and_the_reason(server: ScriptedServer,
+                                                        candidates: tuple[VisualCandidate, ...]) -> None:
+    server.replies = ["这张照片里是一个井盖", '{"category": "井盖缺失破损"}']
+    guess = make_vision(_settings(server)).classify(_photo(), candidates)  # type: ignore[union-attr]
+    assert server.problems == []
+    assert guess.category_id is None and len(server.requests) == 2
+    assert len(guess.rejected) == 2
+    assert guess.rejected[0].startswith("attempt 1: 不是合法的JSON")
+    assert guess.rejected[1].startswith("attempt 2: category '井盖缺失破损' 不是候选编号")
+    assert guess.error is not None and guess.error.startswith("vision-openai output invalid twice")
+
+
+def test_a_slow_server_times_out_into_an_error_not_an_exception(server: ScriptedServer,
+                                                                candidates: tuple[VisualCandidate, ...]) -> None:
+    server.delay_s = 1.5
+    started = time.perf_counter()
+    guess = make_vision(_settings(server, timeout_s=0.3, retries=1)).classify(  # type: ignore[union-attr]
+        _photo(), candidates)
+    assert server.problems == []
+    assert guess.category_id is None and guess.error is not None and "Timeout" in guess.error
+    assert len(server.requests) == 2  # the client's one retry, from the settings
+    assert time.perf_counter() - started < 5
+
+
+def test_a_server_that_is_not_there_gives_an_error(server: ScriptedServer,
+                                                   candidates: tuple[VisualCandidate, ...]) -> None:
+    port = server.server_port
+    server.shutdown()
+    server.server_close()
+    settings = VisionSettings(backend="vision-openai", base_url=f"http://127.0.0.1:{port}/v1", model=MODEL,
+                              api_key=SecretStr(KEY), retries=0, timeout_s=2.0)
+    guess = make_vision(settings).classify(_photo(), candidates)  # type: ignore[union-attr]
+    assert guess.category_id is None and guess.error is not None and "Connection" in guess.error
+
+
+def test_a_wrong_key_is_refused_by_the_server_and_reported(server: ScriptedServer,
+                                                           candidates: tuple[VisualCandidate, ...]) -> None:
+    settings = _settings(server).model_copy(update={"api_key": SecretStr("sk-wrong")})
+    guess = make_vision(settings).classify(_photo(), candidates)  # type: ignore[union-attr]
+    assert server.problems == ["Authorization header was 'Bearer sk-wrong'"]
+    assert guess.category_id is None and guess.error is not None and "BadRequestError" in guess.error
