@@ -94,7 +94,8 @@ def triage(
         text = sys.stdin.read()
     photos = tuple(_read_photo(path) for path in photo or [])
     if not text.strip() and not photos:
-        _fail("give the report text (or '-' to read it from standard input), or at least one --photo")
+        _fail("the report text is empty: give the text (or '-' to read it from standard input), "
+              "or at least one --photo")
     pipeline = _pipeline(_settings(config, kb, db, mode, embedder, model, llm))
     try:
         result = pipeline.triage(ReportIn(text=text, title=title, address=address, channel=channel,

@@ -261,11 +261,12 @@ def folder_photos(folder: Path, limit: int) -> list[tuple[PhotoIn, str]]:
     return [(PhotoIn(data=p.read_bytes(), filename=p.name), "") for p in files]
 
 
-def bench_photos(photos: int = 40, folder: Path | None = None) -> dict[str, Any]:
+def bench_photos(photos: int = 40, folder: Path | None = None, ocr_threads: int | None = None) -> dict[str, Any]:
     """Per-photo wall time of the full `PhotoReader.read` after warm-up (p50/p95, per step), the OCR
-    share, and throughput over all photos with one thread and with two."""
+    share, and throughput over all photos with one thread and with two. `folder`: its first
+    `photos` JPEG/PNG/WebP files instead of synthetic ones."""
     items = folder_photos(folder, photos) if folder else camera_photos(photos)
-    reader = PhotoReader(PhotoSettings(), "gcj02", ZoneInfo("Asia/Shanghai"))
+    reader = PhotoReader(PhotoSettings(ocr_threads=ocr_threads), "gcj02", ZoneInfo("Asia/Shanghai"))
     start = time.perf_counter()
     reader.warm_up()
     warm_up_ms = (time.perf_counter() - start) * 1000
@@ -287,6 +288,7 @@ def bench_photos(photos: int = 40, folder: Path | None = None) -> dict[str, Any]
     result: dict[str, Any] = {
         "photos": len(items),
         "source": str(folder) if folder else "synthetic sign photos, 1600×1200 JPEG q88 (eval/photo_bench.py)",
+        "ocr_threads": ocr_threads or "all cores",
         "megapixels_mean": round(statistics.fmean(r.facts.width * r.facts.height / 1e6 for r in readings), 2),
         "warm_up_ms": round(warm_up_ms, 1),
         "p50_ms": round(percentile(latencies, 50), 1),

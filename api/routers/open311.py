@@ -18,7 +18,7 @@ from agent.store.workflow import ApiClient
 from agent.types import ReportIn
 from api.auth import authorize
 from api.service import TriageService
-from classifiers.photos.geo import to_kb_coordinates
+from classifiers.photos.geo import from_kb_coordinates, to_kb_coordinates
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 FORMATS = ("json", "xml")
@@ -161,6 +161,9 @@ def _request_row(service: TriageService, case_id: int) -> dict[str, Any] | None:
     kb = service.pipeline.models.kb
     lead = kb.departments.get(case["lead_department_id"])
     place = case["place"] or {}
+    wgs84 = None  # GeoReport v2 speaks WGS-84; the case keeps the knowledge base's coordinates
+    if place.get("lat") is not None and place.get("lon") is not None:
+        wgs84 = from_kb_coordinates(place["lat"], place["lon"], service.pipeline.models.kb.coordinate_system)
     first = case["reports"][0] if case["reports"] else {}
     updated = max((a["created_at"] for a in case["audit"]), default=None)
     return {
@@ -178,8 +181,8 @@ def _request_row(service: TriageService, case_id: int) -> dict[str, Any] | None:
         "address": (case["draft"] or {}).get("place"),
         "address_id": place.get("street", {}).get("id") if isinstance(place.get("street"), dict) else None,
         "zipcode": None,
-        "lat": place.get("lat"),
-        "long": place.get("lon"),
+        "lat": wgs84[0] if wgs84 else None,
+        "long": wgs84[1] if wgs84 else None,
         "media_url": None,
     }
 

@@ -79,8 +79,9 @@ async def _read_report(request: Request) -> tuple[ReportCreate, tuple[PhotoIn, .
         except ValueError as exc:
             raise _invalid("body", f"not valid JSON ({exc})") from exc
         return ReportCreate.model_validate(data), ()
-    except ValidationError as exc:
-        raise RequestValidationError(exc.errors(include_url=False)) from exc
+    except ValidationError as exc:  # located like FastAPI's own body errors
+        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
+        raise RequestValidationError(errors) from exc
 
 
 def _invalid(field: str, message: str) -> RequestValidationError:

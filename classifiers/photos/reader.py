@@ -37,6 +37,7 @@ class PhotoSettings(BaseModel):
     ocr: bool = True
     ocr_min_score: float = Field(default=DEFAULT_MIN_SCORE, ge=0.0, le=1.0)
     ocr_max_side: int = Field(default=DEFAULT_MAX_SIDE, ge=320)  # photos are downscaled to this before OCR
+    ocr_threads: int | None = Field(default=None, ge=1)  # per model; None: every core. 1 for batch workers
     thumbnail_px: int = Field(default=320, ge=32)
     same_photo_max_distance: int = Field(default=SAME_PHOTO_MAX_DISTANCE, ge=0, le=64)  # see hashing.py
     vision_max_side: int = Field(default=1024, ge=64)
@@ -66,10 +67,12 @@ class PhotoReader:
         self.coordinate_system = coordinate_system
         self.local_time = local_time
         self.validator = PhotoValidator(self.settings.max_bytes, self.settings.max_pixels)
-        self.ocr = OcrEngine(self.settings.ocr_min_score, self.settings.ocr_max_side) if self.settings.ocr else None
+        self.ocr = OcrEngine(self.settings.ocr_min_score, self.settings.ocr_max_side,
+                             self.settings.ocr_threads) if self.settings.ocr else None
 
     def warm_up(self) -> None:
         self.validator.warm_up()
+        photo_hashes(Image.new("RGB", (64, 48)))  # imagehash imports scipy's DCT on first use (~0.3 s)
         if self.ocr is not None:
             self.ocr.warm_up()
 

@@ -214,9 +214,13 @@ class PhotoValidator:
             raise PhotoRejected(f"{name} declares an empty picture ({width}×{height}); send the photo again")
         if width * height > self.max_pixels:
             raise PhotoRejected(
-                f"{name} is {width}×{height} = {width * height / 1e6:.0f} megapixels, over the limit of "
-                f"{self.max_pixels / 1e6:.0f}; send a smaller photo (the phone's normal photo size is fine)"
+                f"{name} is {width}×{height} = {_megapixels(width * height)} megapixels, over the limit of "
+                f"{_megapixels(self.max_pixels)}; send a smaller photo (the phone's normal photo size is fine)"
             )
+
+
+def _megapixels(pixels: int) -> str:
+    return f"{pixels / 1e6:.1f}".removesuffix(".0")
 
 
 def _exif_and_upright(image: Image.Image) -> tuple[Image.Exif, Image.Image]:

@@ -20,6 +20,7 @@ from classifiers.photos import (
     photo_distance,
     wgs84_to_gcj02,
 )
+from classifiers.photos.ocr import TextBox, reading_rows
 from tests.concurrently import concurrently
 from tests.photo_images import (
     PLATE_TEXT,
@@ -95,6 +96,15 @@ def test_lines_come_in_reading_order() -> None:
     engine = OcrEngine()
     lines = engine.read(board)
     assert [squash(line.text) for line in lines] == ["一号楼二号楼", "三号楼四号楼"]
+
+
+def test_reading_rows_group_by_vertical_overlap() -> None:
+    def box(text: str, top: float, bottom: float, left: float) -> TextBox:
+        return TextBox(text, 0.9, top, bottom, left, left + 50)
+
+    rows = reading_rows([box("D", 110, 150, 300), box("B", 12, 48, 300), box("C", 100, 140, 10),
+                         box("A", 10, 50, 10), box("small", 30, 40, 200)])
+    assert [[b.text for b in row] for row in rows] == [["A", "small", "B"], ["C", "D"]]
 
 
 def test_exif_time_and_gps_come_out_on_the_city_clock_and_in_gcj02(reader: PhotoReader) -> None:

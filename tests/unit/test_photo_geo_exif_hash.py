@@ -126,8 +126,10 @@ def test_broken_exif_values_read_as_missing(exif: dict[str, dict[int, object]]) 
 
 
 def test_gps_rationals_combine_degrees_minutes_seconds() -> None:
-    gps = {"GPS": {piexif.GPSIFD.GPSLatitudeRef: b"N", piexif.GPSIFD.GPSLatitude: ((34, 1), (44, 1), (4776, 100)),
-                   piexif.GPSIFD.GPSLongitudeRef: b"E", piexif.GPSIFD.GPSLongitude: ((113, 1), (3751, 100), (0, 1))}}
+    gps: dict[str, dict[int, object]] = {"GPS": {
+        piexif.GPSIFD.GPSLatitudeRef: b"N", piexif.GPSIFD.GPSLatitude: ((34, 1), (44, 1), (4776, 100)),
+        piexif.GPSIFD.GPSLongitudeRef: b"E", piexif.GPSIFD.GPSLongitude: ((113, 1), (3751, 100), (0, 1)),
+    }}
     lat, lon = read_exif(exif_of(small_jpeg(gps)), UTC).gps_wgs84 or (0.0, 0.0)
     assert lat == pytest.approx(34 + 44 / 60 + 47.76 / 3600)
     assert lon == pytest.approx(113 + 37.51 / 60)

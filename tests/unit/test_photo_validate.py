@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from classifiers.photos import SAME_PHOTO_MAX_DISTANCE, PhotoReader, PhotoSettings
 from classifiers.photos.validate import PhotoRejected, PhotoValidator, header_size, sniff_format
 from tests.photo_images import bomb_png, declared_size_jpeg, fake_jpeg, photo_bytes, truncated
 
@@ -154,3 +155,16 @@ def test_limits_are_checked_when_configured() -> None:
         PhotoValidator(max_pixels=200_000_000)
     with pytest.raises(PhotoRejected, match="over the limit of 1 MB"):
         PhotoValidator(max_bytes=1_000_000).check(b"\x89PNG\r\n\x1a\n" + bytes(1_200_000))
+
+
+def test_photo_settings_refuse_unknown_keys_and_unsafe_limits() -> None:
+    with pytest.raises(ValueError, match="max_pixel"):
+        PhotoSettings(max_pixel=1)  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="less than or equal to 89478485"):
+        PhotoSettings(max_pixels=100_000_000)
+    assert PhotoSettings().same_photo_max_distance == SAME_PHOTO_MAX_DISTANCE
+
+
+def test_reader_refuses_an_unknown_coordinate_system() -> None:
+    with pytest.raises(ValueError, match="unknown coordinate system 'bd09'; set `coordinate_system` in places.yaml"):
+        PhotoReader(PhotoSettings(ocr=False), "bd09")
