@@ -316,12 +316,17 @@ def bench_photos_cmd(
     photos: Annotated[int, typer.Option(help="Camera-sized test photos to make (signs with Chinese text, EXIF).")]
     = 40,
     folder: Annotated[Path | None, typer.Option(help="Read these photos instead of making test photos.")] = None,
+    hashes: Annotated[bool, typer.Option(help="Also measure same-photo distances of edited copies.")] = True,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
-    """Per-photo time of validation + EXIF + hashes + OCR + thumbnail (p50/p95) and photos per second."""
-    from eval.photo_bench import bench_photos
+    """Per-photo time of validation + EXIF + hashes + OCR + thumbnail (p50/p95), photos per second, and
+    the perceptual-hash distances of recompressed, resized, cropped and different photos."""
+    from eval.photo_bench import bench_photo_hashes, bench_photos, format_hash_bench
 
     _print_figures("photo benchmark", [bench_photos(photos, folder)], as_json)
+    if hashes:
+        distances = bench_photo_hashes(photos)
+        typer.echo(json.dumps(distances, ensure_ascii=False) if as_json else format_hash_bench(distances))
 
 
 @bench_app.command("dedup")

@@ -218,7 +218,7 @@ class TriagePipeline:
             except PhotoRejected as exc:
                 name = f" ({photo.filename})" if photo.filename else ""
                 raise ReportRejected(f"photo {number}{name}: {exc}") from exc
-            fact = reading.facts.model_copy(update={"crop_hashes": reading.crop_hashes})
+            fact = reading.facts
             if m.vision is not None and m.visual_candidates:
                 fact = fact.model_copy(update={"scene": m.vision.classify(reading.image, m.visual_candidates)})
             facts.append(fact)

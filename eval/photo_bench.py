@@ -27,7 +27,14 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 
 from agent.types import PhotoIn
-from classifiers.photos import PhotoReader, PhotoReading, PhotoSettings, photo_distance, photo_hashes
+from classifiers.photos import (
+    SAME_PHOTO_MAX_DISTANCE,
+    PhotoReader,
+    PhotoReading,
+    PhotoSettings,
+    photo_distance,
+    photo_hashes,
+)
 
 Colour = tuple[int, int, int]
 
@@ -376,7 +383,7 @@ def bench_photo_hashes(photos: int = 40, max_distance: int | None = None,
     """`photo_distance` between each photo and its copies (recompressed, resized, cropped, rotated,
     brighter), and between every pair of different photos; with the share of copies the threshold
     catches and the different pairs it would wrongly match. `extra`: more (e.g. real) photos."""
-    threshold = PhotoSettings().same_photo_max_distance if max_distance is None else max_distance
+    threshold = SAME_PHOTO_MAX_DISTANCE if max_distance is None else max_distance
     originals = {**hash_test_photos(photos), **(extra or {})}
     hashes = {name: photo_hashes(image) for name, image in originals.items()}
     copies: dict[str, dict[str, Any]] = {}

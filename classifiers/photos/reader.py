@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent.types import OcrLine, PhotoFacts, PhotoIn
 from classifiers.photos.exif import read_exif
 from classifiers.photos.geo import COORDINATE_SYSTEMS, to_kb_coordinates
-from classifiers.photos.hashing import SAME_PHOTO_MAX_DISTANCE, HashPair, photo_hashes
+from classifiers.photos.hashing import HashPair, photo_hashes
 from classifiers.photos.ocr import DEFAULT_MAX_SIDE, DEFAULT_MIN_SCORE, OcrEngine, ocr_text
 from classifiers.photos.validate import PhotoValidator
 
@@ -39,7 +39,6 @@ class PhotoSettings(BaseModel):
     ocr_max_side: int = Field(default=DEFAULT_MAX_SIDE, ge=320)  # photos are downscaled to this before OCR
     ocr_threads: int | None = Field(default=None, ge=1)  # per model; None: every core. 1 for batch workers
     thumbnail_px: int = Field(default=320, ge=32)
-    same_photo_max_distance: int = Field(default=SAME_PHOTO_MAX_DISTANCE, ge=0, le=64)  # see hashing.py
     vision_max_side: int = Field(default=1024, ge=64)
 
 
@@ -49,9 +48,7 @@ class PhotoReading:
     image: Image.Image = field(repr=False)  # upright RGB, at most vision_max_side: for vision backends
     data: bytes = field(repr=False)         # the upload as received, stored under facts.sha256
     thumbnail: bytes = field(repr=False)    # JPEG, longest side thumbnail_px
-    # (pHash, dHash) of the centre crops (hashing.CROP_FRACTIONS): what lets a cropped copy match.
-    # Pass them to PhotoHashIndex.add/nearest; they belong in PhotoFacts (see the README).
-    crop_hashes: tuple[HashPair, ...] = ()
+    crop_hashes: tuple[HashPair, ...] = ()  # the same as facts.crop_hashes
 
 
 class PhotoReader:
@@ -104,6 +101,7 @@ class PhotoReader:
             gps_wgs84=exif.gps_wgs84,
             phash=hashes.phash,
             dhash=hashes.dhash,
+            crop_hashes=hashes.crops,
             ocr_text=ocr_text(lines),
             ocr_lines=lines,
             timings_ms=timings,

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+from agent.dedup import DedupSettings
 from agent.types import PhotoIn
 from classifiers.photos import (
     OcrEngine,
@@ -86,15 +87,15 @@ def test_reads_a_sign_in_a_street_photo(reader: PhotoReader) -> None:
     assert squash(facts.ocr_text) == "农业路东段积水严重"
 
 
-def test_lines_come_in_reading_order() -> None:
+def test_lines_come_in_reading_order(reader: PhotoReader) -> None:
     font = ImageFont.truetype(str(cjk_font_path()), 64)
     board = Image.new("RGB", (900, 420), "white")
     draw = ImageDraw.Draw(board)
     # drawn in scrambled order: reading order must come from the positions
     for text, xy in (("四号楼", (520, 260)), ("一号楼", (60, 60)), ("三号楼", (60, 270)), ("二号楼", (520, 50))):
         draw.text(xy, text, font=font, fill="black")
-    engine = OcrEngine()
-    lines = engine.read(board)
+    assert reader.ocr is not None
+    lines = reader.ocr.read(board)
     assert [squash(line.text) for line in lines] == ["一号楼二号楼", "三号楼四号楼"]
 
 
@@ -156,7 +157,6 @@ def test_ocr_can_be_switched_off() -> None:
 
 
 def test_the_same_photo_sent_again_is_within_the_threshold(hasher: PhotoReader) -> None:
-    settings = hasher.settings
     original = photo_bytes(sign_photo(SIGN_TEXT, seed=11), quality=92)
     mine = hashes(read(hasher, original))
     copies = {"recompressed q60": recompress(original, 60), "resized ½": resize(original, 0.5),
@@ -165,8 +165,8 @@ def test_the_same_photo_sent_again_is_within_the_threshold(hasher: PhotoReader) 
     index.add(1, mine.phash, mine.dhash, mine.crops)
     for name, copy in copies.items():
         theirs = hashes(read(hasher, copy))
-        assert photo_distance(mine, theirs) <= settings.same_photo_max_distance, name
-        assert [k for k, _ in index.nearest(theirs.phash, theirs.dhash, settings.same_photo_max_distance,
+        assert photo_distance(mine, theirs) <= DedupSettings().same_photo_max_distance, name
+        assert [k for k, _ in index.nearest(theirs.phash, theirs.dhash, DedupSettings().same_photo_max_distance,
                                             theirs.crops)] == [1], name
 
 
@@ -176,7 +176,7 @@ def test_different_photos_are_beyond_the_threshold(hasher: PhotoReader) -> None:
     found = [hashes(read(hasher, p)) for p in photos]
     for i, a in enumerate(found):
         for b in found[i + 1 :]:
-            assert photo_distance(a, b) > hasher.settings.same_photo_max_distance
+            assert photo_distance(a, b) > DedupSettings().same_photo_max_distance
 
 
 @pytest.mark.parametrize(("data", "message"), [

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from classifiers.photos import SAME_PHOTO_MAX_DISTANCE, PhotoReader, PhotoSettings
+from classifiers.photos import PhotoReader, PhotoSettings
 from classifiers.photos.validate import PhotoRejected, PhotoValidator, header_size, sniff_format
 from tests.photo_images import bomb_png, declared_size_jpeg, fake_jpeg, photo_bytes, truncated
 
@@ -162,7 +162,6 @@ def test_photo_settings_refuse_unknown_keys_and_unsafe_limits() -> None:
         PhotoSettings(max_pixel=1)  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="less than or equal to 89478485"):
         PhotoSettings(max_pixels=100_000_000)
-    assert PhotoSettings().same_photo_max_distance == SAME_PHOTO_MAX_DISTANCE
 
 
 def test_reader_refuses_an_unknown_coordinate_system() -> None:
