@@ -64,7 +64,11 @@ def authenticate(request: Request, api_key: str | None = None) -> ApiClient:
 
 def authorize(request: Request, ability: str, api_key: str | None = None) -> ApiClient:
     """The caller, if their role may do `ability`; 401 or 403 otherwise."""
-    client = authenticate(request, api_key)
+    return permit(authenticate(request, api_key), ability)
+
+
+def permit(client: ApiClient, ability: str) -> ApiClient:
+    """`client` if their role may do `ability`; 403 naming the roles that may otherwise."""
     refused = refusal(client.role, ability)
     if refused:
         raise HTTPException(status.HTTP_403_FORBIDDEN, refused)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse
 
 from agent.store.photo_files import MEDIA_TYPES
 from agent.store.workflow import ApiClient
-from api.auth import authorize, refusal
+from api.auth import authenticate, permit
 from api.deps import ServiceDep
 from api.web.session import web_client
 
@@ -19,13 +19,7 @@ _CACHE = {"Cache-Control": "private, max-age=31536000, immutable"}  # content-ad
 
 def _viewer(request: Request) -> ApiClient:
     """An API key with the read ability, or a web-page session (the case page shows thumbnails)."""
-    person = web_client(request)
-    if person is None:
-        return authorize(request, "read")
-    why = refusal(person.role, "read")
-    if why:
-        raise HTTPException(status.HTTP_403_FORBIDDEN, why)
-    return person
+    return permit(web_client(request) or authenticate(request), "read")
 
 
 Viewer = Annotated[ApiClient, Depends(_viewer)]

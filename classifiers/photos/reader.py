@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from agent.types import OcrLine, PhotoFacts, PhotoIn
 from classifiers.photos.exif import read_exif
 from classifiers.photos.geo import COORDINATE_SYSTEMS, to_kb_coordinates
-from classifiers.photos.hashing import HashPair, photo_hashes
+from classifiers.photos.hashing import photo_hashes
 from classifiers.photos.ocr import DEFAULT_MAX_SIDE, DEFAULT_MIN_SCORE, OcrEngine, ocr_text
 from classifiers.photos.validate import PhotoValidator
 
@@ -48,7 +48,6 @@ class PhotoReading:
     image: Image.Image = field(repr=False)  # upright RGB, at most vision_max_side: for vision backends
     data: bytes = field(repr=False)         # the upload as received, stored under facts.sha256
     thumbnail: bytes = field(repr=False)    # JPEG, longest side thumbnail_px
-    crop_hashes: tuple[HashPair, ...] = ()  # the same as facts.crop_hashes
 
 
 class PhotoReader:
@@ -107,7 +106,7 @@ class PhotoReader:
             timings_ms=timings,
         )
         return PhotoReading(facts=facts, image=_fit(image, self.settings.vision_max_side), data=photo.data,
-                            thumbnail=thumbnail, crop_hashes=hashes.crops)
+                            thumbnail=thumbnail)
 
 
 def _timed(timings: dict[str, float], name: str, step: Callable[[], T]) -> T:

@@ -67,7 +67,7 @@ def read(reader: PhotoReader, data: bytes, filename: str | None = "photo.jpg") -
 
 
 def hashes(reading: PhotoReading) -> PhotoHashes:
-    return PhotoHashes(reading.facts.phash, reading.facts.dhash, reading.crop_hashes)
+    return PhotoHashes(reading.facts.phash, reading.facts.dhash, reading.facts.crop_hashes)
 
 
 def test_reads_a_chinese_sign_exactly(reader: PhotoReader) -> None:
@@ -144,7 +144,7 @@ def test_a_reading_has_the_upload_a_thumbnail_and_a_vision_image(reader: PhotoRe
     assert (facts.format, facts.width, facts.height, facts.size_bytes) == ("jpeg", 1600, 1200, len(data))
     assert facts.filename == "IMG_0001.JPG" and facts.scene is None
     assert set(facts.timings_ms) == {"validate", "exif", "hash", "ocr", "thumbnail"}
-    assert len(facts.phash) == len(facts.dhash) == 16 and len(reading.crop_hashes) == 4
+    assert len(facts.phash) == len(facts.dhash) == 16 and len(facts.crop_hashes) == 4
     thumbnail = Image.open(io.BytesIO(reading.thumbnail))
     assert thumbnail.format == "JPEG" and max(thumbnail.size) == 320
     assert reading.image.mode == "RGB" and reading.image.size == (1024, 768)
