@@ -84,15 +84,15 @@ class CaseStore:
             s.add(row)
             s.flush()
             now = datetime.now(UTC)
-            for position, photo in enumerate(intake.photos):
+            photos = [p.model_dump(mode="json") for p in intake.photos]
+            for position, (photo, facts) in enumerate(zip(intake.photos, photos, strict=True)):
                 s.add(PhotoRow(report_id=row.id, position=position, sha256=photo.sha256, format=photo.format,
                                phash=photo.phash, dhash=photo.dhash, taken_at=photo.taken_at,
-                               facts=photo.model_dump(mode="json"), created_at=now))
+                               facts=facts, created_at=now))
             s.add(_audit("intake", "report.received", row.id, None, {
                 "channel": intake.channel, "text": intake.text, "title": intake.title,
                 "personal_data_kinds": sorted({p.kind for p in intake.personal_data}),
-                **({"photos": [p.model_dump(mode="json") for p in intake.photos],
-                    "photo_text": intake.photo_text} if intake.photos else {}),
+                **({"photos": photos, "photo_text": intake.photo_text} if photos else {}),
             }))
             return row.id
 
