@@ -8,6 +8,7 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 
+from agent import clock
 from agent.masking import mask
 from agent.types import IntakeResult, PhotoFacts, ReportIn
 from classifiers.text import normalize
@@ -58,7 +59,7 @@ class IntakeStage:
                 line.model_copy(update={"text": mask(line.text)[0]}) for line in photo.ocr_lines)}))
             found_in_photos.extend(found_here)
         photo_text = " ".join(p.ocr_text for p in masked_photos if p.ocr_text)
-        received = self._aware(report.received_at) or datetime.now(UTC)
+        received = self._aware(report.received_at) or clock.now()
         taken = [p.taken_at for p in photos if p.taken_at is not None]
         reported = self._aware(report.reported_at) or (min(taken) if taken else None)
         lat, lon = report.lat, report.lon

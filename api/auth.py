@@ -20,17 +20,19 @@ ABILITIES: dict[str, frozenset[str]] = {
 
 
 class RateLimiter:
-    """A token bucket per client: `per_minute` requests, refilled continuously."""
+    """A token bucket per client: `per_minute` requests, refilled continuously. `ticker` gives elapsed
+    seconds (monotonic, so a clock set back or forward never empties or fills a bucket)."""
 
-    def __init__(self, per_minute: int) -> None:
+    def __init__(self, per_minute: int, ticker: Callable[[], float] = time.monotonic) -> None:
         self.rate = per_minute / 60.0
         self.capacity = float(per_minute)
+        self._ticker = ticker
         self._buckets: dict[int, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
     def allow(self, client_id: int) -> float:
         """0 when allowed, else the seconds to wait."""
-        now = time.monotonic()
+        now = self._ticker()
         with self._lock:
             tokens, last = self._buckets.get(client_id, (self.capacity, now))
             tokens = min(self.capacity, tokens + (now - last) * self.rate)

@@ -7,7 +7,6 @@ import hashlib
 import json
 import threading
 from dataclasses import dataclass
-from datetime import UTC
 from typing import Any
 
 from agent.lifecycle import ATTRACTS_DUPLICATES
@@ -123,10 +122,8 @@ class TriageService:
             if len(set(report_ids)) >= len(own):
                 raise ValueError("a split must leave at least one report in the case")
             first = own[report_ids[0]]
-            received = first["received_at"]
-            received = received.replace(tzinfo=UTC) if received.tzinfo is None else received  # SQLite drops it
             new_id = self.pipeline.split_off(first["id"], ReportIn(text=first["text"], channel=first["channel"],
-                                                                   received_at=received))
+                                                                   received_at=first["received_at"]))
             self.workflow.split_reports(case_id, new_id, report_ids, reason, actor)
         return new_id
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from agent import clock
 from classifiers.embedders import Embedder
 from classifiers.text import Tokenizer, char_ngrams
 
@@ -61,7 +61,7 @@ class SupervisedModel:
             word_vocabulary={k: int(v) for k, v in word.vocabulary_.items()}, word_idf=word.idf_,
             char_vocabulary={k: int(v) for k, v in char.vocabulary_.items()}, char_idf=char.idf_,
             coef=model.coef_, intercept=model.intercept_, embedding_weight=embedding_weight,
-            embed_max_chars=embed_max_chars, info={"trained_at": datetime.now(UTC).isoformat(), "examples": len(texts)},
+            embed_max_chars=embed_max_chars, info={"trained_at": clock.now().isoformat(), "examples": len(texts)},
         )
 
     # ---- prediction ----------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -12,10 +13,47 @@ import pytest
 # Derived caches go to a fresh folder so a run never depends on a previous run's files.
 os.environ.setdefault("GRIDTRIAGE_CACHE", tempfile.mkdtemp(prefix="gridtriage-test-cache-"))
 
+from agent import clock  # noqa: E402
 from agent.llm import LLMSettings  # noqa: E402
 from agent.pipeline import Models, TriagePipeline  # noqa: E402
 from agent.settings import Settings  # noqa: E402
 from knowledge.loader import DEFAULT_KB, KnowledgeBase, load_kb  # noqa: E402
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--clock-at", metavar="ISO", default=None,
+        help="run GridTriage's clock, here and in every process the tests start, as if the suite started at "
+             "this timezone-aware moment (e.g. 2027-12-07T09:00:00+00:00); it runs on from there")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    at = config.getoption("--clock-at")
+    if not at:
+        return
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        raise pytest.UsageError(f"--clock-at {at!r} is not an ISO 8601 date-time") from None
+    if moment.tzinfo is None:
+        raise pytest.UsageError(f"--clock-at {at!r} needs an offset, e.g. {at}+08:00")
+    offset = moment - datetime.now(UTC)
+    os.environ[clock.OFFSET_ENV] = repr(offset.total_seconds())  # the CLI and server subprocesses inherit it
+    clock.set_clock(clock.SystemClock(offset))
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"GridTriage clock: {clock.now().isoformat(timespec='seconds')} ({clock.OFFSET_ENV}=" \
+           f"{os.environ.get(clock.OFFSET_ENV, 'unset')})"
+
+
+@pytest.fixture
+def frozen_clock() -> Iterator[clock.FrozenClock]:
+    """GridTriage's clock stopped at the current moment (the suite's, as `--clock-at` set it); the test
+    moves it with `set` and `advance`. Only this process: subprocesses keep the running clock."""
+    frozen = clock.FrozenClock(clock.now())
+    with clock.using(frozen):
+        yield frozen
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, DateTime, Dialect, Float, ForeignKey, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A point in time, stored in UTC and read back timezone-aware in UTC. A time without a zone is
+    refused: SQLite keeps no offset, so a local time stored as it is would read back hours off."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise ValueError(f"a stored time must be timezone-aware, got {value!r}")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 class Base(DeclarativeBase):
@@ -30,18 +52,18 @@ class CaseRow(Base):
     street_id: Mapped[str | None] = mapped_column(String(120), index=True)
     lead_department_id: Mapped[str] = mapped_column(String(120), index=True)
     mode: Mapped[str] = mapped_column(String(40))
-    respond_by: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    arrive_by: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    resolve_by: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    respond_by: Mapped[datetime] = mapped_column(UtcDateTime())
+    arrive_by: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    resolve_by: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     reporter_count: Mapped[int] = mapped_column(Integer, default=1)
     place: Mapped[dict[str, Any]] = mapped_column(JSON)
     departments: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     draft: Mapped[dict[str, Any]] = mapped_column(JSON)
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
-    first_reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    last_reported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    first_reported_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    last_reported_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class ReportRow(Base):
@@ -52,8 +74,8 @@ class ReportRow(Base):
     text: Mapped[str] = mapped_column(Text)
     title: Mapped[str | None] = mapped_column(Text)
     channel: Mapped[str] = mapped_column(String(40))
-    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    reported_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     address: Mapped[str | None] = mapped_column(Text)
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
@@ -74,7 +96,7 @@ class AuditRow(Base):
     event: Mapped[str] = mapped_column(String(80))
     actor: Mapped[str] = mapped_column(String(120))
     payload: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
 
 
 class FeedbackRow(Base):
@@ -89,7 +111,7 @@ class FeedbackRow(Base):
     after: Mapped[Any] = mapped_column(JSON)
     reason: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class ApiKeyRow(Base):
@@ -101,8 +123,8 @@ class ApiKeyRow(Base):
     name: Mapped[str] = mapped_column(String(120))
     role: Mapped[str] = mapped_column(String(20))
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class IdempotencyRow(Base):
@@ -116,7 +138,7 @@ class IdempotencyRow(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     status_code: Mapped[int] = mapped_column(Integer)
     response: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class CitySettingRow(Base):
@@ -127,7 +149,7 @@ class CitySettingRow(Base):
     name: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[str] = mapped_column(String(200))
     updated_by: Mapped[str] = mapped_column(String(120))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class PhotoRow(Base):
@@ -143,9 +165,9 @@ class PhotoRow(Base):
     format: Mapped[str] = mapped_column(String(10))
     phash: Mapped[str] = mapped_column(String(16))
     dhash: Mapped[str] = mapped_column(String(16))
-    taken_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    taken_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     facts: Mapped[dict[str, Any]] = mapped_column(JSON)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class UserRow(Base):
@@ -157,9 +179,9 @@ class UserRow(Base):
     username: Mapped[str] = mapped_column(String(60), unique=True)
     role: Mapped[str] = mapped_column(String(20))
     password_hash: Mapped[str] = mapped_column(String(300))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    disabled_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class LoginTokenRow(Base):
@@ -171,6 +193,6 @@ class LoginTokenRow(Base):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str] = mapped_column(String(60))
     role: Mapped[str] = mapped_column(String(20))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from agent import clock
 from agent.lifecycle import ATTRACTS_DUPLICATES
 from agent.store.models import AuditRow, CaseRow, FeedbackRow, PhotoRow, ReportRow
 from agent.types import IntakeResult
@@ -31,10 +32,6 @@ class OpenCase:
     place: dict[str, Any]
     category_id: str
     last_reported_at: datetime
-
-
-def _utc(value: datetime) -> datetime:
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
 
 
 class CaseStore:
@@ -83,7 +80,7 @@ class CaseStore:
             )
             s.add(row)
             s.flush()
-            now = datetime.now(UTC)
+            now = clock.now()
             photos = [p.model_dump(mode="json") for p in intake.photos]
             for position, (photo, facts) in enumerate(zip(intake.photos, photos, strict=True)):
                 s.add(PhotoRow(report_id=row.id, position=position, sha256=photo.sha256, format=photo.format,
@@ -103,7 +100,7 @@ class CaseStore:
 
     def create_case(self, report_id: int, fields: dict[str, Any], embedding: np.ndarray,
                     reported_at: datetime) -> int:
-        now = datetime.now(UTC)
+        now = clock.now()
         with self.session() as s, s.begin():
             row = CaseRow(**fields, embedding=np.asarray(embedding, dtype=np.float32).tobytes(),
                           reporter_count=1, first_reported_at=reported_at, last_reported_at=reported_at,
@@ -129,7 +126,7 @@ class CaseStore:
             case.title, case.summary, case.draft = draft["title"], draft["summary"], draft
             if review_reasons and case.status == "received":
                 case.needs_review = True
-            case.updated_at = datetime.now(UTC)
+            case.updated_at = clock.now()
             s.add(_audit("draft", "case.redrafted", None, case_id, {
                 "before": before, "drafter": draft["drafter"], "title": draft["title"],
                 "review_reasons": review_reasons}))
@@ -144,8 +141,8 @@ class CaseStore:
                 raise LookupError(f"case {case_id} or report {report_id} does not exist")
             report.case_id = case_id
             case.reporter_count += 1
-            case.last_reported_at = max(_utc(case.last_reported_at), reported_at)
-            case.updated_at = datetime.now(UTC)
+            case.last_reported_at = max(case.last_reported_at, reported_at)
+            case.updated_at = clock.now()
             s.add(_audit("dedup", "case.merged", report_id, case_id,
                          {"reporter_count": case.reporter_count, **evidence}))
             return case.reporter_count
@@ -158,7 +155,7 @@ class CaseStore:
             raise ValueError(f"field {field!r} cannot be changed here; choose one of {', '.join(sorted(columns))}")
         if not reason.strip():
             raise ValueError("a change needs a reason")
-        now = datetime.now(UTC)
+        now = clock.now()
         with self.session() as s, s.begin():
             case = _get_case(s, case_id)
             before = getattr(case, field)
@@ -195,7 +192,7 @@ class CaseStore:
             )
             for case_id, blob, place, category_id, last in rows:
                 yield OpenCase(case_id, np.frombuffer(blob, dtype=np.float32), place, category_id,
-                               _utc(last))
+                               last)
 
     def open_case_photos(self) -> Iterator[tuple[int, str, str, tuple[tuple[str, str], ...]]]:
         """(case id, pHash, dHash, centre-crop hashes) of every photo of every case that attracts duplicates."""
@@ -268,7 +265,7 @@ def _get_case(s: Session, case_id: int) -> CaseRow:
 def _audit(stage: str, event_name: str, report_id: int | None, case_id: int | None,
            payload: dict[str, Any], actor: str = "gridtriage") -> AuditRow:
     return AuditRow(stage=stage, event=event_name, report_id=report_id, case_id=case_id,
-                    actor=actor, payload=payload, created_at=datetime.now(UTC))
+                    actor=actor, payload=payload, created_at=clock.now())
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -8,13 +8,14 @@ import hashlib
 import hmac
 import re
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from agent import clock
 from agent.store.models import ApiKeyRow, CitySettingRow, LoginTokenRow, UserRow
-from agent.store.store import CaseStore, _audit, _utc
+from agent.store.store import CaseStore, _audit
 from agent.store.workflow import ROLES, ApiClient
 
 USERNAME = re.compile(r"^[\w.@-]{1,60}$")
@@ -74,7 +75,7 @@ class Users:
         try:
             with self.store.session() as s, s.begin():
                 row = UserRow(username=username, role=role, password_hash=hash_password(password),
-                              created_at=datetime.now(UTC))
+                              created_at=clock.now())
                 s.add(row)
                 s.flush()
                 s.add(_audit("access", "user.created", None, None, {"username": username, "role": role}, actor))
@@ -92,7 +93,7 @@ class Users:
         if not verify_password(password, row.password_hash) or row.disabled_at is not None:
             return None
         with self.store.session() as s, s.begin():
-            s.execute(update(UserRow).where(UserRow.id == row.id).values(last_login_at=datetime.now(UTC)))
+            s.execute(update(UserRow).where(UserRow.id == row.id).values(last_login_at=clock.now()))
         return user_client(row)
 
     def user(self, user_id: int) -> ApiClient | None:
@@ -113,7 +114,7 @@ class Users:
         if role not in ROLES:
             raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
         token = secrets.token_urlsafe(24)
-        now = datetime.now(UTC)
+        now = clock.now()
         with self.store.session() as s, s.begin():
             s.add(LoginTokenRow(token_hash=_digest(token), name=name, role=role, created_at=now,
                                 expires_at=now + timedelta(minutes=minutes)))
@@ -122,10 +123,10 @@ class Users:
     def redeem_login_token(self, token: str) -> ApiClient | None:
         """The principal of an unused, unexpired token, which is spent by this call (once, even
         when two requests race for it)."""
-        now = datetime.now(UTC)
+        now = clock.now()
         with self.store.session() as s, s.begin():
             row = s.scalars(select(LoginTokenRow).where(LoginTokenRow.token_hash == _digest(token))).first()
-            if row is None or row.used_at is not None or _utc(row.expires_at) <= now:
+            if row is None or row.used_at is not None or row.expires_at <= now:
                 return None
             spent = s.execute(update(LoginTokenRow).where(LoginTokenRow.id == row.id, LoginTokenRow.used_at.is_(None))
                               .values(used_at=now))
@@ -145,7 +146,7 @@ class Users:
         try:
             with self.store.session() as s, s.begin():
                 s.add(CitySettingRow(name=name, value=secrets.token_hex(32), updated_by="gridtriage",
-                                     updated_at=datetime.now(UTC)))
+                                     updated_at=clock.now()))
         except IntegrityError:
             pass  # another process made it first; use theirs
         with self.store.session() as s:

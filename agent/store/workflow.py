@@ -8,7 +8,7 @@ import hashlib
 import secrets
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import case as sql_case
@@ -16,9 +16,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from agent import clock
 from agent.lifecycle import OPEN, check_transition
 from agent.store.models import ApiKeyRow, AuditRow, CaseRow, CitySettingRow, FeedbackRow, IdempotencyRow, ReportRow
-from agent.store.store import CaseStore, _audit, _get_case, _utc
+from agent.store.store import CaseStore, _audit, _get_case
 
 ROLES = ("operator", "supervisor", "dispatcher", "evaluator")
 PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
@@ -51,7 +52,7 @@ class Workflow:
             raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
         key = "gt_" + secrets.token_urlsafe(32)
         with self.store.session() as s, s.begin():
-            s.add(ApiKeyRow(name=name, role=role, key_hash=hash_key(key), created_at=datetime.now(UTC)))
+            s.add(ApiKeyRow(name=name, role=role, key_hash=hash_key(key), created_at=clock.now()))
             s.add(_audit("access", "key.created", None, None, {"name": name, "role": role}, "gridtriage"))
         return key
 
@@ -80,7 +81,7 @@ class Workflow:
         try:
             with self.store.session() as s, s.begin():
                 s.add(IdempotencyRow(api_key_id=client_id, key=key, request_hash=request_hash,
-                                     status_code=status_code, response=response, created_at=datetime.now(UTC)))
+                                     status_code=status_code, response=response, created_at=clock.now()))
             return True
         except IntegrityError:
             return False
@@ -92,7 +93,7 @@ class Workflow:
             return row.value if row else None
 
     def set_city_mode(self, mode: str, actor: str, reason: str) -> str | None:
-        now = datetime.now(UTC)
+        now = clock.now()
         with self.store.session() as s, s.begin():
             row = s.get(CitySettingRow, "mode")
             before = row.value if row else None
@@ -117,7 +118,7 @@ class Workflow:
             case = _get_case(s, case_id)
             if case.status != "received":
                 raise ValueError(f"case {case_id} is {case.status}; only received cases wait for confirmation")
-            now = datetime.now(UTC)
+            now = clock.now()
             for field in ("category_id", "lead_department_id", "priority"):
                 value = getattr(case, field)
                 s.add(FeedbackRow(case_id=case_id, field=field, before=value, after=value,
@@ -143,7 +144,7 @@ class Workflow:
         with self.store.session() as s, s.begin():
             case = _get_case(s, case_id)
             before = case.lead_department_id
-            now = datetime.now(UTC)
+            now = clock.now()
             case.lead_department_id = department_id
             case.departments = [{"id": department_id, "name": department_name, "role": "lead", "score": 1.0,
                                  "clauses": [], "reason": f"reassigned by {actor}: {reason}"}] + [
@@ -162,7 +163,7 @@ class Workflow:
             s.add(_audit("review", "case.rejected", None, case_id, {"reason": reason, "note": note}, actor))
             case.needs_review = False
             s.add(FeedbackRow(case_id=case_id, field="rejected", before=None, after=reason, reason=note or reason,
-                              actor=actor, created_at=datetime.now(UTC)))
+                              actor=actor, created_at=clock.now()))
 
     def merge(self, case_id: int, into: int, reason: str, actor: str) -> int:
         """Mark `case_id` a duplicate of `into`: its reports move there. Returns the new reporter count."""
@@ -177,8 +178,8 @@ class Workflow:
             for report in reports:
                 report.case_id = into
             target.reporter_count += case.reporter_count
-            target.last_reported_at = max(_utc(target.last_reported_at), _utc(case.last_reported_at))
-            now = datetime.now(UTC)
+            target.last_reported_at = max(target.last_reported_at, case.last_reported_at)
+            now = clock.now()
             target.updated_at = case.updated_at = now
             s.add(_audit("review", "case.merged_into", None, case_id,
                          {"into": into, "reports": [r.id for r in reports], "reason": reason}, actor))
@@ -200,22 +201,22 @@ class Workflow:
             for row in (case, new):
                 row.reporter_count = int(s.scalar(select(func.count()).select_from(ReportRow)
                                                   .where(ReportRow.case_id == row.id)) or 0)
-                row.updated_at = datetime.now(UTC)
+                row.updated_at = clock.now()
             s.add(_audit("review", "case.split", None, case_id,
                          {"reports": report_ids, "new_case": new_case_id, "reason": reason}, actor))
             s.add(_audit("review", "case.split_from", None, new_case_id,
                          {"reports": report_ids, "from_case": case_id, "reason": reason}, actor))
             s.add(FeedbackRow(case_id=case_id, field="split", before=None, after=new_case_id, reason=reason,
-                              actor=actor, created_at=datetime.now(UTC)))
+                              actor=actor, created_at=clock.now()))
 
     # ---- reads ----------------------------------------------------------------------------------
     def cases(self, *, status: list[str] | None = None, category: str | None = None,
               department: str | None = None, priority: str | None = None, overdue: bool = False,
               needs_review: bool | None = None, min_confidence: float | None = None,
               max_confidence: float | None = None, older_than_minutes: float | None = None,
-              limit: int = 100, offset: int = 0, now: datetime | None = None) -> list[dict[str, Any]]:
+              limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
         """Cases matching every filter given, urgent first, then by deadline."""
-        now = now or datetime.now(UTC)
+        now = clock.now()
         q = select(CaseRow)
         if status:
             q = q.where(CaseRow.status.in_(status))
@@ -242,7 +243,7 @@ class Workflow:
 
     def case_summary(self, case_id: int) -> dict[str, Any]:
         with self.store.session() as s:
-            return _summary(_get_case(s, case_id), datetime.now(UTC))
+            return _summary(_get_case(s, case_id), clock.now())
 
     def count_by_status(self) -> dict[str, int]:
         with self.store.session() as s:
@@ -259,7 +260,7 @@ def _move(s: Session, case: CaseRow, target: str, actor: str, note: str) -> str:
     before = case.status
     check_transition(before, target)
     s.add(_audit("lifecycle", "case.transition", None, case.id, {"from": before, "to": target, "note": note}, actor))
-    case.status, case.updated_at = target, datetime.now(UTC)
+    case.status, case.updated_at = target, clock.now()
     return before
 
 
@@ -269,7 +270,7 @@ def _summary(r: CaseRow, now: datetime) -> dict[str, Any]:
         "category_name": r.category_name, "priority": r.priority, "urgent": r.urgent,
         "confidence": r.confidence, "needs_review": r.needs_review, "reporter_count": r.reporter_count,
         "lead_department_id": r.lead_department_id, "mode": r.mode,
-        "respond_by": _utc(r.respond_by).isoformat(), "resolve_by": _utc(r.resolve_by).isoformat(),
-        "overdue": _utc(r.resolve_by) < now and r.status in OPEN,
-        "created_at": _utc(r.created_at).isoformat(),
+        "respond_by": r.respond_by.isoformat(), "resolve_by": r.resolve_by.isoformat(),
+        "overdue": r.resolve_by < now and r.status in OPEN,
+        "created_at": r.created_at.isoformat(),
     }

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, distinct, func, select
 from sqlalchemy import case as when
 
+from agent import clock
 from agent.lifecycle import ATTRACTS_DUPLICATES, OPEN
 from agent.store.models import AuditRow, CaseRow, ReportRow
 from agent.store.store import CaseStore
@@ -29,16 +30,17 @@ class Windows:
     week: datetime  # the city's Monday 00:00, in UTC
 
 
-def windows(zone: str, now: datetime | None = None) -> Windows:
-    now = (now or datetime.now(UTC)).astimezone(UTC)
+def windows(zone: str, now: datetime) -> Windows:
+    """The city's day and week that contain `now`, as UTC bounds."""
+    now = now.astimezone(UTC)
     local = now.astimezone(ZoneInfo(zone))
     midnight = local.replace(hour=0, minute=0, second=0, microsecond=0)
     monday = midnight - timedelta(days=midnight.weekday())
     return Windows(now, midnight.astimezone(UTC), monday.astimezone(UTC))
 
 
-def dashboard_figures(store: CaseStore, zone: str, now: datetime | None = None) -> dict[str, Any]:
-    w = windows(zone, now)
+def dashboard_figures(store: CaseStore, zone: str) -> dict[str, Any]:
+    w = windows(zone, clock.now())
     counted = CaseRow.status != "merged"  # a case merged into another is that other case
     today_n = func.sum(when((CaseRow.created_at >= w.today, 1), else_=0))
     week_n = func.count(CaseRow.id)

@@ -13,6 +13,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from agent import clock
 from agent.store.workflow import ApiClient
 from api.service import TriageService
 from api.web.access import can
@@ -46,7 +47,7 @@ def kb_of(request: Request) -> KnowledgeBase:
     return service_of(request).pipeline.models.kb
 
 
-class Clock:
+class CityTimes:
     """Times on the pages are the city's wall-clock times."""
 
     def __init__(self, zone: str, t: Translate) -> None:
@@ -69,7 +70,7 @@ class Clock:
         moment = self.parse(value)
         if moment is None:
             return ""
-        minutes = (moment - datetime.now(UTC)).total_seconds() / 60
+        minutes = (moment - clock.now()).total_seconds() / 60
         amount = abs(minutes)
         text = (self.t("time.minutes", n=round(amount)) if amount < 90 else
                 self.t("time.hours", n=round(amount / 60)) if amount < 48 * 60 else
@@ -87,7 +88,7 @@ def page(request: Request, template: str, client: ApiClient | None, status_code:
     departments = {d.id: d.name for d in kb.departments.values()}
     html = environment().get_template(template).render(
         request=request, user=client, lang=lang, t=t, csrf_token=session.csrf, flash=session.pop_flash(),
-        can=lambda ability: client is not None and can(client, ability), clock=Clock(kb.meta.timezone, t),
+        can=lambda ability: client is not None and can(client, ability), clock=CityTimes(kb.meta.timezone, t),
         department_name=lambda d: departments.get(d, d), mode=_mode(kb, service.pipeline.mode),
         kb_name=kb.meta.city, path=request.url.path, query=str(request.url.query), **context)
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
@@ -101,7 +102,7 @@ def fragment(template: str, request: Request, client: ApiClient, **context: Any)
     departments = {d.id: d.name for d in kb.departments.values()}
     return environment().get_template(template).render(
         request=request, user=client, lang=lang, t=t, csrf_token=load_session(request).csrf,
-        can=lambda ability: can(client, ability), clock=Clock(kb.meta.timezone, t),
+        can=lambda ability: can(client, ability), clock=CityTimes(kb.meta.timezone, t),
         department_name=lambda d: departments.get(d, d), **context)
 
 

@@ -8,13 +8,13 @@ browser tests) it is sent without `Secure`, because browsers would not send it b
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import Request, Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
+from agent import clock
 from agent.store.workflow import ApiClient
 from api.web import csrf
 from api.web.state import web_state
@@ -37,18 +37,18 @@ class WebSession:
     dirty: bool = False
 
     @classmethod
-    def anonymous(cls, now: float | None = None) -> WebSession:
-        return cls(csrf=csrf.new_token(), started=now if now is not None else time.time(), dirty=True)
+    def anonymous(cls) -> WebSession:
+        return cls(csrf=csrf.new_token(), started=clock.timestamp(), dirty=True)
 
     def payload(self) -> dict[str, Any]:
         return {"c": self.csrf, "t": self.started, "k": self.kind, "p": self.pid, "n": self.name, "r": self.role,
                 "f": [list(f) for f in self.flash]}
 
-    def log_in(self, client: ApiClient, kind: str, pid: int, now: float | None = None) -> None:
+    def log_in(self, client: ApiClient, kind: str, pid: int) -> None:
         """A new token and a new start at every login, so a session planted before it is useless."""
         if kind not in KINDS:
             raise ValueError(f"unknown login kind {kind!r}")
-        self.csrf, self.started = csrf.new_token(), now if now is not None else time.time()
+        self.csrf, self.started = csrf.new_token(), clock.timestamp()
         self.kind, self.pid, self.name, self.role, self.client = kind, pid, client.name, client.role, client
         self.dirty = True
 
@@ -63,15 +63,22 @@ class WebSession:
         return shown
 
 
+class _ClockSigner(TimestampSigner):
+    """Signs and checks the cookie's age on GridTriage's clock, like every other time."""
+
+    def get_timestamp(self) -> int:
+        return int(clock.timestamp())
+
+
 class SessionCodec:
     def __init__(self, secret: str, hours: float) -> None:
         self.max_age = int(hours * 3600)
-        self._serializer = URLSafeTimedSerializer(secret, salt=SALT)
+        self._serializer = URLSafeTimedSerializer(secret, salt=SALT, signer=_ClockSigner)
 
     def dumps(self, session: WebSession) -> str:
         return str(self._serializer.dumps(session.payload()))
 
-    def loads(self, value: str, now: float | None = None) -> WebSession | None:
+    def loads(self, value: str) -> WebSession | None:
         """None for a cookie that is forged, damaged or older than the session's lifetime (counted
         from the login, however often the cookie was re-signed since)."""
         try:
@@ -81,7 +88,7 @@ class SessionCodec:
                                  flash=[(str(k), str(m)) for k, m in data["f"]])
         except (BadSignature, KeyError, TypeError, ValueError):
             return None
-        if (now if now is not None else time.time()) - session.started > self.max_age:
+        if clock.timestamp() - session.started > self.max_age:
             return None
         if session.kind is not None and session.kind not in KINDS:
             return None

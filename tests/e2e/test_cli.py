@@ -8,13 +8,15 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 import yaml
 from openpyxl import Workbook
 
+from agent import clock
 from knowledge.loader import DEFAULT_KB
 
 pytestmark = pytest.mark.e2e
@@ -74,10 +76,14 @@ def test_unknown_embedder_and_missing_kb_are_clear_errors(tmp_path: Path) -> Non
 
 
 def test_batch_jsonl_keeps_order_ids_errors_and_merges_duplicates(tmp_path: Path) -> None:
+    # r1 has no time (it is stamped with the clock's now); r3 was reported an hour earlier, written
+    # as the city's wall-clock time without an offset, so the two fall inside the dedup window.
+    an_hour_ago = (clock.now() - timedelta(hours=1)).astimezone(ZoneInfo("Asia/Shanghai"))
+    r3_time = an_hour_ago.replace(tzinfo=None).isoformat(timespec="seconds")
     rows = [
         {"id": "r1", "text": "文化路和东风路交叉口的井盖没了，很危险"},
         {"id": "r2", "text": ""},
-        {"id": "r3", "text": "东风路文化路路口井盖丢了，晚上看不清容易掉进去", "time": "2026-11-20T10:00:00"},
+        {"id": "r3", "text": "东风路文化路路口井盖丢了，晚上看不清容易掉进去", "time": r3_time},
         {"id": "r4", "text": "我们小区停水了"},
         {"id": "r5", "text": "航海路上路灯不亮", "time": "yesterday"},
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -10,6 +11,7 @@ from xml.etree import ElementTree
 import pytest
 from fastapi.testclient import TestClient
 
+from agent.clock import FrozenClock
 from agent.llm import LLMSettings
 from agent.pipeline import Models
 from agent.settings import ApiSettings, Settings
@@ -166,19 +168,14 @@ def test_the_lifecycle_allows_only_its_edges(client: TestClient, keys: dict[str,
     assert all(t["actor"] == "supervisor:test-supervisor" for t in transitions)
 
 
-def test_overdue_cases_are_listed(client: TestClient, keys: dict[str, dict[str, str]]) -> None:
-    from datetime import UTC, datetime, timedelta
-
-    from sqlalchemy import update
-
-    from agent.store.models import CaseRow
-
+def test_overdue_cases_are_listed(client: TestClient, keys: dict[str, dict[str, str]],
+                                  frozen_clock: FrozenClock) -> None:
     h = keys["supervisor"]
     late = submit(client, h, URGENT)["case_id"]
     submit(client, h, CLEAR)
-    store = client.app.state.service.pipeline.store  # type: ignore[attr-defined]
-    with store.session() as s, s.begin():
-        s.execute(update(CaseRow).where(CaseRow.id == late).values(resolve_by=datetime.now(UTC) - timedelta(hours=1)))
+    assert client.get("/v1/cases?overdue=true", headers=h).json() == []
+    resolve_by = next(c["resolve_by"] for c in client.get("/v1/cases", headers=h).json() if c["id"] == late)
+    frozen_clock.set(datetime.fromisoformat(resolve_by) + timedelta(minutes=1))
     overdue = client.get("/v1/cases?overdue=true", headers=h).json()
     assert [c["id"] for c in overdue] == [late] and overdue[0]["overdue"]
 

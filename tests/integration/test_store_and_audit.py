@@ -1,10 +1,12 @@
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.exc import DatabaseError
+from sqlalchemy import text, update
+from sqlalchemy.exc import DatabaseError, StatementError
 
 from agent.pipeline import TriagePipeline
+from agent.store.models import ReportRow
 from agent.types import ReportIn
 
 pytestmark = pytest.mark.integration
@@ -92,3 +94,21 @@ def test_an_older_database_is_upgraded_in_place(tmp_path: Path) -> None:
     assert upgraded.count("reports") == 1, "nothing already stored is lost"
     assert upgraded.count("feedback") == 0
     upgraded.close()
+
+
+def test_times_are_stored_in_utc_and_read_back_aware(pipeline: TriagePipeline) -> None:
+    """A report received at 23:30 in Zhengzhou is 15:30 UTC; its deadlines are the same instants
+    whatever zone they were computed in, and a time without a zone is refused, not guessed."""
+    zhengzhou = timezone(timedelta(hours=8))
+    received = datetime(2026, 12, 31, 23, 30, tzinfo=zhengzhou)
+    result = pipeline.triage(ReportIn(text="文化路黄河路口的路灯不亮了", received_at=received))
+    case = pipeline.store.case(result.case_id)
+    assert case is not None
+    assert case["reports"][0]["received_at"] == received
+    assert case["reports"][0]["received_at"].tzinfo == UTC
+    assert case["resolve_by"] == result.deadlines.resolve_by and case["resolve_by"].tzinfo == UTC
+    with pipeline.store.session() as s:
+        stored = s.execute(text("SELECT received_at FROM reports")).scalar_one()
+    assert str(stored).startswith("2026-12-31 15:30:00")
+    with pipeline.store.session() as s, s.begin(), pytest.raises(StatementError, match="timezone-aware"):
+        s.execute(update(ReportRow).values(received_at=datetime(2026, 12, 31, 23, 30)))

@@ -8,12 +8,15 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi import Request
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
+from agent import clock
+from agent.clock import FrozenClock
 from agent.llm import LLMSettings
 from agent.pipeline import Models
 from agent.settings import ApiSettings, Settings
@@ -126,11 +129,11 @@ def test_an_api_key_logs_in_with_its_role_until_it_is_revoked(app: TestClient) -
     from agent.store.models import ApiKeyRow
 
     with workflow.store.session() as s, s.begin():
-        s.execute(update(ApiKeyRow).values(revoked_at=datetime.now(UTC)))
+        s.execute(update(ApiKeyRow).values(revoked_at=clock.now()))
     assert app.get("/ui/intake").status_code == 303  # the session ends with the key
 
 
-def test_a_one_time_login_link_works_once(app: TestClient) -> None:
+def test_a_one_time_login_link_works_once(app: TestClient, frozen_clock: FrozenClock) -> None:
     users = Users(app.app.state.workflow.store)  # type: ignore[attr-defined]
     token = users.issue_login_token(minutes=5)
     r = app.get(f"/ui/login?token={token}")
@@ -139,7 +142,8 @@ def test_a_one_time_login_link_works_once(app: TestClient) -> None:
     other = TestClient(app.app, follow_redirects=False)
     again = other.get(f"/ui/login?token={token}")
     assert again.status_code == 401 and "已使用或已过期" in again.text
-    expired = users.issue_login_token(minutes=-1)
+    expired = users.issue_login_token(minutes=5)
+    frozen_clock.advance(timedelta(minutes=5, seconds=1))
     assert other.get(f"/ui/login?token={expired}").status_code == 401
 
 
@@ -155,7 +159,7 @@ def test_a_disabled_user_is_logged_out_and_web_client_names_the_person(app: Test
     from agent.store.models import UserRow
 
     with app.app.state.workflow.store.session() as s, s.begin():  # type: ignore[attr-defined]
-        s.execute(update(UserRow).where(UserRow.username == "wang").values(disabled_at=datetime.now(UTC)))
+        s.execute(update(UserRow).where(UserRow.username == "wang").values(disabled_at=clock.now()))
     assert app.get("/test-whoami").json() == {"actor": None}
 
 
@@ -323,7 +327,9 @@ def test_a_supervisor_switches_the_mode_and_every_page_shows_it(app: TestClient)
 
 
 # ---- the dashboard's figures --------------------------------------------------------------------------
-def test_the_dashboard_figures_match_the_cases(app: TestClient) -> None:
+def test_the_dashboard_figures_match_the_cases(app: TestClient, frozen_clock: FrozenClock) -> None:
+    zone = ZoneInfo(app.app.state.service.pipeline.models.kb.meta.timezone)  # type: ignore[attr-defined]
+    frozen_clock.set(frozen_clock.now().astimezone(zone).replace(hour=9, minute=0, second=0, microsecond=0))
     workflow = app.app.state.workflow  # type: ignore[attr-defined]
     key = {"Authorization": f"Bearer {workflow.create_key('dispatcher', 'hotline')}"}
     made = [app.post("/v1/reports", json={"text": t}, headers=key).json() for t in
@@ -338,10 +344,11 @@ def test_the_dashboard_figures_match_the_cases(app: TestClient) -> None:
     supervisor.post(f"/ui/cases/{edited}/act", data={"action": "reassign", "department_id": "housing",
                                                      "reason": "物业负责", "csrf_token": token_of(supervisor)})
     store = workflow.store
-    with store.session() as s, s.begin():
-        s.execute(update(CaseRow).where(CaseRow.id == urgent).values(resolve_by=datetime.now(UTC) - timedelta(hours=1)))
-    zone = app.app.state.service.pipeline.models.kb.meta.timezone  # type: ignore[attr-defined]
-    figures = dashboard_figures(store, zone)
+    with store.session() as s:
+        deadline = s.get(CaseRow, urgent).resolve_by.replace(tzinfo=UTC)  # type: ignore[union-attr]
+    frozen_clock.set(deadline + timedelta(minutes=1))  # the urgent case is now overdue
+    assert frozen_clock.now().astimezone(zone).date() == deadline.astimezone(zone).date(), "still the same day"
+    figures = dashboard_figures(store, zone.key)
     assert figures["today"] == figures["week"] == len(cases)
     assert figures["auto_dispatched"] == len(auto) and figures["auto_dispatch_rate"] == len(auto) / len(cases)
     assert figures["edited"] == 1 and figures["edited_share"] == 1 / len(cases)
@@ -353,7 +360,8 @@ def test_the_dashboard_figures_match_the_cases(app: TestClient) -> None:
     page = supervisor.get("/ui/dashboard").text
     assert f'id="kpi-week">{len(cases)}<' in page and 'id="kpi-overdue">1<' in page
     assert f"/ui/cases/{urgent}" in page
-    tomorrow = dashboard_figures(store, zone, now=datetime.now(UTC) + timedelta(days=8))
+    frozen_clock.advance(timedelta(days=8))
+    tomorrow = dashboard_figures(store, zone.key)
     assert tomorrow["week"] == tomorrow["today"] == 0 and tomorrow["hot"] == []
 
 

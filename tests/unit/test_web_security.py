@@ -4,11 +4,12 @@ password hashing, the interface strings."""
 from __future__ import annotations
 
 import re
-import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
+from agent.clock import FrozenClock
 from agent.store.users import hash_password, verify_password
 from agent.store.workflow import ApiClient
 from api.web import csrf
@@ -39,13 +40,24 @@ def test_a_forged_or_foreign_cookie_is_no_session() -> None:
     assert codec.loads("not-a-cookie") is None
 
 
-def test_a_session_expires_counted_from_the_login() -> None:
+def test_a_session_expires_counted_from_the_login(frozen_clock: FrozenClock) -> None:
     codec = SessionCodec(SECRET, hours=1)
     session = WebSession.anonymous()
-    session.log_in(ApiClient(1, "li", "supervisor"), "key", 1, now=time.time() - 3500)
+    session.log_in(ApiClient(1, "li", "supervisor"), "key", 1)
+    frozen_clock.advance(timedelta(seconds=3500))
     value = codec.dumps(session)  # re-signed just now, but the login was almost an hour ago
     assert codec.loads(value) is not None
-    assert codec.loads(value, now=time.time() + 200) is None
+    frozen_clock.advance(timedelta(seconds=200))
+    assert codec.loads(value) is None
+
+
+def test_a_cookie_signed_over_an_hour_ago_has_expired_whatever_it_says(frozen_clock: FrozenClock) -> None:
+    codec = SessionCodec(SECRET, hours=1)
+    session = WebSession.anonymous()
+    session.started += 3000  # the login time alone would keep it valid for 3000 s more
+    value = codec.dumps(session)
+    frozen_clock.advance(timedelta(seconds=3601))
+    assert codec.loads(value) is None  # the signature is dated on the same clock, and is over an hour old
 
 
 def test_an_unknown_login_kind_is_refused() -> None:
