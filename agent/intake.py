@@ -10,14 +10,28 @@ from datetime import UTC, datetime, tzinfo
 
 from agent import clock
 from agent.masking import mask
+from agent.messages import Message, message
 from agent.types import IntakeResult, PhotoFacts, ReportIn
+from classifiers.readability import nonsense_reason
 from classifiers.text import normalize
 
 READABLE = re.compile(r"[A-Za-z\u4e00-\u9fff]")
 
 
 class ReportRejected(ValueError):
-    """A report that cannot be triaged; the message says what was wrong and what to do."""
+    """A report that cannot be triaged; the message says what was wrong and what to do. `str()` is
+    the Chinese text; `message` keeps the catalogue code for the API and other languages."""
+
+    def __init__(self, reason: Message | str) -> None:
+        self.message = reason if isinstance(reason, Message) else None
+        super().__init__(reason.text() if isinstance(reason, Message) else reason)
+
+    def text(self, lang: str) -> str:
+        return self.message.text(lang) if self.message else str(self)
+
+    @property
+    def code(self) -> str:
+        return self.message.code if self.message else "report.refused"
 
 
 class IntakeStage:
@@ -37,19 +51,15 @@ class IntakeStage:
         text = (report.text or "").strip()
         title = (report.title or "").strip() or None
         if not text and not title and not photos:
-            raise ReportRejected("the report text is empty: paste what the citizen reported (or attach a photo) "
-                                 "and try again")
+            raise ReportRejected(message("report.empty"))
         if len(text) > self.max_chars:
-            raise ReportRejected(
-                f"the report text is {len(text)} characters, over the limit of {self.max_chars}: "
-                "shorten it to the citizen's actual request, or raise `max_report_chars` in the settings"
-            )
+            raise ReportRejected(message("report.too_long", n=len(text), limit=self.max_chars))
         combined = f"{title or ''} {text}".strip()
         if not photos and not READABLE.search(combined):
-            raise ReportRejected(
-                "the report has no readable words (only digits, symbols or punctuation): "
-                "check that the right field was pasted"
-            )
+            raise ReportRejected(message("report.no_words"))
+        nonsense = nonsense_reason(combined) if not photos else None  # a photo may say what the text does not
+        if nonsense:
+            raise ReportRejected(message(nonsense))
         masked_text, found = mask(text)
         masked_title, found_in_title = mask(title) if title else (None, [])
         masked_photos, found_in_photos = [], []

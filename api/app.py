@@ -75,7 +75,12 @@ def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
             return JSONResponse({"detail": message}, status_code=status)
         return handle
 
-    app.add_exception_handler(ReportRejected, error(422))
+    async def refused(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, ReportRejected)
+        lang = "en" if request.headers.get("accept-language", "").lower().startswith("en") else "zh"
+        return JSONResponse({"detail": exc.text(lang), "code": exc.code}, status_code=422)
+
+    app.add_exception_handler(ReportRejected, refused)
     app.add_exception_handler(IdempotencyConflict, error(409))
     app.add_exception_handler(TransitionRefused, error(409))
     app.add_exception_handler(LookupError, error(404))

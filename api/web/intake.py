@@ -43,7 +43,7 @@ async def draft(request: Request, client: WebUser, text: Annotated[str, Form()] 
     try:
         body = await run_in_threadpool(draft_for_person, service_of(request), report, client)
     except ReportRejected as exc:
-        return _problem(str(exc))
+        return _problem(exc.text(lang))
     return HTMLResponse(_draft_html(request, client, body))
 
 

@@ -60,7 +60,8 @@ def test_triage_reads_standard_input(tmp_path: Path) -> None:
     assert json.loads(proc.stdout)["departments"][0]["id"] == "water-supply"
 
 
-@pytest.mark.parametrize(("text", "message"), [("   ", "empty"), ("？？？", "no readable words")])
+@pytest.mark.parametrize(("text", "message"), [("   ", "empty"), ("？？？", "没有可读的文字"),
+                                              ("qwertyuiop asdf", "乱码")])
 def test_bad_reports_fail_with_a_clear_message(tmp_path: Path, text: str, message: str) -> None:
     proc = run("triage", text, "--db", str(tmp_path / "c.db"))
     assert proc.returncode == 2

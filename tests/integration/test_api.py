@@ -130,12 +130,25 @@ def test_concurrent_retries_with_one_key_make_one_report(client: TestClient, key
     assert store.count("reports") == 1
 
 
+def test_keyboard_mash_is_refused_never_stored_and_never_merged(client: TestClient,
+                                                                keys: dict[str, dict[str, str]]) -> None:
+    h = keys["operator"]
+    for _ in range(2):
+        r = client.post("/v1/reports", json={"text": "hjkhjk qwerasdf zxvc"}, headers=h)
+        assert r.status_code == 422 and r.json()["code"] == "report.keyboard_mash" and "乱码" in r.json()["detail"]
+    english = client.post("/v1/reports", json={"text": "hjkhjk qwerasdf zxvc"},
+                          headers={**h, "Accept-Language": "en-GB,en;q=0.9"})
+    assert "random keystrokes" in english.json()["detail"]
+    store = client.app.state.service.pipeline.store  # type: ignore[attr-defined]
+    assert store.count("reports") == store.count("cases") == 0
+
+
 def test_bad_input_gets_a_clear_4xx_never_a_500(client: TestClient, keys: dict[str, dict[str, str]]) -> None:
     h = keys["operator"]
     r = client.post("/v1/reports", json={"txt": "typo"}, headers=h)
     assert r.status_code == 422 and {tuple(e["loc"]) for e in r.json()["detail"]} == {("body", "txt")}
     r = client.post("/v1/reports", json={"text": "！！！？？？"}, headers=h)
-    assert r.status_code == 422 and "no readable words" in r.json()["detail"]
+    assert r.status_code == 422 and r.json()["code"] == "report.no_words" and "可读的文字" in r.json()["detail"]
     r = client.post("/v1/reports", json={"text": "路灯坏了", "lat": 200}, headers=h)
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "lat"]
     r = client.post("/v1/reports", content=b"{not json", headers={**h, "Content-Type": "application/json"})

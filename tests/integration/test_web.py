@@ -215,7 +215,7 @@ def test_an_operator_drafts_edits_and_sends_to_review(app: TestClient) -> None:
         feedback = s.scalars(select(FeedbackRow).where(FeedbackRow.case_id == case_id)).all()
     assert [(f.field, f.after, f.actor) for f in feedback] == [("title", "德化街步行街流动摊贩占道", "operator:wang")]
     empty = operator.post("/ui/intake/draft", data={"text": "！！！"}, headers=fetch_headers(operator, "/ui/intake"))
-    assert empty.status_code == 422 and "no readable words" in empty.json()["detail"]
+    assert empty.status_code == 422 and "没有可读的文字" in empty.json()["detail"]
 
 
 def test_a_supervisor_confirms_a_draft_and_merges_the_same_incident(app: TestClient) -> None:

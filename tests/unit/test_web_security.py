@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from agent.clock import FrozenClock
+from agent.messages import LANGS, catalogue, lookup
 from agent.store.users import hash_password, verify_password
 from agent.store.workflow import ApiClient
 from api.web import csrf
-from api.web.i18n import LANGS, lookup, strings
 from api.web.session import SessionCodec, WebSession
 
 pytestmark = pytest.mark.unit
@@ -85,7 +85,7 @@ def test_passwords_are_salted_scrypt_and_checked_exactly() -> None:
 
 
 def test_every_string_has_both_languages_and_every_key_used_exists() -> None:
-    table = strings()
+    table = catalogue()
     assert all(set(entry) == set(LANGS) and all(entry.values()) for entry in table.values())
     assert lookup("nav.review", "zh") == "审核队列" and lookup("nav.review", "en") == "Review queue"
     assert lookup("time.hours", "en", n=3) == "3 h"
