@@ -116,6 +116,12 @@ def _read_photo(path: Path) -> PhotoIn:
         _fail(f"cannot read photo {path}: {exc.strerror or exc}")
 
 
+def _row_error(row_id: str, error: Exception) -> dict[str, Any]:
+    """A batch row that could not be triaged: the reason, and its catalogue code when it has one."""
+    code = error.code if isinstance(error, ReportRejected) else None
+    return {"id": row_id, "error": str(error), **({"code": code} if code else {})}
+
+
 def _print_case(case: dict[str, Any]) -> None:
     out = Console()
     table = Table(show_header=False, box=None, padding=(0, 1))
@@ -129,7 +135,12 @@ def _print_case(case: dict[str, Any]) -> None:
     cat = case["category"]
     alts = "、".join(f"{a['name']} {a['probability']:.2f}" for a in case["alternatives"][:3])
     table.add_row("分类", f"{cat['parent_name']} › {cat['name']}  置信度 {case['confidence']:.2f}（备选：{alts}）")
-    table.add_row("紧急", f"{'是' if case['urgent'] else '否'}（{case['priority']}；{case['urgency_reason']}）")
+    table.add_row("紧急", f"{'是' if case['urgent'] else '否'}（{case['priority']}；{case['urgency_reason']['text']}）")
+    if case["emergency"]:
+        calls = "、".join(f"{c['name']} {c['number']}" for c in case["emergency"]["call"])
+        table.add_row("应急", f"立即转接：{calls}")
+        for line in case["emergency"]["script"]:
+            table.add_row("", f"· {line}")
     table.add_row("地点", case["place"]["text"])
     for i, photo in enumerate(case["photos"], 1):
         seen = [f"{photo['width']}×{photo['height']}"]
@@ -193,7 +204,7 @@ def batch(
         task = progress.add_task("triage", total=len(rows))
         for number, (row, result) in enumerate(zip(rows, pipeline.triage_many(reports, workers=workers),
                                                    strict=True)):
-            line = {"id": row.id, "error": str(result)} if isinstance(result, Exception) else {
+            line = _row_error(row.id, result) if isinstance(result, Exception) else {
                 "id": row.id, **public_case(result)}
             errors += "error" in line
             out.write(json.dumps(line, ensure_ascii=False, default=str) + "\n")
@@ -394,7 +405,7 @@ def eval_cmd(
     unknown = sorted(set(wanted) - set(TASKS))
     if unknown:
         _fail(f"unknown task(s) {', '.join(unknown)}; choose from {', '.join(TASKS)}")
-    settings = _settings(config, kb, None, mode, embedder, model)
+    settings = _settings(config, kb, None, mode, embedder, model, llm="none")  # the triage core, not the LLM
     try:
         data = read_dataset(dataset, label_field)
         models = Models.load(settings)

@@ -1,7 +1,8 @@
 """Dedup: is a new report the same incident as an open case?
 
 Meaning alone confuses "same category, other street" with "same incident, reworded", so a
-duplicate needs all of: similar text, a compatible place, a compatible category and a report time
+duplicate needs all of: similar text, a compatible place, a compatible category, the same kind of report
+(something wrong now, or a request for something new) and a report time
 inside the window. The more certain the place match, the less text similarity it needs; a case's
 category is compatible when it is the report's category or one of its likely alternatives.
 
@@ -31,10 +32,11 @@ class DedupSettings(BaseModel):
     # Tuned on zhengzhou_dev only (the dedup threshold curve of `gridtriage eval`).
     same_place_similarity: float = 0.30   # landmark, crossing or address detail agree
     near_place_similarity: float = 0.40   # same street (and road)
-    unknown_place_similarity: float = 0.80  # either place unknown: only very similar text
+    unknown_place_similarity: float = 0.92  # either place unknown: only nearly identical text
     same_category_discount: float = 0.15  # same leaf category at a known, agreeing place
     related_similarity: float = 0.60
     alternative_probability: float = 0.2  # a case's category counts if the report's alternatives give it this much
+    other_leaf_similarity: float = 0.60  # …and then the texts must say nearly the same thing
     time_window_hours: float = 72.0
     candidates: int = 20
     evidence: int = 5  # candidates kept as evidence with each report
@@ -47,6 +49,7 @@ class _CaseMeta:
     place: Place
     category_id: str
     last_reported_at: datetime
+    kind: str = "incident"
 
 
 class DedupStage:
@@ -67,7 +70,7 @@ class DedupStage:
             ids.append(case.id)
             vectors.append(case.embedding)
             self._meta[case.id] = _CaseMeta(Place.model_validate(case.place), case.category_id,
-                                            case.last_reported_at)
+                                            case.last_reported_at, case.kind)
         matrix = np.vstack(vectors) if vectors else np.zeros((0, self.index.dimension), np.float32)
         self.index.rebuild(np.array(ids, dtype=np.int64), matrix)
         self.photos = PhotoHashIndex()
@@ -76,9 +79,9 @@ class DedupStage:
                 self.photos.add(case_id, phash, dhash, crops)
 
     def register(self, case_id: int, vector: np.ndarray, place: Place, category_id: str,
-                 reported_at: datetime, photos: tuple[PhotoFacts, ...] = ()) -> None:
+                 reported_at: datetime, photos: tuple[PhotoFacts, ...] = (), kind: str = "incident") -> None:
         self.index.add(case_id, vector)
-        self._meta[case_id] = _CaseMeta(place, category_id, reported_at)
+        self._meta[case_id] = _CaseMeta(place, category_id, reported_at, kind)
         self.add_photos(case_id, photos)
 
     def add_photos(self, case_id: int, photos: tuple[PhotoFacts, ...]) -> None:
@@ -97,7 +100,7 @@ class DedupStage:
             self.photos.remove(case_id)
 
     def run(self, vector: np.ndarray, place: Place, classification: Classification,
-            reported_at: datetime, photos: tuple[PhotoFacts, ...] = ()) -> DedupResult:
+            reported_at: datetime, photos: tuple[PhotoFacts, ...] = (), kind: str = "incident") -> DedupResult:
         s = self.settings
         category_id = classification.category.id
         plausible = {a.category.id for a in classification.alternatives
@@ -116,12 +119,16 @@ class DedupStage:
                       s.unknown_place_similarity if pm == 0.5 else None)
             if needed is not None and same_leaf and pm > 0.5:
                 needed -= s.same_category_discount
+            if needed is not None and not same_leaf:  # a neighbouring category: the same problem in other words
+                needed = max(needed, s.other_leaf_similarity)
             if needed is None:
                 verdict, reason = "different", f"different place (match {pm:.2f})"
             elif hours > s.time_window_hours:
                 verdict, reason = "different", f"{hours:.0f} h apart, outside the {s.time_window_hours:.0f} h window"
             elif not compatible:
                 verdict, reason = "different", f"incompatible category {meta.category_id}"
+            elif kind != meta.kind:
+                verdict, reason = "different", f"a {kind} and a {meta.kind} are different problems"
             elif sim >= needed:
                 verdict, reason = "duplicate", f"similarity {sim:.2f} ≥ {needed:.2f} at place match {pm:.2f}"
             else:

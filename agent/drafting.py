@@ -49,19 +49,21 @@ class TemplateDrafter(Drafter):
         assists = [d.name for d in facts.routing.departments if d.role == "assist"]
         steps = [f"{lead.name}接单后{_minutes(facts)}内联系诉求人并核实现场情况"]
         if u.urgency.urgent:
-            why = "、".join(dict.fromkeys(sig.label for sig in u.urgency.signals)) or "该类问题默认紧急"
+            why = "、".join(dict.fromkeys([*(sig.label for sig in u.urgency.signals), *u.urgency.evidence]))
+            why = why or category.name
             steps.insert(0, f"紧急（{why}）：立即电话通知{lead.name}值班人员到场处置")
+            if u.urgency.emergency:
+                calls = "、".join(f"{c.name}（{c.number}）" for c in u.urgency.emergency.call)
+                steps.insert(0, f"立即转接{calls}，并按应急话术指导来电人")
         steps.append(f"依据职责（{lead_clauses}）处置{category.name}问题")
         if assists:
             steps.append(f"{'、'.join(assists)}配合处置")
         steps.append("处置完毕后上传结果并回访诉求人")
-        title_place = place if place != "地点待核实" else ""
-        urgent_mark = "【紧急】" if u.urgency.urgent else ""
         named = [n for n in (*(r.name for r in u.place.roads), u.place.landmark.name if u.place.landmark else "")
                  if n and n in body]
-        lead_in = f"：{place}，" if title_place and not named else "："  # the citizen's own words say where
+        lead_in = f"：{place}，" if place != "地点待核实" and not named else "："  # the citizen's own words say where
         return DraftOutcome(draft=CaseDraft(
-            title=f"{urgent_mark}{title_place}{category.name}"[:60],
+            title=title_of(facts),
             summary=f"市民反映{lead_in}{body}",
             place=place,
             request="；".join(requests)[:200] or f"请相关部门核实并处置{category.name}问题",
@@ -78,23 +80,47 @@ class TemplateDrafter(Drafter):
         ))
 
 
-def place_text(facts: DraftFacts) -> str:
+def place_parts(facts: DraftFacts) -> list[str]:
+    """The place as the gazetteer resolved it, from the largest unit to the smallest: district,
+    street, the crossing, landmark or road, then the named estate or house number. A district or
+    street whose name the more specific place already says is not said twice."""
     p = facts.understanding.place
-    parts = []
-    if p.district:
-        parts.append(p.district.name)
-    if p.street:
-        parts.append(p.street.name)
+    spot = []
     if p.crossing:
         roads = {r.id: r.name for r in p.roads}
-        parts.append("与".join(roads.get(r, r) for r in p.crossing) + "交叉口")
+        spot.append("与".join(roads.get(r, r) for r in p.crossing) + "交叉口")
     elif p.landmark:
-        parts.append(p.landmark.name)
+        spot.append(p.landmark.name)
     elif p.roads:
-        parts.append(p.roads[0].name)
-    if p.detail and p.detail not in "".join(parts):
-        parts.append(p.detail)
-    return "".join(parts) or (facts.intake.address or "地点待核实")
+        spot.append(p.roads[0].name)
+    if p.detail and not any(p.detail in part or part in p.detail for part in spot):
+        spot.append(p.detail)
+    parts = [p.district.name] if p.district and not any(p.district.name in part for part in spot) else []
+    if p.street and not any(_stem(p.street.name) in part for part in spot):
+        parts.append(p.street.name)
+    return parts + spot
+
+
+def _stem(street: str) -> str:
+    return street.removesuffix("街道").removesuffix("办事处").removesuffix("镇").removesuffix("乡") or street
+
+
+def place_text(facts: DraftFacts) -> str:
+    return "".join(place_parts(facts)) or (facts.intake.address or "地点待核实")
+
+
+def title_of(facts: DraftFacts, limit: int = 30) -> str:
+    """【紧急】, the place and the problem in at most `limit` characters. The title names the district
+    and the most specific place (crossing, landmark, road, estate), or the street when nothing more
+    specific is known; the district goes first when there is no room."""
+    u, p = facts.understanding, facts.understanding.place
+    mark = "【紧急】" if u.urgency.urgent else ""
+    parts = place_parts(facts)
+    if p.street and len(parts) > 2 and parts[1] == p.street.name:
+        parts.pop(1)
+    while parts and len(mark + "".join(parts) + u.classification.category.name) > limit:
+        parts.pop(0)
+    return (mark + "".join(parts) + u.classification.category.name)[:limit]
 
 
 def _minutes(facts: DraftFacts) -> str:

@@ -24,7 +24,10 @@ def public_case(result: TriageResult) -> dict[str, Any]:
                          for a in c.alternatives[1:]],
         "urgent": u.urgency.urgent,
         "priority": u.urgency.priority,
-        "urgency_reason": u.urgency.reason,
+        "urgency_level": u.urgency.level,
+        "urgency_reason": u.urgency.reason.public(),
+        "urgency_evidence": list(u.urgency.evidence),
+        "emergency": u.urgency.emergency.model_dump(mode="json") if u.urgency.emergency else None,
         "place": {
             "text": result.draft.place,
             "district": place.district.name if place.district else None,

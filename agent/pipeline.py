@@ -43,7 +43,7 @@ from agent.types import (
 from classifiers.category import CategoryClassifier
 from classifiers.embedders import Embedder, make_embedder
 from classifiers.photos import PhotoReader, PhotoRejected
-from classifiers.text import Tokenizer
+from classifiers.text import Tokenizer, speech_act
 from classifiers.urgency import UrgencyDetector
 from classifiers.vision import VisionBackend, VisualCandidate, make_vision, visual_candidates
 from knowledge.duty_index import DutyIndex
@@ -78,11 +78,12 @@ class Models:
         with _timed(timings, "tokenizer"):
             tokenizer = Tokenizer(kb.vocabulary())
         places = PlaceResolver(kb)
+        classifier = CategoryClassifier(kb, embedder, tokenizer, text_filter=places.content,
+                                        embed_max_chars=settings.embed_max_chars, model_dir=settings.model_dir)
         models = cls(
-            kb=kb, embedder=embedder, tokenizer=tokenizer, places=places,
-            classifier=CategoryClassifier(kb, embedder, tokenizer, text_filter=places.content,
-                                          embed_max_chars=settings.embed_max_chars, model_dir=settings.model_dir),
-            urgency=UrgencyDetector(kb),
+            kb=kb, embedder=embedder, tokenizer=tokenizer, places=places, classifier=classifier,
+            urgency=UrgencyDetector(kb, embedder, tokenizer, classifier, text_filter=places.content,
+                                    settings=settings.urgency, embed_max_chars=settings.embed_max_chars),
             router=Router(kb, DutyIndex(kb, embedder, tokenizer), settings.router),
             photo_reader=PhotoReader(settings.photos, kb.coordinate_system, ZoneInfo(kb.meta.timezone)),
             vision=make_vision(settings.vision),
@@ -194,12 +195,13 @@ class TriagePipeline:
                 vector = m.embedder.embed_one(content[: self.settings.embed_max_chars])
                 tokens = m.tokenizer.tokens(content)
                 classification = m.classifier.classify_vector(content, vector)
-            urgency = m.urgency.run(text, classification)
+            urgency = m.urgency.run(text, content, vector, classification)
         with _timed(t, "route"):
             routing = m.router.run(tokens, vector, classification, place)
         return PreparedReport(
             intake=intake, vector=vector, routing=routing, timings_ms=t, photo_blobs=blobs,
-            understanding=Understanding(place=place, classification=classification, urgency=urgency),
+            understanding=Understanding(place=place, classification=classification, urgency=urgency,
+                                        kind="request" if speech_act(text) == "request" else "incident"),
         )
 
     def _read_photos(self, photos: tuple[PhotoIn, ...]) -> tuple[list[PhotoFacts], tuple[PhotoBlob, ...]]:
@@ -260,7 +262,7 @@ class TriagePipeline:
             store.log("understand", "report.understood", understanding.model_dump(mode="json"), report_id)
         reported_at = intake.reported_at or intake.received_at
         with _timed(t, "dedup"):
-            found = dedup.run(vector, place, classification, reported_at, intake.photos)
+            found = dedup.run(vector, place, classification, reported_at, intake.photos, understanding.kind)
             store.log("dedup", "report.dedup", found.model_dump(mode="json"), report_id)
         with _timed(t, "store"):
             store.log("route", "report.routed", routing.model_dump(mode="json"), report_id)
@@ -371,9 +373,11 @@ class TriagePipeline:
             "place": place.model_dump(mode="json"),
             "departments": [d.model_dump(mode="json") for d in routing.departments],
             "draft": draft.model_dump(mode="json"),
+            "emergency": urgency.emergency.model_dump(mode="json") if urgency.emergency else None,
+            "kind": u.kind,
         }, prepared.vector, reported_at)
         self.dedup.register(case_id, prepared.vector, place, classification.category.id, reported_at,
-                            prepared.intake.photos)
+                            prepared.intake.photos, u.kind)
         return case_id
 
     def facts(self, result: TriageResult) -> DraftFacts:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict
 
 from agent.types import (
     Classification,
+    ClauseRef,
     DepartmentAssignment,
     Place,
     PlaceRef,
@@ -31,6 +32,9 @@ class RouterSettings(BaseModel):
     joint_min_prior: float = 0.3
     assist_retrieval: float = 0.85
     max_assist: int = 3
+    # a duty clause found by retrieval alone is cited (and a department added by it) only at this
+    # fused score or more; the categories' own clauses are cited whatever their score
+    clause_evidence: float = 0.45
 
 
 class Router:
@@ -80,7 +84,8 @@ class Router:
         for d in ranking[1:]:
             if d in lead_ids or d in assist_ids:
                 continue
-            if retrieval[d] / top_retrieval >= s.assist_retrieval and lead_prior[d] + assist_prior[d] > 0.05:
+            if (retrieval[d] / top_retrieval >= s.assist_retrieval and lead_prior[d] + assist_prior[d] > 0.05
+                    and retrieval[d] >= s.clause_evidence):
                 assist_ids.append(d)
         assist_ids = assist_ids[: s.max_assist]
 
@@ -94,8 +99,9 @@ class Router:
                     joint = True
                     reasons.append("joint handling: the place lies on the boundary of "
                                    + "、".join(u.name for u in units if u))
+                clauses = self.justifying_clauses(d, classification, clause_scores, 2 if role == "lead" else 1)
                 for unit in units:
-                    departments.append(self._assignment(d, role, score[d], clause_scores, unit,
+                    departments.append(self._assignment(d, role, score[d], clauses, unit,
                                                         lead_prior[d], retrieval[d], place))
         return Routing(
             departments=tuple(departments),
@@ -106,12 +112,28 @@ class Router:
             reason="; ".join(reasons) or f"lead by category {top_leaf.name} and duty-clause retrieval",
         )
 
+    def justifying_clauses(self, department_id: str, classification: Classification, clause_scores: np.ndarray,
+                           k: int) -> tuple[ClauseRef, ...]:
+        """The duty clauses that justify `department_id` handling this report: the clauses the most
+        likely category that names it lists for it (best matching first); otherwise the department's
+        best matching clause, when its score shows evidence."""
+        for alt in classification.alternatives:
+            leaf = self.kb.leaves[alt.category.id]
+            own = [c for c in leaf.clauses if self.kb.clause_department[c] == department_id]
+            if own:
+                ranked = sorted(own, key=lambda c: -clause_scores[self.index.position(c)])
+                return tuple(ClauseRef(id=c, text=self.kb.clauses[c].text,
+                                       score=round(float(clause_scores[self.index.position(c)]), 4))
+                             for c in ranked[:k])
+        return tuple(c for c in self.index.top_clauses(clause_scores, department_id, 1)
+                     if c.score >= self.settings.clause_evidence)
+
     def _jurisdiction_streets(self, place: Place) -> list[PlaceRef]:
         if place.street:
             return [place.street]
         return list(place.street_candidates)
 
-    def _assignment(self, department_id: str, role: str, score: float, clause_scores: np.ndarray,
+    def _assignment(self, department_id: str, role: str, score: float, clauses: tuple[ClauseRef, ...],
                     unit: PlaceRef | None, prior: float, retrieval: float, place: Place) -> DepartmentAssignment:
         dept = self.kb.departments[department_id]
         name = dept.name
@@ -126,7 +148,7 @@ class Router:
             name=name,
             role="lead" if role == "lead" else "assist",
             score=round(score, 4),
-            clauses=self.index.top_clauses(clause_scores, department_id),
+            clauses=clauses,
             jurisdiction=unit,
             reason=f"category owner weight {prior:.2f}, best clause match {retrieval:.2f}",
         )

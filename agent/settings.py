@@ -14,6 +14,7 @@ from agent.llm.settings import LLMSettings
 from agent.router import RouterSettings
 from classifiers.embedders import EmbedderSettings
 from classifiers.photos import PhotoSettings
+from classifiers.urgency import UrgencySettings
 from classifiers.vision import VisionSettings
 from knowledge.loader import DEFAULT_KB
 
@@ -59,6 +60,7 @@ class Settings(BaseModel):
     embedder: EmbedderSettings = EmbedderSettings()
     dedup: DedupSettings = DedupSettings()
     router: RouterSettings = RouterSettings()
+    urgency: UrgencySettings = UrgencySettings()
     llm: LLMSettings = LLMSettings()
     api: ApiSettings = ApiSettings()
     photos: PhotoSettings = PhotoSettings()

@@ -12,6 +12,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from agent.messages import Message
+
 Priority = Literal["urgent", "high", "normal", "low"]
 DepartmentRole = Literal["lead", "assist"]
 
@@ -166,17 +168,44 @@ class UrgencySignal(Frozen):
     matched: str
 
 
+class EmergencyCall(Frozen):
+    """An emergency service to bring in now, as the knowledge base's policy names it."""
+
+    id: str
+    name: str
+    number: str
+
+
+class Emergency(Frozen):
+    """The emergency protocol for a report that needs an emergency service now: who to call, and
+    the lines the operator reads to the caller."""
+
+    call: tuple[EmergencyCall, ...]
+    script: tuple[str, ...]
+
+
+UrgencyLevel = Literal["urgent", "high", "normal"]
+
+
 class Urgency(Frozen):
+    """`urgent`: life, or many people, in danger now; `high`: a hazard to remove quickly. `priority`
+    also carries the category's own default (a wage dispute is `high` whatever its wording)."""
+
+    level: UrgencyLevel
     urgent: bool
     priority: Priority
+    probabilities: dict[str, float] = {}  # the urgency model's, per level
     signals: tuple[UrgencySignal, ...] = ()
-    reason: str
+    evidence: tuple[str, ...] = ()  # the words that weighed most for the level
+    reason: Message
+    emergency: Emergency | None = None
 
 
 class Understanding(Frozen):
     place: Place
     classification: Classification
     urgency: Urgency
+    kind: Literal["incident", "request"] = "incident"  # something wrong now, or a request for something new
 
 
 class DedupCandidate(Frozen):

@@ -14,7 +14,7 @@ from agent.lifecycle import TransitionRefused
 from agent.llm_drafting import make_drafter
 from agent.pipeline import Models, TriagePipeline
 from agent.settings import Settings
-from agent.store.workflow import Workflow
+from agent.store.workflow import PlaceConflict, Workflow
 from api.auth import RateLimiter
 from api.metrics import Metrics
 from api.redraft import Redrafter
@@ -81,6 +81,13 @@ def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
         return JSONResponse({"detail": exc.text(lang), "code": exc.code}, status_code=422)
 
     app.add_exception_handler(ReportRejected, refused)
+
+    async def conflict(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, PlaceConflict)
+        lang = "en" if request.headers.get("accept-language", "").lower().startswith("en") else "zh"
+        return JSONResponse({"detail": exc.message.text(lang), "code": exc.message.code}, status_code=409)
+
+    app.add_exception_handler(PlaceConflict, conflict)
     app.add_exception_handler(IdempotencyConflict, error(409))
     app.add_exception_handler(TransitionRefused, error(409))
     app.add_exception_handler(LookupError, error(404))

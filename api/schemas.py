@@ -55,6 +55,9 @@ class Reject(Body):
 class Merge(Body):
     into: int = Field(gt=0, description="The case this one duplicates.")
     reason: str = Field(default="duplicate", max_length=2000)
+    confirm_different_place: bool = Field(
+        default=False, description="Merge although the cases lie in different streets or districts (the 409 "
+                                   "without it names the difference).")
 
 
 class Split(Body):

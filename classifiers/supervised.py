@@ -43,8 +43,10 @@ class SupervisedModel:
     @classmethod
     def train(cls, texts: Sequence[str], labels: Sequence[str], embedder: Embedder, tokenizer: Tokenizer,
               embedding_weight: float = 1.0, c: float = 200.0, embed_max_chars: int = 256,
-              vectors: np.ndarray | None = None, tol: float = 1e-4) -> SupervisedModel:
-        """`vectors`: the texts' embeddings when the caller has them already."""
+              vectors: np.ndarray | None = None, tol: float = 1e-4, extra: np.ndarray | None = None,
+              class_weight: str | None = None) -> SupervisedModel:
+        """`vectors`: the texts' embeddings when the caller has them already; `extra`: further dense
+        features per text (the same columns must be given at prediction)."""
         if len(set(labels)) < 2:
             raise ValueError("training needs at least two different labels")
         word = TfidfVectorizer(analyzer=lambda t: _words(tokenizer, t), sublinear_tf=True, min_df=1)
@@ -53,31 +55,60 @@ class SupervisedModel:
         x_char = char.fit_transform(texts)
         if vectors is None:
             vectors = embedder.embed([t[:embed_max_chars] for t in texts])
-        x = hstack([x_word, x_char, csr_matrix(vectors * embedding_weight)]).tocsr()
-        model = LogisticRegression(C=c, max_iter=2000, tol=tol)
+        blocks = [x_word, x_char, csr_matrix(vectors * embedding_weight)]
+        if extra is not None:
+            blocks.append(csr_matrix(extra))
+        x = hstack(blocks).tocsr()
+        model = LogisticRegression(C=c, max_iter=2000, tol=tol, class_weight=class_weight)
         model.fit(x, list(labels))
         return cls(
             labels=[str(v) for v in model.classes_], embedder_identity=embedder.identity,
             word_vocabulary={k: int(v) for k, v in word.vocabulary_.items()}, word_idf=word.idf_,
             char_vocabulary={k: int(v) for k, v in char.vocabulary_.items()}, char_idf=char.idf_,
             coef=model.coef_, intercept=model.intercept_, embedding_weight=embedding_weight,
-            embed_max_chars=embed_max_chars, info={"trained_at": clock.now().isoformat(), "examples": len(texts)},
+            embed_max_chars=embed_max_chars, info={"trained_at": clock.now().isoformat(), "examples": len(texts),
+                                                   "extra_features": 0 if extra is None else int(extra.shape[1])},
         )
 
     # ---- prediction ----------------------------------------------------------------------------
-    def _features(self, texts: Sequence[str], vectors: np.ndarray, tokenizer: Tokenizer) -> csr_matrix:
+    def features(self, texts: Sequence[str], vectors: np.ndarray, tokenizer: Tokenizer,
+                 extra: np.ndarray | None = None) -> csr_matrix:
+        """The model's input rows: word and character TF-IDF, the embedding, then `extra`."""
         x_word = _tfidf([_words(tokenizer, t) for t in texts], self.word_vocabulary, self.word_idf)
         x_char = _tfidf([_chars(t) for t in texts], self.char_vocabulary, self.char_idf)
-        return hstack([x_word, x_char, csr_matrix(vectors * self.embedding_weight)]).tocsr()
+        blocks = [x_word, x_char, csr_matrix(vectors * self.embedding_weight)]
+        expected = int(self.info.get("extra_features", 0))
+        given = 0 if extra is None else int(extra.shape[1])
+        if given != expected:
+            raise ValueError(f"the model takes {expected} extra features, {given} were given")
+        if extra is not None:
+            blocks.append(csr_matrix(extra))
+        return hstack(blocks).tocsr()
 
-    def logits(self, texts: Sequence[str], vectors: np.ndarray, tokenizer: Tokenizer) -> np.ndarray:
-        scores = np.asarray(self._features(texts, vectors, tokenizer) @ self.coef.T + self.intercept)
+    def feature_names(self) -> list[str]:
+        """What each input column is: the word or character n-gram, `embedding[i]`, `extra[i]`."""
+        names = [""] * (len(self.word_vocabulary) + len(self.char_vocabulary))
+        for term, j in self.word_vocabulary.items():
+            names[j] = term
+        for term, j in self.char_vocabulary.items():
+            names[len(self.word_vocabulary) + j] = term
+        dim = self.coef.shape[1] - len(names) - int(self.info.get("extra_features", 0))
+        return (names + [f"embedding[{i}]" for i in range(dim)]
+                + [f"extra[{i}]" for i in range(int(self.info.get("extra_features", 0)))])
+
+    def logits(self, texts: Sequence[str], vectors: np.ndarray, tokenizer: Tokenizer,
+               extra: np.ndarray | None = None) -> np.ndarray:
+        return self.logits_of(self.features(texts, vectors, tokenizer, extra))
+
+    def logits_of(self, x: csr_matrix) -> np.ndarray:
+        scores = np.asarray(x @ self.coef.T + self.intercept)
         if self.coef.shape[0] == 1:  # binary: sklearn keeps one row for the second class
             scores = np.hstack([np.zeros_like(scores), scores])
         return scores
 
-    def predict_proba(self, texts: Sequence[str], vectors: np.ndarray, tokenizer: Tokenizer) -> np.ndarray:
-        scores = self.logits(texts, vectors, tokenizer) / self.temperature
+    def predict_proba(self, texts: Sequence[str], vectors: np.ndarray, tokenizer: Tokenizer,
+                      extra: np.ndarray | None = None) -> np.ndarray:
+        scores = self.logits(texts, vectors, tokenizer, extra) / self.temperature
         scores -= scores.max(axis=1, keepdims=True)
         p = np.exp(scores)
         return np.asarray(p / p.sum(axis=1, keepdims=True))

@@ -88,6 +88,18 @@ class Tokenizer:
         return out
 
 
+# How a citizen asks for something that does not exist yet (a suggestion, a plan, a new facility),
+# as opposed to reporting something that is wrong now.
+_REQUEST = re.compile(
+    r"建议|提议|呼吁|倡议|(希望|请求|恳请|能否|可否|能不能|可不可以|是否可以)[^。！？!?]{0,12}"
+    r"(增设|增加|加装|新建|修建|建设|规划|设置|开通|安装|配建|划设|延长|调整|优化)")
+
+
+def speech_act(text: str) -> str:
+    """"request" when the report asks for something new (增设、规划、建议…), else "incident"."""
+    return "request" if _REQUEST.search(text) else "incident"
+
+
 def char_ngrams(text: str, n: int = 2) -> set[str]:
     chars = [c for c in text if _TOKEN_CHARS.match(c)]
     return {"".join(chars[i : i + n]) for i in range(len(chars) - n + 1)}

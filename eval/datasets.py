@@ -1,6 +1,7 @@
 """Dataset readers. A dataset is JSON Lines, one report per line: `id`, `text` (and optional
-`title`, `time`), and whatever labels exist: `category`, `department`, `assist`, `urgent`,
-`cluster`, `location`. Outside data sets are read in place from ../shared/data."""
+`title`, `time`), and whatever labels exist: `category`, `department`, `assist`, `urgent` (and
+`urgency` levels), `emergency`, `clauses`, `cluster` (and `near_miss_of`), `alarming_harmless`,
+`location`. Outside data sets are read in place from ../shared/data."""
 
 from __future__ import annotations
 
@@ -28,7 +29,13 @@ class LabelledReport(BaseModel):
     department: str | None = None
     assist: tuple[str, ...] = ()
     urgent: bool | None = None
+    urgency: str | None = None  # urgent | high | normal, where the dataset has levels
+    emergency: tuple[str, ...] | None = None  # the emergency services to call now
+    clauses: tuple[str, ...] | None = None  # duty clauses of the lead department that justify it
     cluster: str | None = None
+    near_miss_of: str | None = None  # a cluster this report must not merge with
+    near_miss_kind: str | None = None
+    alarming_harmless: bool = False
     location: dict[str, Any] | None = None
     expect_error: bool = False
 

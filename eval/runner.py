@@ -16,7 +16,8 @@ from agent.dedup import DedupSettings, DedupStage
 from agent.intake import ReportRejected
 from agent.pipeline import Models, TriagePipeline
 from agent.settings import Settings
-from agent.types import PreparedReport, ReportIn, TriageResult
+from agent.types import PreparedReport, ReportIn, TriageResult, Urgency
+from classifiers.urgency import UrgencyDetector
 from eval import metrics
 from eval.baselines import KeywordRouter, TfidfSvm
 from eval.datasets import Dataset, LabelledReport
@@ -32,6 +33,14 @@ class Prediction:
     prepared: PreparedReport | None
     error: str | None
     latency_ms: float
+    held_out_urgency: Urgency | None = None  # when the urgency model learned from this very report
+
+    @property
+    def urgency(self) -> Urgency | None:
+        """The urgency to score: the cross-validated one for a report the model learned from."""
+        if self.held_out_urgency is not None:
+            return self.held_out_urgency
+        return self.result.understanding.urgency if self.result else None
 
     @property
     def category(self) -> str:
@@ -78,6 +87,8 @@ def evaluate(dataset: Dataset, settings: Settings, tasks: Sequence[str] = TASKS,
     started = time.perf_counter()
     predictions = run_gridtriage(dataset, settings, models)
     elapsed = time.perf_counter() - started
+    if "urgency" in tasks:
+        _cross_validate_urgency(dataset, predictions, models, settings)
     out: dict[str, Any] = {"dataset": {"name": dataset.name, "digest": dataset.digest, "reports": len(dataset.reports)},
                            "rejected": sum(p.result is None for p in predictions)}
     labelled = [p for p in predictions if not p.report.expect_error]
@@ -112,13 +123,25 @@ def evaluate(dataset: Dataset, settings: Settings, tasks: Sequence[str] = TASKS,
         }
     if "urgency" in tasks and dataset.has("urgent"):
         rows = [p for p in labelled if p.report.urgent is not None]
-        predicted = [bool(p.result and p.result.understanding.urgency.urgent) for p in rows]
+        predicted = [bool(p.urgency and p.urgency.urgent) for p in rows]
+        gold_urgent = [bool(p.report.urgent) for p in rows]
+        chances = [p.urgency.probabilities.get("urgent", 0.0) if p.urgency else 0.0 for p in rows]
         out["urgency"] = {
-            **metrics.binary_report([bool(p.report.urgent) for p in rows], predicted),
+            **metrics.binary_report(gold_urgent, predicted),
+            "cross_validated": any(p.held_out_urgency is not None for p in rows),
+            "curve": [{"threshold": t, **metrics.binary_report(gold_urgent, [c >= t for c in chances])}
+                      for t in (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)],
             "missed_ids": [p.report.id for p, hit in zip(rows, predicted, strict=True) if p.report.urgent and not hit],
+            **_urgency_levels(labelled),
         }
+    if "urgency" in tasks and dataset.has("emergency"):
+        out["emergency"] = _emergency(labelled)
+    if "routing" in tasks and dataset.has("clauses"):
+        out["clauses"] = _clauses(labelled)
     if "dedup" in tasks and dataset.has("cluster"):
         out["dedup"] = _dedup(predictions, models, settings.dedup)
+        if dataset.has("near_miss_of"):
+            out["dedup"]["near_misses"] = _near_misses(predictions)
     if "speed" in tasks:
         stages: dict[str, list[float]] = {}
         for p in predictions:
@@ -140,6 +163,95 @@ def evaluate(dataset: Dataset, settings: Settings, tasks: Sequence[str] = TASKS,
     if baselines:
         out["baselines"] = _baselines(dataset, models, baselines, labelled)
     return out
+
+
+def _cross_validate_urgency(dataset: Dataset, predictions: list[Prediction], models: Models, settings: Settings,
+                            folds: int = 5) -> None:
+    """When the knowledge base's urgency model learned from this dataset, score each report with a
+    model trained without its fold (folds keep a cluster's reports together)."""
+    sources = {row.source for row in models.kb.urgency_labelled}
+    own = [p for p in predictions if p.prepared and f"{dataset.name}.jsonl:{p.report.id}" in sources]
+    if not own:
+        return
+    groups = sorted({p.report.cluster or p.report.id for p in own})
+    fold_of = {g: i % folds for i, g in enumerate(groups)}
+    for fold in range(folds):
+        members = [p for p in own if fold_of[p.report.cluster or p.report.id] == fold]
+        held = frozenset(f"{dataset.name}.jsonl:{p.report.id}" for p in members)
+        detector = UrgencyDetector(models.kb, models.embedder, models.tokenizer, models.classifier,
+                                   text_filter=models.places.content, settings=settings.urgency,
+                                   embed_max_chars=settings.embed_max_chars, holdout=held)
+        for p in members:
+            assert p.prepared is not None
+            text = p.prepared.intake.matching_text
+            p.held_out_urgency = detector.run(text, models.places.content(text), p.prepared.vector,
+                                              p.prepared.understanding.classification)
+
+
+def _urgency_levels(rows: list[Prediction]) -> dict[str, Any]:
+    """Precision and recall per level where the dataset labels levels, and harmless reports with
+    alarming words that were called urgent."""
+    out: dict[str, Any] = {}
+    levelled = [p for p in rows if p.report.urgency]
+    if levelled:
+        got = [p.urgency.level if p.urgency else "normal" for p in levelled]
+        out["levels"] = {level: metrics.binary_report([p.report.urgency == level for p in levelled],
+                                                      [g == level for g in got])
+                         for level in ("urgent", "high")}
+    harmless = [p for p in rows if p.report.alarming_harmless]
+    if harmless:
+        flagged = [p.report.id for p in harmless if p.urgency and p.urgency.urgent]
+        out["harmless"] = {"n": len(harmless), "flagged_urgent": len(flagged), "flagged_ids": flagged}
+    return out
+
+
+def _emergency(rows: list[Prediction]) -> dict[str, Any]:
+    """The services called for reports that need one, against the gold services (micro-averaged),
+    and the emergency protocols raised for reports that need none."""
+    gold_calls = [set(p.report.emergency or ()) for p in rows if p.report.emergency is not None]
+    got_calls = [{c.id for c in p.urgency.emergency.call} if p.urgency and p.urgency.emergency else set()
+                 for p in rows if p.report.emergency is not None]
+    hits = sum(len(g & c) for g, c in zip(gold_calls, got_calls, strict=True))
+    called, needed = sum(len(c) for c in got_calls), sum(len(g) for g in gold_calls)
+    needing = [(g, c) for g, c in zip(gold_calls, got_calls, strict=True) if g]
+    return {"n": len(gold_calls), "needing": len(needing),
+            "protocol_recall": float(np.mean([bool(c) for _, c in needing])) if needing else float("nan"),
+            "service_precision": hits / called if called else float("nan"),
+            "service_recall": hits / needed if needed else float("nan"),
+            "raised_without_need": sum(bool(c) and not g for g, c in zip(gold_calls, got_calls, strict=True))}
+
+
+def _clauses(rows: list[Prediction]) -> dict[str, Any]:
+    """Is the lead's first cited clause one of the gold clauses (precision@1), and does any clause
+    cited for the lead justify it; assisting departments' clauses are counted apart."""
+    gold_rows = [p for p in rows if p.report.clauses and p.result]
+    first, anywhere = [], []
+    for p in gold_rows:
+        assert p.result is not None
+        gold = set(p.report.clauses or ())
+        lead = [d for d in p.result.routing.departments if d.role == "lead" and d.id == p.report.department]
+        cited = [c.id for d in lead for c in d.clauses]
+        first.append(bool(cited) and cited[0] in gold)
+        anywhere.append(bool(gold & set(cited)))
+    return {"n": len(gold_rows),
+            "lead_precision_at_1": float(np.mean(first)) if first else float("nan"),
+            "lead_any_cited": float(np.mean(anywhere)) if anywhere else float("nan"),
+            "lead_missing_or_wrong_department": sum(not any(d.role == "lead" and d.id == p.report.department
+                                                            for d in p.result.routing.departments)
+                                                    for p in gold_rows if p.result)}
+
+
+def _near_misses(predictions: list[Prediction]) -> dict[str, Any]:
+    """Reports that must not merge with a cluster: how many were merged into a case that holds one
+    of its members."""
+    case_of_cluster: dict[str, set[int]] = {}
+    for p in predictions:
+        if p.result and p.report.cluster:
+            case_of_cluster.setdefault(p.report.cluster, set()).add(p.result.case_id)
+    rows = [p for p in predictions if p.report.near_miss_of and p.result]
+    merged = [p.report.id for p in rows if p.result and p.result.duplicate_of is not None
+              and p.result.case_id in case_of_cluster.get(str(p.report.near_miss_of), set())]
+    return {"n": len(rows), "false_merges": len(merged), "false_merge_ids": merged}
 
 
 def _top_errors(gold: list[str], predicted: list[str], k: int = 15) -> dict[str, int]:
@@ -175,13 +287,13 @@ def _replay(rows: list[Prediction], models: Models, settings: DedupSettings) -> 
         assert p.prepared is not None
         u = p.prepared.understanding
         when = p.prepared.intake.reported_at or p.prepared.intake.received_at
-        found = stage.run(p.prepared.vector, u.place, u.classification, when)
+        found = stage.run(p.prepared.vector, u.place, u.classification, when, kind=u.kind)
         if found.duplicate_of is not None:
             clusters.append(found.duplicate_of)
             stage.touch(found.duplicate_of, when)
         else:
             clusters.append(i)
-            stage.register(i, p.prepared.vector, u.place, u.classification.category.id, when)
+            stage.register(i, p.prepared.vector, u.place, u.classification.category.id, when, kind=u.kind)
     return clusters
 
 

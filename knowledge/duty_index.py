@@ -34,6 +34,12 @@ class DutyIndex:
         self.department_ids = list(self.kb.departments)
         dept_index = {d: i for i, d in enumerate(self.department_ids)}
         self._owner = np.array([dept_index[self.kb.clause_department[c]] for c in self.clause_ids])
+        self._position = {c: i for i, c in enumerate(self.clause_ids)}
+
+    def position(self, clause_id: str) -> int:
+        """Where a clause's score stands in `scores`."""
+        self.warm_up()
+        return self._position[clause_id]
 
     def scores(self, tokens: list[str], vector: np.ndarray) -> np.ndarray:
         """A fused score in [0, 1] for every clause, in `clause_ids` order."""

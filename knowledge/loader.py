@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -17,17 +18,20 @@ from knowledge.schema import (
     Department,
     District,
     KBMeta,
+    LabelledUrgency,
     Landmark,
     Leaf,
     Policy,
     Road,
     Street,
     TopCategory,
+    UrgencyExamples,
 )
 
 DEFAULT_KB = Path(__file__).parent / "bases" / "zhengzhou"
 COORDINATE_SYSTEMS = ("wgs84", "gcj02")
 FILES = ("kb.yaml", "departments.yaml", "taxonomy.yaml", "places.yaml", "policy.yaml")
+OPTIONAL_FILES = ("urgency_examples.yaml",)
 
 M = TypeVar("M", bound=BaseModel)
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10× faster
@@ -71,6 +75,8 @@ class KnowledgeBase:
     roads: dict[str, Road]
     policy: Policy
     coordinate_system: str = "wgs84"  # of places.yaml's coordinates: "wgs84" or "gcj02" (China's maps)
+    urgency_examples: UrgencyExamples | None = None  # urgency_examples.yaml, when the folder has it
+    urgency_labelled: tuple[LabelledUrgency, ...] = ()  # the reports of the datasets it names
 
     def parent_of(self, leaf_id: str) -> TopCategory:
         return self.categories[self.leaf_parent[leaf_id]]
@@ -113,7 +119,8 @@ class _Reader:
     def document(self, file: str) -> dict[str, Any]:
         path = self.directory / file
         if not path.is_file():
-            self.problem(file, "(file)", f"missing: every knowledge base needs {', '.join(FILES)}")
+            if file not in OPTIONAL_FILES:
+                self.problem(file, "(file)", f"missing: every knowledge base needs {', '.join(FILES)}")
             return {}
         data = path.read_bytes()
         self.hasher.update(file.encode() + b"\0" + data)
@@ -189,6 +196,7 @@ def load_kb(directory: str | Path = DEFAULT_KB) -> KnowledgeBase:
         r.problem("places.yaml", "coordinate_system",
                   f"unknown '{coordinate_system}'; use one of {', '.join(COORDINATE_SYSTEMS)}")
     policy = r.single("policy.yaml", r.document("policy.yaml"), Policy)
+    urgency_examples = r.single("urgency_examples.yaml", r.document("urgency_examples.yaml"), UrgencyExamples)
 
     r.unique("departments.yaml", "department", (d.id for d in departments))
     r.unique("departments.yaml", "clause", (c.id for d in departments for c in d.duties))
@@ -197,6 +205,7 @@ def load_kb(directory: str | Path = DEFAULT_KB) -> KnowledgeBase:
     r.unique("places.yaml", "place", (p.id for g in (districts, streets, landmarks, roads) for p in g))
 
     dept_ids = {d.id for d in departments}
+    clause_owner = {c.id: d.id for d in departments for c in d.duties}
     for top in tops:
         for leaf in top.children:
             where = f"category {leaf.id}"
@@ -205,6 +214,16 @@ def load_kb(directory: str | Path = DEFAULT_KB) -> KnowledgeBase:
             for dep in (*leaf.lead, *leaf.assist):
                 if dep not in dept_ids:
                     r.problem("taxonomy.yaml", where, f"unknown department '{dep}'")
+            owners = {*leaf.lead, *leaf.assist}
+            if leaf.local_office != "none" and policy is not None:
+                owners.add(policy.local_office_department)
+            for clause in leaf.clauses:
+                owner = clause_owner.get(clause)
+                if owner is None:
+                    r.problem("taxonomy.yaml", where, f"unknown clause '{clause}'")
+                elif owner not in owners:
+                    r.problem("taxonomy.yaml", where, f"clause '{clause}' is a duty of '{owner}', which is neither "
+                                                      f"a lead nor an assisting department of this category")
     district_ids = {d.id for d in districts}
     street_ids = {s.id for s in streets}
     for s in streets:
@@ -222,6 +241,9 @@ def load_kb(directory: str | Path = DEFAULT_KB) -> KnowledgeBase:
                 r.problem("places.yaml", f"roads {road.id}", f"unknown street '{sid}'")
     if policy is not None:
         _check_policy(r, policy, dept_ids, {t.id for t in tops} | {leaf.id for leaf in leaves})
+        _check_emergency_calls(r, policy, leaves, urgency_examples)
+
+    labelled = _labelled_urgency(r, urgency_examples, {leaf.id: leaf for leaf in leaves})
 
     if r.problems or meta is None or policy is None:
         raise KBError(path, r.problems)
@@ -241,7 +263,43 @@ def load_kb(directory: str | Path = DEFAULT_KB) -> KnowledgeBase:
         roads={road.id: road for road in roads},
         policy=policy,
         coordinate_system=coordinate_system,
+        urgency_examples=urgency_examples,
+        urgency_labelled=labelled,
     )
+
+
+def _labelled_urgency(r: _Reader, examples: UrgencyExamples | None,
+                      leaves: dict[str, Leaf]) -> tuple[LabelledUrgency, ...]:
+    """The reports of the labelled datasets urgency_examples.yaml names, with their urgency level."""
+    out: list[LabelledUrgency] = []
+    for name in examples.datasets if examples else ():
+        file = (r.directory / name).resolve()
+        try:
+            data = file.read_bytes()
+        except OSError as exc:
+            r.problem("urgency_examples.yaml", f"datasets {name}", f"cannot read it: {exc.strerror}")
+            continue
+        r.hasher.update(name.encode() + b"\0" + data)
+        for number, line in enumerate(data.decode("utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError as exc:
+                r.problem("urgency_examples.yaml", f"datasets {name}", f"line {number} is not JSON: {exc.msg}")
+                continue
+            text = " ".join(str(row.get(k) or "") for k in ("title", "text")).strip()
+            if row.get("expect_error") or not text or (row.get("urgency") is None and row.get("urgent") is None):
+                continue
+            level = row.get("urgency") or ("urgent" if row["urgent"] else
+                                           "high" if getattr(leaves.get(str(row.get("category"))), "priority",
+                                                             "") == "urgent" else "normal")
+            if level not in ("urgent", "high", "normal"):
+                r.problem("urgency_examples.yaml", f"datasets {name}", f"line {number}: unknown urgency {level!r}")
+                continue
+            out.append(LabelledUrgency(source=f"{file.name}:{row.get('id', number)}", text=text, level=level,
+                                       call=tuple(row.get("emergency") or ())))
+    return tuple(out)
 
 
 def _check_policy(r: _Reader, policy: Policy, dept_ids: set[str], category_ids: set[str]) -> None:
@@ -271,3 +329,25 @@ def _check_policy(r: _Reader, policy: Policy, dept_ids: set[str], category_ids: 
                 re.compile(pattern)
             except re.error as exc:
                 r.problem("policy.yaml", f"urgency signal {signal.id}", f"bad pattern {pattern!r}: {exc}")
+
+
+def _check_emergency_calls(r: _Reader, policy: Policy, leaves: list[Leaf],
+                           examples: UrgencyExamples | None) -> None:
+    """Every emergency service named anywhere is one of policy.yaml's `emergency_services`."""
+    services = [s.id for s in policy.emergency_services]
+    r.unique("policy.yaml", "emergency service", services)
+    known = set(services)
+
+    def check(file: str, entry: str, calls: Iterable[str]) -> None:
+        for call in calls:
+            if call not in known:
+                r.problem(file, entry, f"unknown emergency service '{call}'; policy.yaml's emergency_services "
+                                       f"has {', '.join(services) or 'none'}")
+
+    for leaf in leaves:
+        check("taxonomy.yaml", f"category {leaf.id}", leaf.emergency)
+    for signal in policy.urgency.signals:
+        check("policy.yaml", f"urgency signal {signal.id}", signal.call)
+    if examples is not None:
+        for i, example in enumerate(examples.urgent):
+            check("urgency_examples.yaml", f"urgent #{i + 1}", example.call)

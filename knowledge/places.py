@@ -15,9 +15,19 @@ from knowledge.loader import KnowledgeBase
 _CROSSING_JOIN = re.compile(r"^\s*(与|和|跟|同|、|/|／|交|及|&)\s*$")
 _CROSSING_AFTER = re.compile(r"^\s*(交叉口|交汇处|交口|十字路口|路口|口|交叉|附近|往|向|东|西|南|北)")
 _DETAIL = re.compile(
-    r"([\u4e00-\u9fff]{2,4}(小区|花园|家园|苑|公寓|大厦|广场|商场|市场|社区|新村|村|学校|小学|中学|医院|公园|号院))"
+    r"([\u4e00-\u9fff]{2,5}(小区|花园|家园|苑|公寓|大厦|广场|商场|市场|社区|新村|村|学校|小学|中学|医院|公园|号院))"
     r"|(\d{1,4}号(院|楼)?)|(\d{1,3}号楼\d{0,2}单元?)"
 )
+# A road the gazetteer does not know ("第九大街"), named where no known road, crossing or landmark is.
+_ROAD_LIKE = re.compile(r"[\u4e00-\u9fff\d]{2,6}?(大道|大街|路|街)(?![道办])")
+# Characters no proper place name starts with or contains: the words around a name in speech
+# (一个小区, 我们小区, 站在…, 那个口); a candidate containing one is not a name.
+_NOT_NAME = set("一个这那我你他她们在的了站有是边旁附近对面里上下去来到从往向"
+                "就还也都被把给让和跟与及或哪啥么呢吧啊呀嘛于请某")
+# Words that describe an estate rather than name it (老旧小区, 破旧楼房).
+_DESCRIPTIONS = ("老旧", "破旧", "陈旧", "新建", "老", "旧", "大型", "整个")
+_COMMON_WAYS = {"马路", "公路", "道路", "小路", "大路", "街道", "大街", "路口", "走路", "过马路", "修路",
+                "铁路", "网路"}
 _OTHER_CITY = re.compile(r"([\u4e00-\u9fff]{2,4}(市|县))")
 _NOT_CITIES = ("城市", "超市", "门市", "夜市", "菜市", "集市", "早市", "菜市场", "本市", "全市", "我市", "该市")
 
@@ -165,7 +175,7 @@ class PlaceResolver:
         if lat is not None and lon is not None:
             center = (lat, lon)
         place_text = source[hits[0].start : hits[-1].end] if hits else None
-        detail_match = _DETAIL.search(source)
+        detail = _detail(source, hits, unknown_road=not (landmarks or roads))
         return Place(
             text=place_text or address,
             district=PlaceRef(id=district.id, name=district.name) if district else None,
@@ -176,7 +186,7 @@ class PlaceResolver:
             landmark=landmark,
             roads=tuple(PlaceRef(id=h.entry.id, name=h.entry.name) for h in _unique(roads)),
             crossing=crossing,
-            detail=detail_match.group(0) if detail_match else None,
+            detail=detail,
             lat=center[0] if center else None,
             lon=center[1] if center else None,
             outside_city=self._other_city(source, bool(hits)),
@@ -233,6 +243,30 @@ def place_match(a: Place, b: Place) -> float:
     if a.district and b.district and a.district.id != b.district.id:
         return 0.0
     return 0.5
+
+
+def _detail(text: str, hits: list[_Hit], unknown_road: bool) -> str | None:
+    """A named estate, building or house number outside the gazetteer's names, or, where no known
+    road or landmark was named, a road it does not know; never a splice of a known name and the words
+    around it."""
+    outside = list(text)
+    for h in hits:  # the known names are blanked out, so no candidate can overlap one
+        outside[h.start : h.end] = "|" * (h.end - h.start)
+    rest = "".join(outside)
+
+    def named(candidate: str, suffix_len: int) -> bool:
+        stem = candidate[: len(candidate) - suffix_len]
+        return (len(stem) >= 2 and not (set(stem) & _NOT_NAME) and candidate not in _COMMON_WAYS
+                and not stem.endswith(_DESCRIPTIONS))
+
+    for m in _DETAIL.finditer(rest):
+        if m.group(1) is None or named(m.group(1), len(m.group(2))):
+            return m.group(0)
+    if unknown_road:
+        for m in _ROAD_LIKE.finditer(rest):
+            if named(m.group(0), len(m.group(1))):
+                return m.group(0)
+    return None
 
 
 def _same_detail(a: str, b: str) -> bool:

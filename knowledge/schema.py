@@ -11,6 +11,11 @@ ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
 Priority = Literal["urgent", "high", "normal", "low"]
 
 
+def _as_text(value: object) -> object:
+    """A phone number YAML read as an integer (12319) is the text it was written as."""
+    return str(value) if isinstance(value, int) else value
+
+
 class Entry(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -32,10 +37,7 @@ class Department(Entry):
     phone: str | None = None
     duties: tuple[Clause, ...] = Field(min_length=1)
 
-    @field_validator("phone", mode="before")
-    @classmethod
-    def _phone_as_text(cls, value: object) -> object:
-        return str(value) if isinstance(value, int) else value
+    _phone_as_text = field_validator("phone", mode="before")(lambda value: _as_text(value))
 
 
 class DeadlineSpec(Entry):
@@ -56,6 +58,12 @@ class Leaf(Entry):
     priority: Priority = "normal"
     deadlines: DeadlineSpec
     visual: bool = False
+    # The duty clauses that justify handling this category, for its lead and assisting departments and
+    # the place's 街道办事处 (its territorial duty for this kind of problem): what a case cites.
+    clauses: tuple[str, ...] = ()
+    # Emergency services (ids of policy.yaml's `emergency_services`) an operator brings in at once
+    # when a report of this category is urgent, e.g. ["119"] for a fire.
+    emergency: tuple[str, ...] = ()
     # English phrases for what a photo of the problem shows; zero-shot image classifiers (CLIP)
     # compare a photo against them.
     visual_prompts: tuple[str, ...] = ()
@@ -148,6 +156,46 @@ class UrgencySignalSpec(Entry):
     id: str = Field(pattern=ID_PATTERN)
     label: str
     patterns: tuple[str, ...] = Field(min_length=1)
+    call: tuple[str, ...] = ()  # emergency services this danger needs when the report is urgent
+
+
+class EmergencyService(Entry):
+    """A service the hotline hands an urgent caller to at once, and what the operator says."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = Field(min_length=2)
+    number: str = Field(min_length=2)
+    script: tuple[str, ...] = Field(min_length=1)
+
+    _number_as_text = field_validator("number", mode="before")(lambda value: _as_text(value))
+
+
+class UrgencyExample(Entry):
+    text: str = Field(min_length=2)
+    call: tuple[str, ...] = ()
+
+
+class LabelledUrgency(Entry):
+    """A report of a labelled dataset, as the urgency model learns from it."""
+
+    source: str  # the dataset file and the report's id
+    text: str
+    level: Literal["urgent", "high", "normal"]
+    call: tuple[str, ...] = ()
+
+
+class UrgencyExamples(Entry):
+    """urgency_examples.yaml: reports labelled with the urgency level they need, for the urgency
+    model to learn from. urgent: life or many people in danger now; high: a hazard to remove
+    quickly; normal: everything else, alarming words used innocently included."""
+
+    urgent: tuple[UrgencyExample, ...] = Field(min_length=1)
+    high: tuple[UrgencyExample, ...] = Field(min_length=1)
+    normal: tuple[UrgencyExample, ...] = Field(min_length=1)
+    # Labelled report files (JSON Lines, paths relative to the knowledge-base folder) to learn from as
+    # well: `text` (and `title`), and `urgency` (a level) or `urgent` (true/false); a report that is not
+    # urgent but whose `category` is urgent by default counts as `high`.
+    datasets: tuple[str, ...] = ()
 
 
 class UrgencySpec(Entry):
@@ -169,6 +217,7 @@ class Policy(Entry):
     # Categories (first-level or leaf ids) whose handling needs the plate number; elsewhere plates
     # are masked before a report is shown to a language model.
     plate_categories: tuple[str, ...] = ()
+    emergency_services: tuple[EmergencyService, ...] = ()
 
 
 class KBMeta(Entry):

@@ -59,6 +59,9 @@ class CaseRow(Base):
     place: Mapped[dict[str, Any]] = mapped_column(JSON)
     departments: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     draft: Mapped[dict[str, Any]] = mapped_column(JSON)
+    emergency: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))  # when urgent: services, script
+    merged_into: Mapped[int | None] = mapped_column(Integer)  # the case that took this one's reports
+    kind: Mapped[str] = mapped_column(String(10), default="incident")  # incident | request
     embedding: Mapped[bytes] = mapped_column(LargeBinary)
     first_reported_at: Mapped[datetime] = mapped_column(UtcDateTime())
     last_reported_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -32,6 +32,7 @@ class OpenCase:
     place: dict[str, Any]
     category_id: str
     last_reported_at: datetime
+    kind: str = "incident"
 
 
 class CaseStore:
@@ -188,11 +189,10 @@ class CaseStore:
         with self.session() as s:
             rows = s.execute(
                 select(CaseRow.id, CaseRow.embedding, CaseRow.place, CaseRow.category_id,
-                       CaseRow.last_reported_at).where(CaseRow.status.in_(ATTRACTS_DUPLICATES))
+                       CaseRow.last_reported_at, CaseRow.kind).where(CaseRow.status.in_(ATTRACTS_DUPLICATES))
             )
-            for case_id, blob, place, category_id, last in rows:
-                yield OpenCase(case_id, np.frombuffer(blob, dtype=np.float32), place, category_id,
-                               last)
+            for case_id, blob, place, category_id, last, kind in rows:
+                yield OpenCase(case_id, np.frombuffer(blob, dtype=np.float32), place, category_id, last, kind)
 
     def open_case_photos(self) -> Iterator[tuple[int, str, str, tuple[tuple[str, str], ...]]]:
         """(case id, pHash, dHash, centre-crop hashes) of every photo of every case that attracts duplicates."""
@@ -238,7 +238,8 @@ class CaseStore:
                 "priority": row.priority, "urgent": row.urgent, "confidence": row.confidence,
                 "needs_review": row.needs_review, "reporter_count": row.reporter_count,
                 "lead_department_id": row.lead_department_id, "departments": row.departments,
-                "place": row.place, "draft": row.draft, "mode": row.mode,
+                "place": row.place, "draft": row.draft, "mode": row.mode, "emergency": row.emergency,
+                "merged_into": row.merged_into,
                 "respond_by": row.respond_by, "resolve_by": row.resolve_by,
                 "reports": [{"id": r.id, "text": r.text, "channel": r.channel, "contact": r.contact,
                              "received_at": r.received_at, "external_id": r.external_id,

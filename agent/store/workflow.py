@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from agent import clock
 from agent.lifecycle import OPEN, check_transition
+from agent.messages import Message, message
 from agent.store.models import ApiKeyRow, AuditRow, CaseRow, CitySettingRow, FeedbackRow, IdempotencyRow, ReportRow
 from agent.store.store import CaseStore, _audit, _get_case
 
@@ -165,13 +166,20 @@ class Workflow:
             s.add(FeedbackRow(case_id=case_id, field="rejected", before=None, after=reason, reason=note or reason,
                               actor=actor, created_at=clock.now()))
 
-    def merge(self, case_id: int, into: int, reason: str, actor: str) -> int:
-        """Mark `case_id` a duplicate of `into`: its reports move there. Returns the new reporter count."""
+    def merge(self, case_id: int, into: int, reason: str, actor: str, different_place: bool = False) -> int:
+        """Mark `case_id` a duplicate of `into`: its reports move there. Returns the new reporter count.
+        Cases in different streets or districts merge only with `different_place` (a person confirmed
+        the warning that names the difference)."""
         if case_id == into:
             raise ValueError("a case cannot be merged into itself")
         with self.store.session() as s, s.begin():
             case, target = _get_case(s, case_id), _get_case(s, into)
+            apart = _place_difference(case, target)
+            if apart is not None and not different_place:
+                kind, here, there = apart
+                raise PlaceConflict(message(f"merge.different_{kind}", id=case_id, into=into, here=here, there=there))
             _move(s, case, "merged", actor, f"duplicate of {into}")
+            case.merged_into = into
             if target.status not in OPEN:
                 raise ValueError(f"case {into} is {target.status}; merge into an open case")
             reports = s.scalars(select(ReportRow).where(ReportRow.case_id == case_id)).all()
@@ -237,7 +245,9 @@ class Workflow:
         if older_than_minutes is not None:
             q = q.where(CaseRow.created_at <= now - timedelta(minutes=older_than_minutes))
         rank = sql_case(PRIORITY_ORDER, value=CaseRow.priority, else_=9)
-        q = q.order_by(CaseRow.urgent.desc(), rank, CaseRow.respond_by, CaseRow.id).offset(offset).limit(limit)
+        emergency_first = sql_case((CaseRow.emergency.is_(None), 1), else_=0)
+        q = q.order_by(emergency_first, CaseRow.urgent.desc(), rank, CaseRow.respond_by, CaseRow.id)
+        q = q.offset(offset).limit(limit)
         with self.store.session() as s:
             return [_summary(r, now) for r in s.scalars(q).all()]
 
@@ -255,6 +265,24 @@ class Workflow:
             return int(s.scalar(select(func.count()).select_from(AuditRow)) or 0)
 
 
+class PlaceConflict(ValueError):
+    """Two cases a person wants to merge lie in different streets or districts."""
+
+    def __init__(self, reason: Message) -> None:
+        self.message = reason
+        super().__init__(reason.text())
+
+
+def _place_difference(a: CaseRow, b: CaseRow) -> tuple[str, str, str] | None:
+    """("district" or "street", this place, that place) when the cases lie in different ones."""
+    for kind in ("district", "street"):
+        ids = getattr(a, f"{kind}_id"), getattr(b, f"{kind}_id")
+        if all(ids) and ids[0] != ids[1]:
+            names = [str(((case.place or {}).get(kind) or {}).get("name") or ids[i]) for i, case in enumerate((a, b))]
+            return kind, names[0], names[1]
+    return None
+
+
 def _move(s: Session, case: CaseRow, target: str, actor: str, note: str) -> str:
     """Move a case along an allowed lifecycle edge, with its audit event; returns the status it had."""
     before = case.status
@@ -269,7 +297,8 @@ def _summary(r: CaseRow, now: datetime) -> dict[str, Any]:
         "id": r.id, "status": r.status, "title": r.title, "category_id": r.category_id,
         "category_name": r.category_name, "priority": r.priority, "urgent": r.urgent,
         "confidence": r.confidence, "needs_review": r.needs_review, "reporter_count": r.reporter_count,
-        "lead_department_id": r.lead_department_id, "mode": r.mode,
+        "lead_department_id": r.lead_department_id, "mode": r.mode, "emergency": r.emergency,
+        "merged_into": r.merged_into,
         "respond_by": r.respond_by.isoformat(), "resolve_by": r.resolve_by.isoformat(),
         "overdue": r.resolve_by < now and r.status in OPEN,
         "created_at": r.created_at.isoformat(),

@@ -124,7 +124,7 @@ def reject(case_id: int, body: Reject, client: Reviewer, service: ServiceDep,
 def merge(case_id: int, body: Merge, client: Reviewer, service: ServiceDep,
           workflow: WorkflowDep) -> dict[str, Any]:
     """Mark this case a duplicate of another: its reports move there."""
-    reporters = workflow.merge(case_id, body.into, body.reason, client.actor)
+    reporters = workflow.merge(case_id, body.into, body.reason, client.actor, body.confirm_different_place)
     return {**service.forget_if_closed(_short(workflow, case_id)), "into": body.into, "reporter_count": reporters}
 
 

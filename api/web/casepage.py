@@ -105,6 +105,7 @@ def describe(entry: dict[str, Any], t: Translate) -> str:
 def act(request: Request, case_id: int, client: WebUser, action: Annotated[str, Form()],
         to: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
         department_id: Annotated[str, Form()] = "", into: Annotated[int, Form()] = 0,
+        confirm_place: Annotated[bool, Form()] = False,
         title: Annotated[str, Form()] = "", summary: Annotated[str, Form()] = "",
         category_id: Annotated[str, Form()] = "", priority: Annotated[str, Form()] = "") -> RedirectResponse:
     """Every button of the case page; the same router functions (and rules) as the JSON API."""
@@ -120,8 +121,8 @@ def act(request: Request, case_id: int, client: WebUser, action: Annotated[str, 
                                                        note=note), client, service, workflow),
         "reassign": lambda: cases.reassign(case_id, Reassign(department_id=department_id, reason=reason), client,
                                            service, workflow),
-        "merge": lambda: cases.merge(case_id, Merge(into=into, reason=reason or "duplicate"), client, service,
-                                     workflow),
+        "merge": lambda: cases.merge(case_id, Merge(into=into, reason=reason or "duplicate",
+                                                    confirm_different_place=confirm_place), client, service, workflow),
         "transition": lambda: cases.transition(case_id, Transition(to=to, note=note), client, service, workflow),
         "edit": lambda: _edit(case_id, client, service, reason, {"title": title.strip(), "summary": summary.strip(),
                                                                  "category_id": category_id, "priority": priority}),

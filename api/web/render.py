@@ -17,7 +17,7 @@ from agent import clock
 from agent.store.workflow import ApiClient
 from api.service import TriageService
 from api.web.access import can
-from api.web.i18n import Translate, language, translator
+from api.web.i18n import Translate, language, lookup, translator
 from api.web.session import load_session
 from knowledge.loader import KnowledgeBase
 
@@ -78,6 +78,17 @@ class CityTimes:
         return self.t("time.left", span=text) if minutes >= 0 else self.t("time.overdue", span=text)
 
 
+def sayer(lang: str) -> Any:
+    """Renders a decision's message ({code, values} as stored, or a Message) in the page's language;
+    text stored before messages had codes is shown as it is."""
+    def say(value: Any) -> str:
+        if isinstance(value, dict) and "code" in value:
+            return lookup(str(value["code"]), lang, **dict(value.get("values") or {}))
+        return "" if value is None else str(value)
+
+    return say
+
+
 def page(request: Request, template: str, client: ApiClient | None, status_code: int = 200,
          **context: Any) -> HTMLResponse:
     session = load_session(request)
@@ -89,7 +100,7 @@ def page(request: Request, template: str, client: ApiClient | None, status_code:
     html = environment().get_template(template).render(
         request=request, user=client, lang=lang, t=t, csrf_token=session.csrf, flash=session.pop_flash(),
         can=lambda ability: client is not None and can(client, ability), clock=CityTimes(kb.meta.timezone, t),
-        department_name=lambda d: departments.get(d, d), mode=_mode(kb, service.pipeline.mode),
+        say=sayer(lang), department_name=lambda d: departments.get(d, d), mode=_mode(kb, service.pipeline.mode),
         kb_name=kb.meta.city, path=request.url.path, query=str(request.url.query), **context)
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
 
@@ -102,7 +113,7 @@ def fragment(template: str, request: Request, client: ApiClient, **context: Any)
     departments = {d.id: d.name for d in kb.departments.values()}
     return environment().get_template(template).render(
         request=request, user=client, lang=lang, t=t, csrf_token=load_session(request).csrf,
-        can=lambda ability: can(client, ability), clock=CityTimes(kb.meta.timezone, t),
+        can=lambda ability: can(client, ability), clock=CityTimes(kb.meta.timezone, t), say=sayer(lang),
         department_name=lambda d: departments.get(d, d), **context)
 
 

@@ -95,7 +95,7 @@ def test_batch_jsonl_keeps_order_ids_errors_and_merges_duplicates(tmp_path: Path
     assert proc.returncode == 0, proc.stderr
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [line["id"] for line in lines] == ["r1", "r2", "r3", "r4", "r5", "6"]
-    assert "empty" in lines[1]["error"]
+    assert lines[1]["code"] == "report.empty" and "诉求内容为空" in lines[1]["error"]
     assert lines[2]["duplicate_of"] == lines[0]["case_id"]
     assert lines[2]["reporter_count"] == 2
     assert "ISO date-time" in lines[4]["error"]

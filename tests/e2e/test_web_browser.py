@@ -186,3 +186,37 @@ def test_the_one_time_link_logs_in_once_and_english_shows_english(site: Site) ->
         ".login-card")
     again.context.close()
     page.context.close()
+
+
+def test_an_emergency_shows_its_banner_sounds_in_the_queue_and_goes_out_on_one_key(site: Site) -> None:
+    operator = site.page()
+    log_in(site, operator, "wang")
+    draft(operator, "惠济区天河路公交站有个老人突然晕倒在路边，叫不醒")
+    banner = operator.wait_for_selector("#emergency-banner")
+    assert banner.is_visible() and "120" in banner.inner_text() and "立即转接" in banner.inner_text()
+    assert operator.locator(".emergency-script li").count() >= 3
+    site.shoot(operator, "08-intake-emergency")
+    assert operator.locator("#emergency-dispatch").count() == 0, "operators cannot dispatch; they send it on"
+    operator.keyboard.press("Control+s")
+    operator.wait_for_selector("#finished-case-link")
+    case_id = operator.get_attribute("#draft-form", "data-case")
+    operator.context.close()
+
+    supervisor = site.page()
+    log_in(site, supervisor, "li")
+    supervisor.goto(f"{site.base}/ui/review")
+    alert = supervisor.wait_for_selector("#emergency-alert")
+    assert f"#{case_id}" in alert.inner_text()
+    supervisor.wait_for_function("document.getElementById('emergency-alert').dataset.sounded !== 'pending'")
+    assert supervisor.get_attribute("#emergency-alert", "data-sounded") in ("yes", "blocked")
+    first_row = supervisor.locator("#queue tbody tr").first
+    assert first_row.get_attribute("data-case") == case_id
+    assert "emergency-row" in (first_row.get_attribute("class") or "")
+    site.shoot(supervisor, "09-review-emergency")
+
+    draft(supervisor, "我爸在家突然说不出话，半边身子动不了，嘴也歪了，在二七区长江路这边")
+    supervisor.wait_for_selector("#emergency-banner")
+    supervisor.keyboard.press("F2")
+    supervisor.wait_for_selector("#finished-case-link")
+    assert "已确认并派单" in supervisor.inner_text("#finish-result")
+    supervisor.context.close()

@@ -130,6 +130,19 @@ def test_concurrent_retries_with_one_key_make_one_report(client: TestClient, key
     assert store.count("reports") == 1
 
 
+def test_an_emergency_comes_with_its_protocol_and_tops_the_queue(client: TestClient,
+                                                               keys: dict[str, dict[str, str]]) -> None:
+    h = keys["operator"]
+    urgent = submit(client, h, URGENT)
+    emergency = submit(client, h, "惠济区天河路有个老人突然晕倒在路边，叫不醒")
+    assert emergency["urgency_level"] == "urgent" and emergency["urgency_reason"]["code"] == "urgency.urgent"
+    assert "紧急" in emergency["urgency_reason"]["text"] and emergency["urgency_evidence"]
+    assert "120" in {c["number"] for c in emergency["emergency"]["call"]} and emergency["emergency"]["script"]
+    queue = client.get("/v1/review-queue", headers=h).json()
+    assert [c["id"] for c in queue][:2] == [emergency["case_id"], urgent["case_id"]]
+    assert queue[0]["emergency"]["call"][0]["number"] == "120"
+
+
 def test_keyboard_mash_is_refused_never_stored_and_never_merged(client: TestClient,
                                                                 keys: dict[str, dict[str, str]]) -> None:
     h = keys["operator"]
@@ -229,17 +242,26 @@ def test_operators_edit_drafts_only(client: TestClient, keys: dict[str, dict[str
 
 def test_reject_and_merge(client: TestClient, keys: dict[str, dict[str, str]]) -> None:
     h = keys["supervisor"]
-    a = submit(client, h, URGENT)["case_id"]
-    b = submit(client, h, "大学路那边的垃圾桶满了没人清理，臭气熏天")["case_id"]
+    a = submit(client, h, "金水区文化路和东风路交叉口的井盖没了，很危险")["case_id"]
+    b = submit(client, h, "二七区德化街步行街的垃圾桶满了没人清理，臭气熏天")["case_id"]
     c = submit(client, h, "我想咨询一下社保卡丢了怎么补办")["case_id"]
     r = client.post(f"/v1/cases/{c}/reject", json={"reason": "not_our_remit", "note": "转人社"}, headers=h)
     assert r.status_code == 200 and r.json()["status"] == "rejected"
     r = client.post(f"/v1/cases/{c}/reject", json={"reason": "bogus"}, headers=h)
     assert r.status_code == 422
+    cases = {x["id"]: x for x in client.get("/v1/cases", headers=h).json()}
+    assert cases[a]["emergency"] is None or cases[a]["urgent"], "an emergency protocol only on urgent cases"
     r = client.post(f"/v1/cases/{b}/merge", json={"into": a, "reason": "同一问题"}, headers=h)
+    assert r.status_code == 409 and r.json()["code"] in ("merge.different_district", "merge.different_street")
+    assert f"#{b}" in r.json()["detail"] and f"#{a}" in r.json()["detail"], "the warning names both cases"
+    before = client.get(f"/v1/cases/{b}", headers=h).json()
+    assert before["status"] != "merged" and before["merged_into"] is None, "nothing moved"
+    r = client.post(f"/v1/cases/{b}/merge", json={"into": a, "reason": "同一问题", "confirm_different_place": True},
+                    headers=h)
     assert r.status_code == 200 and r.json()["status"] == "merged" and r.json()["reporter_count"] == 2
     merged = client.get(f"/v1/cases/{a}", headers=h).json()
     assert len(merged["reports"]) == 2
+    assert client.get(f"/v1/cases/{b}", headers=h).json()["merged_into"] == a, "the merged case links to its target"
     assert client.post(f"/v1/cases/{a}/merge", json={"into": a}, headers=h).status_code == 422
 
 

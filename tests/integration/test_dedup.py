@@ -56,3 +56,20 @@ def test_index_is_rebuilt_from_the_store_after_a_restart(settings: Settings, pip
     assert again.duplicate_of == first.case_id
     assert again.reporter_count == 2
     restarted.store.close()
+
+
+def test_a_request_is_not_merged_into_an_incident_at_the_same_spot(pipeline: TriagePipeline) -> None:
+    incident = pipeline.triage(_report("花园路农业路口公交站有辆私家车一直停在站台上，公交车都进不了站"))
+    request = pipeline.triage(_report("建议在花园路农业路口附近规划一些外卖骑手的停车位，现在电动车没地方停", 1))
+    assert (incident.understanding.kind, request.understanding.kind) == ("incident", "request")
+    assert request.duplicate_of is None and request.case_id != incident.case_id
+    evidence = [c for c in request.dedup.candidates if c.case_id == incident.case_id]
+    assert not evidence or evidence[0].verdict != "duplicate"
+
+
+def test_reports_without_a_place_merge_only_when_nearly_identical(pipeline: TriagePipeline) -> None:
+    first = pipeline.triage(_report("楼下的路灯坏了好几天了，晚上黑漆漆的"))
+    reworded = pipeline.triage(_report("我家这边路灯一直不亮，走夜路害怕", 1))
+    assert reworded.duplicate_of is None, "no place: a reworded report is not taken for the same lamp"
+    again = pipeline.triage(_report("楼下的路灯坏了好几天了，晚上黑漆漆的", 2))
+    assert again.duplicate_of == first.case_id

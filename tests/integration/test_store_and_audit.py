@@ -52,7 +52,7 @@ def test_audit_log_is_append_only(pipeline: TriagePipeline) -> None:
 def test_database_uses_wal_and_migrations(pipeline: TriagePipeline) -> None:
     with pipeline.store.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0005"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0006"
 
 
 def test_human_changes_land_in_case_audit_and_feedback(pipeline: TriagePipeline) -> None:

@@ -115,10 +115,42 @@
 
     intake.addEventListener("submit", (event) => { event.preventDefault(); draft(); });
     document.addEventListener("keydown", (event) => {
+      if (event.key === "F2") {  // the emergency protocol's one key: confirm and dispatch to the lead
+        const now = document.getElementById("emergency-dispatch");
+        if (now) { event.preventDefault(); now.click(); }
+        return;
+      }
       if (!(event.ctrlKey || event.metaKey)) return;
       if (event.key === "Enter") { event.preventDefault(); draft(); }
       if (event.key === "s" || event.key === "S") { event.preventDefault(); finish(); }
     });
+  }
+
+  // ---- review queue: a new emergency case sounds once -----------------------------------------
+  const alarm = document.getElementById("emergency-alert");
+  if (alarm) {
+    const heard = new Set((sessionStorage.getItem("gt_alerted") || "").split(",").filter(Boolean));
+    const fresh = alarm.dataset.cases.split(",").filter((id) => !heard.has(id));
+    if (fresh.length) {
+      alarm.dataset.sounded = "pending";
+      try {
+        const audio = new (window.AudioContext || window.webkitAudioContext)();
+        [0, 0.35, 0.7].forEach((at) => {
+          const tone = audio.createOscillator();
+          const gain = audio.createGain();
+          tone.frequency.value = 880;
+          gain.gain.value = 0.2;
+          tone.connect(gain).connect(audio.destination);
+          tone.start(audio.currentTime + at);
+          tone.stop(audio.currentTime + at + 0.2);
+        });
+        alarm.dataset.sounded = audio.state === "running" ? "yes" : "blocked";
+      } catch (error) {
+        alarm.dataset.sounded = "unavailable";
+      }
+      fresh.forEach((id) => heard.add(id));
+      sessionStorage.setItem("gt_alerted", Array.from(heard).join(","));
+    }
   }
 
   // ---- review queue: pick all, count the picked rows ------------------------------------------
