@@ -17,6 +17,7 @@ from rich.table import Table
 
 from agent.batch_io import read_rows
 from agent.intake import ReportRejected
+from agent.messages import lookup
 from agent.output import public_case
 from agent.pipeline import TriagePipeline
 from agent.settings import Settings
@@ -135,7 +136,8 @@ def _print_case(case: dict[str, Any]) -> None:
     cat = case["category"]
     alts = "、".join(f"{a['name']} {a['probability']:.2f}" for a in case["alternatives"][:3])
     table.add_row("分类", f"{cat['parent_name']} › {cat['name']}  置信度 {case['confidence']:.2f}（备选：{alts}）")
-    table.add_row("紧急", f"{'是' if case['urgent'] else '否'}（{case['priority']}；{case['urgency_reason']['text']}）")
+    priority = lookup(f"priority.{case['priority']}")
+    table.add_row("紧急", f"{'是' if case['urgent'] else '否'}（{priority}；{case['urgency_reason']['text']}）")
     if case["emergency"]:
         calls = "、".join(f"{c['name']} {c['number']}" for c in case["emergency"]["call"])
         table.add_row("应急", f"立即转接：{calls}")
@@ -162,9 +164,11 @@ def _print_case(case: dict[str, Any]) -> None:
         table.add_row("建议", "；".join(case["suggested_steps"]))
     table.add_row("诉求", case["request"])
     table.add_row("时限", case["deadline"])
-    drafter = case["drafter"] + (f"（改用模板：{case['draft_fallback']}）" if case["draft_fallback"] else "")
+    provider, _, model = case["drafter"].partition(":")
+    drafter = lookup(f"drafter.{provider}", default=case["drafter"], model=model)
+    drafter += f"（改用模板：{case['draft_fallback']}）" if case["draft_fallback"] else ""
     table.add_row("起草", drafter)
-    review = "；".join(case["review_reasons"]) if case["needs_review"] else "可自动派单"
+    review = "；".join(r["text"] for r in case["review_reasons"]) if case["needs_review"] else "可自动派单"
     table.add_row("复核", review)
     out.print(table)
 

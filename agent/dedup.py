@@ -19,6 +19,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from agent.case_index import CaseIndex
+from agent.messages import message
 from agent.store import CaseStore
 from agent.types import Classification, DedupCandidate, DedupResult, PhotoFacts, Place
 from classifiers.photos import SAME_PHOTO_MAX_DISTANCE, PhotoHashIndex
@@ -122,17 +123,20 @@ class DedupStage:
             if needed is not None and not same_leaf:  # a neighbouring category: the same problem in other words
                 needed = max(needed, s.other_leaf_similarity)
             if needed is None:
-                verdict, reason = "different", f"different place (match {pm:.2f})"
+                verdict, reason = "different", message("dedup.different_place", match=f"{pm:.2f}")
             elif hours > s.time_window_hours:
-                verdict, reason = "different", f"{hours:.0f} h apart, outside the {s.time_window_hours:.0f} h window"
+                verdict, reason = "different", message("dedup.outside_window", hours=f"{hours:.0f}",
+                                                       window=f"{s.time_window_hours:.0f}")
             elif not compatible:
-                verdict, reason = "different", f"incompatible category {meta.category_id}"
+                verdict, reason = "different", message("dedup.other_category", category=self._name(meta.category_id))
             elif kind != meta.kind:
-                verdict, reason = "different", f"a {kind} and a {meta.kind} are different problems"
+                verdict, reason = "different", message("dedup.other_kind")
             elif sim >= needed:
-                verdict, reason = "duplicate", f"similarity {sim:.2f} ≥ {needed:.2f} at place match {pm:.2f}"
+                verdict, reason = "duplicate", message("dedup.similar", similarity=f"{sim:.2f}", needed=f"{needed:.2f}",
+                                                       match=f"{pm:.2f}")
             else:
-                verdict, reason = "different", f"similarity {sim:.2f} < {needed:.2f} at place match {pm:.2f}"
+                verdict, reason = "different", message("dedup.not_similar", similarity=f"{sim:.2f}",
+                                                       needed=f"{needed:.2f}", match=f"{pm:.2f}")
             if verdict == "different" and sim >= s.related_similarity and pm > 0:
                 verdict = "related"
             candidates.append(DedupCandidate(
@@ -150,6 +154,10 @@ class DedupStage:
             related=tuple(c.case_id for c in candidates if c.verdict == "related")[: s.evidence],
             candidates=tuple(shown),
         )
+
+    def _name(self, category_id: str) -> str:
+        leaf = self.kb.leaves.get(category_id)
+        return leaf.name if leaf else category_id
 
     def _same_photo(self, candidates: list[DedupCandidate], photos: tuple[PhotoFacts, ...], place: Place,
                     category_id: str, reported_at: datetime) -> list[DedupCandidate]:
@@ -171,11 +179,11 @@ class DedupStage:
             if hours > self.settings.time_window_hours:
                 continue
             seen = by_case.get(case_id)
-            evidence = f"same photo (perceptual-hash distance {distance} ≤ {self.settings.same_photo_max_distance})"
+            evidence = message("dedup.same_photo", distance=distance, limit=self.settings.same_photo_max_distance)
             if seen is not None:
                 by_case[case_id] = seen.model_copy(update={
                     "verdict": "duplicate", "photo_distance": distance,
-                    "reason": evidence + ("" if seen.verdict == "duplicate" else f"; text: {seen.reason}")})
+                    "reason": evidence})
             else:
                 pm = place_match(place, meta.place)
                 by_case[case_id] = DedupCandidate(

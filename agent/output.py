@@ -59,7 +59,7 @@ def public_case(result: TriageResult) -> dict[str, Any]:
         "deadline": result.deadlines.resolve_by.isoformat(),
         "deadlines": result.deadlines.model_dump(mode="json"),
         "needs_review": result.needs_review,
-        "review_reasons": list(result.review_reasons),
+        "review_reasons": [r.public() for r in result.review_reasons],
         "similar_cases": [c.model_dump(mode="json") for c in result.dedup.candidates],
         "photos": [public_photo(p) for p in result.intake.photos],
         "photo_text": result.intake.photo_text,

@@ -18,6 +18,7 @@ from agent.dedup import DedupStage
 from agent.drafting import Drafter, TemplateDrafter
 from agent.intake import READABLE, IntakeStage, ReportRejected
 from agent.llm_drafting import make_drafter
+from agent.messages import Message, lookup, message
 from agent.router import Router
 from agent.settings import Settings
 from agent.store import CaseStore
@@ -279,7 +280,7 @@ class TriagePipeline:
             self._log_outcome(outcome, report_id)
             store.log("draft", "report.drafted", draft.model_dump(mode="json"), report_id)
         review = (self._review_reasons(understanding, routing.joint, intake.photos)
-                  + _disagreements(draft, understanding, routing))
+                  + _disagreements(draft, understanding, routing, self.models.kb))
         with _timed(t, "store"):
             if found.duplicate_of is not None:
                 case_id = found.duplicate_of
@@ -324,38 +325,39 @@ class TriagePipeline:
         except Exception as exc:  # one broken report must not lose the reports after it
             return _internal(exc)
 
-    def _review_reasons(self, u: Understanding, joint: bool, photos: tuple[PhotoFacts, ...] = ()) -> list[str]:
+    def _review_reasons(self, u: Understanding, joint: bool, photos: tuple[PhotoFacts, ...] = ()) -> list[Message]:
+        """Why a person must look before the case goes out (catalogue messages, Chinese by default)."""
         kb = self.models.kb
-        threshold = next(m.auto_dispatch_threshold for m in kb.policy.modes if m.id == self.mode)
+        mode = next(m for m in kb.policy.modes if m.id == self.mode)
         reasons = []
-        if u.urgency.urgent:
-            reasons.append("urgent: a person confirms at once")
+        if u.urgency.emergency:
+            reasons.append(message("review.emergency", services="、".join(c.name for c in u.urgency.emergency.call)))
+        elif u.urgency.urgent:
+            reasons.append(message("review.urgent"))
         category = u.classification.category
         scenes = [p.scene for p in photos if p.scene is not None and p.scene.category_id]
         if u.classification.source == "none":
-            reasons.append("photo only: no text, none read in the photo, and no vision backend named a category; "
-                           "a person looks at the photo")
+            reasons.append(message("review.photo_only"))
         elif u.classification.source == "photo":
-            reasons.append(f"category from the photo alone ({scenes[0].backend if scenes else 'vision'}): "
-                           "a person confirms")
-        elif u.classification.confidence < threshold:
-            reasons.append(f"confidence {u.classification.confidence:.2f} below the "
-                           f"{self.mode} threshold {threshold:.2f}")
+            reasons.append(message("review.photo_category", backend=scenes[0].backend if scenes else "vision"))
+        elif u.classification.confidence < mode.auto_dispatch_threshold:
+            reasons.append(message("review.low_confidence", confidence=f"{u.classification.confidence:.2f}",
+                                   mode=mode.name, threshold=f"{mode.auto_dispatch_threshold:.2f}"))
         for scene in scenes:
             if scene.category_id != category.id and scene.category_id in kb.leaves:
-                reasons.append(f"the photo looks like {kb.leaves[scene.category_id].name} ({scene.backend}), "
-                               f"the text says {category.name}")
+                reasons.append(message("review.photo_disagrees", photo=kb.leaves[scene.category_id].name,
+                                       backend=scene.backend, text=category.name))
                 break
         if joint:
-            reasons.append("joint handling proposed")
+            reasons.append(message("review.joint"))
         if u.place.outside_city:
-            reasons.append(f"the place may be outside {kb.meta.city}: {u.place.outside_city}")
+            reasons.append(message("review.outside_city", city=kb.meta.city, place=u.place.outside_city))
         if kb.policy.off_remit_category and u.classification.category.id == kb.policy.off_remit_category:
-            reasons.append("possibly not this city's remit")
+            reasons.append(message("review.off_remit"))
         return reasons
 
     def _open_case(self, report_id: int, prepared: PreparedReport, deadlines: Deadlines, draft: CaseDraft,
-                   review: list[str], reported_at: datetime) -> int:
+                   review: list[Message], reported_at: datetime) -> int:
         u, routing, place = prepared.understanding, prepared.routing, prepared.understanding.place
         classification, urgency = u.classification, u.urgency
         case_id = self.store.create_case(report_id, {
@@ -395,7 +397,8 @@ class TriagePipeline:
         if outcome.fallback_reason:
             return outcome
         self.store.replace_draft(result.case_id, outcome.draft.model_dump(mode="json"),
-                            _disagreements(outcome.draft, result.understanding, result.routing))
+                                 [m.public() for m in _disagreements(outcome.draft, result.understanding,
+                                                                     result.routing, self.models.kb)])
         return outcome
 
     def split_off(self, report_id: int, report: ReportIn) -> int:
@@ -407,7 +410,7 @@ class TriagePipeline:
                                                 routing=prepared.routing,
                                                 dedup=DedupResult(duplicate_of=None), deadlines=deadlines)).draft
         reported_at = prepared.intake.reported_at or prepared.intake.received_at
-        return self._open_case(report_id, prepared, deadlines, draft, ["split from another case"], reported_at)
+        return self._open_case(report_id, prepared, deadlines, draft, [message("review.split")], reported_at)
 
     def deadlines(self, prepared: PreparedReport) -> Deadlines:
         """Respond/arrive/resolve times from the category, the priority and the city's current mode,
@@ -431,19 +434,25 @@ class TriagePipeline:
                      for c in near if c.case_id in titles)
 
 
-def _disagreements(draft: CaseDraft, u: Understanding, routing: Routing) -> list[str]:
+def _disagreements(draft: CaseDraft, u: Understanding, routing: Routing, kb: KnowledgeBase) -> list[Message]:
     """Where the drafter proposes something other than the pipeline decided. The pipeline's
     decision stands; a person settles the difference."""
+    def category(leaf_id: str) -> str:
+        return kb.leaves[leaf_id].name if leaf_id in kb.leaves else leaf_id
+
+    def department(dept_id: str) -> str:
+        return kb.departments[dept_id].name if dept_id in kb.departments else dept_id
+
     reasons = []
     if draft.category_id != u.classification.category.id:
-        reasons.append(f"the drafter proposes category {draft.category_id}, "
-                       f"the classifier chose {u.classification.category.id}")
+        reasons.append(message("review.drafter_category", proposed=category(draft.category_id),
+                               chosen=u.classification.category.name))
     if draft.lead_department_id not in {d.id for d in routing.departments if d.role == "lead"}:
-        reasons.append(f"the drafter proposes lead department {draft.lead_department_id}, "
-                       f"the router chose {routing.lead.id}")
+        reasons.append(message("review.drafter_lead", proposed=department(draft.lead_department_id),
+                               chosen=routing.lead.name))
     if draft.priority != u.urgency.priority:
-        reasons.append(f"the drafter proposes priority {draft.priority}, "
-                       f"the urgency rules gave {u.urgency.priority}")
+        reasons.append(message("review.drafter_priority", proposed=lookup(f"priority.{draft.priority}"),
+                               chosen=lookup(f"priority.{u.urgency.priority}")))
     return reasons
 
 

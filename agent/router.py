@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from agent.messages import message
 from agent.types import (
     Classification,
     ClauseRef,
@@ -73,10 +74,8 @@ class Router:
         if (score[ranking[0]] - score[runner_up] <= s.joint_margin
                 and lead_prior[runner_up] >= s.joint_min_prior):
             lead_ids.append(runner_up)
-            reasons.append(
-                f"joint handling: {kb.departments[ranking[0]].name} and "
-                f"{kb.departments[runner_up].name} score within {s.joint_margin}"
-            )
+            reasons.append(message("route.joint_departments", first=kb.departments[ranking[0]].name,
+                                   second=kb.departments[runner_up].name, margin=s.joint_margin))
         top_leaf = kb.leaves[classification.category.id]
         assist_ids: list[str] = [d for d in top_leaf.assist if d not in lead_ids]
         if top_leaf.local_office == "assist" and local not in lead_ids and local not in assist_ids:
@@ -97,8 +96,7 @@ class Router:
                 units = streets if d == local and streets else [None]
                 if d == local and len(units) > 1 and role == "lead":
                     joint = True
-                    reasons.append("joint handling: the place lies on the boundary of "
-                                   + "、".join(u.name for u in units if u))
+                    reasons.append(message("route.joint_boundary", streets="、".join(u.name for u in units if u)))
                 clauses = self.justifying_clauses(d, classification, clause_scores, 2 if role == "lead" else 1)
                 for unit in units:
                     departments.append(self._assignment(d, role, score[d], clauses, unit,
@@ -109,7 +107,7 @@ class Router:
                                            clauses=self.index.top_clauses(clause_scores, d))
                           for d in ranking[:5]),
             joint=joint,
-            reason="; ".join(reasons) or f"lead by category {top_leaf.name} and duty-clause retrieval",
+            reasons=tuple(reasons) or (message("route.by_category", category=top_leaf.name),),
         )
 
     def justifying_clauses(self, department_id: str, classification: Classification, clause_scores: np.ndarray,
@@ -150,5 +148,5 @@ class Router:
             score=round(score, 4),
             clauses=clauses,
             jurisdiction=unit,
-            reason=f"category owner weight {prior:.2f}, best clause match {retrieval:.2f}",
+            reason=message("route.department", weight=f"{prior:.2f}", match=f"{retrieval:.2f}"),
         )

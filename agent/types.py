@@ -216,7 +216,7 @@ class DedupCandidate(Frozen):
     hours_apart: float
     score: float
     verdict: Literal["duplicate", "related", "different"]
-    reason: str
+    reason: Message
     photo_distance: int | None = None  # Hamming distance to the case's nearest photo, when one matched
 
 
@@ -239,7 +239,7 @@ class DepartmentAssignment(Frozen):
     score: float
     clauses: tuple[ClauseRef, ...] = ()
     jurisdiction: PlaceRef | None = None
-    reason: str = ""
+    reason: Message | None = None
 
 
 class RankedDepartment(Frozen):
@@ -252,7 +252,7 @@ class Routing(Frozen):
     departments: tuple[DepartmentAssignment, ...]
     ranking: tuple[RankedDepartment, ...] = ()
     joint: bool = False
-    reason: str = ""
+    reasons: tuple[Message, ...] = ()
 
     @property
     def lead(self) -> DepartmentAssignment:
@@ -362,5 +362,5 @@ class TriageResult(Frozen):
     draft: CaseDraft
     draft_fallback: str | None = None
     needs_review: bool
-    review_reasons: tuple[str, ...] = ()
+    review_reasons: tuple[Message, ...] = ()
     timings_ms: dict[str, float] = Field(default_factory=dict)

@@ -118,7 +118,7 @@ class CaseStore:
             }))
             return row.id
 
-    def replace_draft(self, case_id: int, draft: dict[str, Any], review_reasons: list[str]) -> None:
+    def replace_draft(self, case_id: int, draft: dict[str, Any], review_reasons: list[dict[str, Any]]) -> None:
         """A better draft for an open case; a case still waiting in `received` goes to review when the
         new draft disagrees with the decision."""
         with self.session() as s, s.begin():

@@ -147,8 +147,9 @@ class Workflow:
             before = case.lead_department_id
             now = clock.now()
             case.lead_department_id = department_id
+            why = message("route.reassigned", actor=actor, reason=reason).model_dump()
             case.departments = [{"id": department_id, "name": department_name, "role": "lead", "score": 1.0,
-                                 "clauses": [], "reason": f"reassigned by {actor}: {reason}"}] + [
+                                 "clauses": [], "reason": why}] + [
                 d for d in case.departments if d.get("role") == "assist" and d.get("id") != department_id]
             case.updated_at = now
             s.add(FeedbackRow(case_id=case_id, field="lead_department_id", before=before, after=department_id,

@@ -43,6 +43,7 @@ def case_page(request: Request, case_id: int, client: WebUser) -> HTMLResponse:
                                                                         default=str)} for a in audit],
                 llm_calls=[a["payload"] for a in audit if a["event"] == "llm.call"],
                 transitions=_transitions(client, case["status"]), reject_reasons=REJECT_REASONS,
+                actor_name=lambda actor: actor_name(str(actor), t),
                 departments=[(d.id, d.name) for d in kb.departments.values()],
                 groups=[(top.name, [(leaf.id, leaf.name) for leaf in top.children]) for top in kb.categories.values()],
                 priorities=("urgent", "high", "normal", "low"))
@@ -61,6 +62,14 @@ def _transitions(client: ApiClient, status: str) -> list[str]:
         moves -= {"rejected", "dispatched"}  # the review forms do these, with a reason and labelled feedback
     order = ("received", "accepted", "dispatched", "handling", "resolved", "verified", "closed", "rejected")
     return [s for s in order if s in moves]
+
+
+def actor_name(actor: str, t: Translate) -> str:
+    """"gridtriage" → 系统; "gridtriage:auto-dispatch" → 系统自动派单; "supervisor:li" → 值班长 li."""
+    role, _, name = actor.partition(":")
+    if role == "gridtriage":
+        return t(f"actor.{name or 'system'}", default=t("actor.system"))
+    return f"{t('role.' + role, default=role)} {name}".strip()
 
 
 def describe(entry: dict[str, Any], t: Translate) -> str:
@@ -91,10 +100,11 @@ def describe(entry: dict[str, Any], t: Translate) -> str:
         return "；".join(x for x in (p.get("note"), "、".join(p.get("changed") or [])) if x)
     if event == "report.understood":
         c, u = p.get("classification") or {}, p.get("urgency") or {}
-        return f"{(c.get('category') or {}).get('name')} {c.get('confidence', 0):.0%} · {u.get('priority')}"
+        return (f"{(c.get('category') or {}).get('name')} {c.get('confidence', 0):.0%} · "
+                f"{t('priority.' + str(u.get('priority')), default=str(u.get('priority')))}")
     if event == "report.dedup":
         found = p.get("candidates") or []
-        return f"#{p['duplicate_of']}" if p.get("duplicate_of") else f"{len(found)} candidate(s), none the same"
+        return f"#{p['duplicate_of']}" if p.get("duplicate_of") else t("audit.no_duplicate", n=len(found))
     for key in ("title", "reason", "status", "text"):
         if p.get(key):
             return str(p[key])[:120]

@@ -89,6 +89,17 @@ def sayer(lang: str) -> Any:
     return say
 
 
+def drafter_namer(t: Translate) -> Any:
+    """"template" → 模板起草; "llamacpp:<model>" → 本地模型（<model>）; the API's own codes stay in the JSON."""
+    def name(drafter: str | None) -> str:
+        if not drafter or drafter == "template":
+            return t("drafter.template")
+        provider, _, model = drafter.partition(":")
+        return t(f"drafter.{provider}", default=drafter, model=model)
+
+    return name
+
+
 def page(request: Request, template: str, client: ApiClient | None, status_code: int = 200,
          **context: Any) -> HTMLResponse:
     session = load_session(request)
@@ -100,7 +111,8 @@ def page(request: Request, template: str, client: ApiClient | None, status_code:
     html = environment().get_template(template).render(
         request=request, user=client, lang=lang, t=t, csrf_token=session.csrf, flash=session.pop_flash(),
         can=lambda ability: client is not None and can(client, ability), clock=CityTimes(kb.meta.timezone, t),
-        say=sayer(lang), department_name=lambda d: departments.get(d, d), mode=_mode(kb, service.pipeline.mode),
+        say=sayer(lang), drafter_name=drafter_namer(t), mode_name=lambda m: _mode(kb, m)["name"],
+        department_name=lambda d: departments.get(d, d), mode=_mode(kb, service.pipeline.mode),
         kb_name=kb.meta.city, path=request.url.path, query=str(request.url.query), **context)
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
 
@@ -114,7 +126,7 @@ def fragment(template: str, request: Request, client: ApiClient, **context: Any)
     return environment().get_template(template).render(
         request=request, user=client, lang=lang, t=t, csrf_token=load_session(request).csrf,
         can=lambda ability: can(client, ability), clock=CityTimes(kb.meta.timezone, t), say=sayer(lang),
-        department_name=lambda d: departments.get(d, d), **context)
+        drafter_name=drafter_namer(t), department_name=lambda d: departments.get(d, d), **context)
 
 
 def _mode(kb: KnowledgeBase, mode_id: str) -> dict[str, Any]:

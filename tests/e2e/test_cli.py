@@ -154,7 +154,7 @@ def test_triage_drafts_with_the_local_model_by_default(tmp_path: Path) -> None:
 def test_llm_none_drafts_from_templates(tmp_path: Path) -> None:
     proc = run("triage", "桐柏路上有个井盖碎了一半", "--llm", "none", "--db", str(tmp_path / "c.db"), llm="llamacpp")
     assert proc.returncode == 0, proc.stderr
-    assert re.search(r"起草\s+template", proc.stdout), proc.stdout
+    assert re.search(r"起草\s+模板起草", proc.stdout), proc.stdout
 
 
 def test_a_misconfigured_llm_is_a_clear_error(tmp_path: Path) -> None:

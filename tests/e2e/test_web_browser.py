@@ -114,7 +114,8 @@ def test_an_operator_drafts_confirms_and_finds_the_audit_entry(site: Site) -> No
     link.click()
     page.wait_for_selector("#audit")
     entry = page.locator('tr[data-event="case.sent_to_review"]')
-    assert entry.count() == 1 and "operator:wang" in entry.inner_text()
+    assert entry.count() == 1 and "话务员 wang" in entry.inner_text()
+    assert entry.locator("[data-actor]").get_attribute("data-actor") == "operator:wang"
     assert page.inner_text("#case-lead") == CITY_MANAGEMENT
     site.shoot(page, "03-case")
     page.goto(f"{site.base}/ui/dashboard")

@@ -90,7 +90,8 @@ def test_the_same_photo_recompressed_or_cropped_is_a_duplicate(pipeline: TriageP
         again = pipeline.triage(ReportIn(text="", photos=(PhotoIn(data=variant),)))
         assert again.duplicate_of == first.case_id
         evidence = next(c for c in again.dedup.candidates if c.case_id == first.case_id)
-        assert evidence.photo_distance is not None and "same photo" in evidence.reason
+        assert evidence.photo_distance is not None and evidence.reason.code == "dedup.same_photo"
+        assert "同一张照片" in evidence.reason.text()
     other = pipeline.triage(ReportIn(text="", photos=(PhotoIn(data=photo_bytes(street_scene(8))),)))
     assert other.duplicate_of is None
 
@@ -101,7 +102,7 @@ def test_a_photo_only_report_nobody_can_read_waits_for_a_person(pipeline: Triage
     assert classification.source == "none"
     assert classification.category.id == pipeline.models.kb.policy.photo_only_category
     assert result.needs_review
-    assert any(r.startswith("photo only") for r in result.review_reasons)
+    assert any(r.code == "review.photo_only" for r in result.review_reasons)
 
 
 @pytest.mark.parametrize(("photo", "message"), [
@@ -150,8 +151,9 @@ def test_a_vision_backend_names_the_category_of_a_photo_only_report(pipeline: Tr
     assert classification.source == "photo" and classification.category.id == "municipal.manhole-cover"
     scene = only_photo.intake.photos[0].scene
     assert scene is not None and scene.description == "人行道上的井盖不见了"
-    assert any(r.startswith(f"category from the photo alone (vision-openai:{MODEL})")
+    assert any(r.code == "review.photo_category" and r.values["backend"] == f"vision-openai:{MODEL}"
                for r in only_photo.review_reasons)
     assert only_photo.needs_review
     assert with_text.understanding.classification.source == "text"
-    assert any(r.startswith("the photo looks like 井盖") for r in with_text.review_reasons), with_text.review_reasons
+    assert any(r.code == "review.photo_disagrees" and r.values["photo"].startswith("井盖")
+               for r in with_text.review_reasons), with_text.review_reasons

@@ -1,0 +1,97 @@
+"""Chinese throughout: every page, rendered in Chinese with real cases behind it, and the human CLI
+output carry no untranslated English. Codes stay in <code> and in attributes, where the JSON and the
+page's scripts read them; the words a person reads come from the message catalogue."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from agent.llm import LLMSettings
+from agent.pipeline import Models
+from agent.settings import ApiSettings, Settings
+from agent.store.users import Users
+from api.app import create_app
+from tests.e2e.test_cli import run
+from tests.integration.test_web import PASSWORDS, draft, log_in
+
+pytestmark = pytest.mark.integration
+
+# What may stay in Latin letters on a Chinese page: names of things that have no Chinese name here.
+ALLOWED = {"API", "Ctrl", "Enter", "Open311", "GridTriage", "ISO", "UTC", "F2"}
+REPORTS = ("惠济区天河路有个老人突然晕倒在路边，叫不醒", "德化街步行街上好多流动摊贩占道经营，行人都走不过去了",
+           "金水区文化路和东风路交叉口的井盖没了，晚上很危险", "我想咨询一下公积金怎么提取")
+
+
+class _Visible(HTMLParser):
+    """The text a person reads: no scripts, styles, code, attributes, or what is marked English (the
+    language toggle's own name)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.parts: list[str] = []
+        self._hidden = 0
+        self._stack: list[str] = []  # the hidden elements open now
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in ("script", "style", "code", "pre", "textarea", "option") or dict(attrs).get("lang") == "en":
+            self._hidden += 1
+            self._stack.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if self._stack and self._stack[-1] == tag:
+            self._stack.pop()
+            self._hidden -= 1
+
+    def handle_data(self, data: str) -> None:
+        if not self._hidden:
+            self.parts.append(data)
+
+
+def english_words(html: str) -> set[str]:
+    parser = _Visible()
+    parser.feed(html)
+    return latin_words(" ".join(parser.parts))
+
+
+def latin_words(text: str) -> set[str]:
+    """Words in Latin letters, less the allowed names and duty-clause numbers (city-management-05)."""
+    text = re.sub(r"[a-z]+(?:-[a-z]+)*-\d+", " ", text)
+    return {w for w in re.findall(r"[A-Za-z][A-Za-z_.-]{2,}", text) if w not in ALLOWED}
+
+
+@pytest.fixture
+def app(tmp_path: Path, models: Models) -> Iterator[TestClient]:
+    settings = Settings(db=str(tmp_path / "zh.db"), llm=LLMSettings(provider="none"),
+                        api=ApiSettings(rate_limit_per_minute=10_000))
+    with TestClient(create_app(settings, models=models), follow_redirects=False) as c:
+        Users(c.app.state.workflow.store).create("li", "supervisor", PASSWORDS["li"])  # type: ignore[attr-defined]
+        yield c
+
+
+def test_every_page_reads_in_chinese(app: TestClient) -> None:
+    assert not english_words(app.get("/ui/login").text)
+    supervisor = log_in(app, "li")
+    cases = []
+    for text in REPORTS:
+        case_id, fragment = draft(supervisor, text)
+        assert not english_words(fragment), (text, english_words(fragment))
+        cases.append(case_id)
+    pages = ["/ui/intake", "/ui/review", "/ui/review?status=all", "/ui/dashboard",
+             *(f"/ui/cases/{c}" for c in cases)]
+    for path in pages:
+        page = supervisor.get(path)
+        assert page.status_code == 200, path
+        assert not english_words(page.text), (path, english_words(page.text))
+
+
+def test_the_human_cli_output_reads_in_chinese(tmp_path: Path) -> None:
+    for text in REPORTS[:3]:
+        proc = run("triage", text, "--db", str(tmp_path / "c.db"))
+        assert proc.returncode == 0, proc.stderr
+        assert not latin_words(proc.stdout), proc.stdout
