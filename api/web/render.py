@@ -53,6 +53,11 @@ class CityTimes:
     def __init__(self, zone: str, t: Translate) -> None:
         self.zone, self.t = ZoneInfo(zone), t
 
+    def label(self) -> str:
+        """Which clock the page's times are on: the zone and its current offset from UTC."""
+        offset = clock.now().astimezone(self.zone).strftime("%z")
+        return self.t("time.zone", zone=str(self.zone), offset=f"UTC{offset[:3]}:{offset[3:]}")
+
     def parse(self, value: Any) -> datetime | None:
         if value is None or value == "":
             return None

@@ -221,3 +221,47 @@ def test_an_emergency_shows_its_banner_sounds_in_the_queue_and_goes_out_on_one_k
     supervisor.wait_for_selector("#finished-case-link")
     assert "已确认并派单" in supervisor.inner_text("#finish-result")
     supervisor.context.close()
+
+
+def test_a_case_past_its_deadline_is_highlighted_after_a_restart_hours_later(
+        site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The server is stopped and started again five hours later on its clock (GRIDTRIAGE_CLOCK_OFFSET):
+    the urgent case's four-hour deadline has passed, and the queue shows it overdue."""
+    from agent import clock
+
+    db = str(tmp_path / "late.db")
+    proc = run("users", "create", "li", "--role", "supervisor", "--password-stdin", "--db", db,
+               stdin=USERS["li"][1] + "\n")
+    assert proc.returncode == 0, proc.stderr
+    port = free_port()
+    server = start_server(db, port, log=tmp_path / "before.log")
+    base = f"http://127.0.0.1:{port}"
+    try:
+        page = site.page()
+        log_in(Site(base, site.browser, site.shots, site.log), page, "li")
+        draft(page, "金水区文化路和东风路交叉口的井盖没了，车道上一个黑洞")
+        page.keyboard.press("Control+s")
+        page.wait_for_selector("#finished-case-link")
+        case_id = page.get_attribute("#draft-form", "data-case")
+        page.goto(f"{base}/ui/review?status=open")
+        assert "overdue" not in (page.locator(f'tr[data-case="{case_id}"]').get_attribute("class") or "")
+        page.context.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    shift = float(os.environ.get(clock.OFFSET_ENV) or 0) + 5 * 3600
+    monkeypatch.setenv(clock.OFFSET_ENV, repr(shift))
+    server = start_server(db, port, log=tmp_path / "after.log")
+    try:
+        page = site.page()
+        log_in(Site(base, site.browser, site.shots, site.log), page, "li")
+        page.goto(f"{base}/ui/review?status=open&overdue=true")
+        row = page.locator(f'tr[data-case="{case_id}"]')
+        assert "overdue" in (row.get_attribute("class") or "") and "超时" in row.inner_text()
+        background = row.evaluate("row => getComputedStyle(row).backgroundColor")
+        assert background not in ("rgba(0, 0, 0, 0)", "transparent"), "the overdue row is highlighted"
+        site.shoot(page, "10-review-overdue")
+        page.context.close()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

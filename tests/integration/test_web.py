@@ -375,3 +375,29 @@ def _access_log(app: TestClient) -> list[tuple[str, str]]:
     store = app.app.state.workflow.store  # type: ignore[attr-defined]
     with store.session() as s:
         return [(a.event, a.actor) for a in s.scalars(select(AuditRow).where(AuditRow.stage == "access"))]
+
+
+def test_overdue_crosses_the_citys_midnight_on_one_clock(app: TestClient, frozen_clock: FrozenClock) -> None:
+    """A case opened at 23:30 in Zhengzhou (15:30 UTC) with a four-hour deadline is overdue at 03:31
+    the next local day, while the UTC date has not changed: the queue highlights it, the overdue
+    filter and the dashboard count it, and the dashboard's "today" is the city's new day."""
+    zone = ZoneInfo("Asia/Shanghai")
+    frozen_clock.set(datetime(2026, 12, 31, 23, 30, tzinfo=zone))
+    supervisor = as_user(app, "li")
+    key = {"Authorization": f"Bearer {app.app.state.workflow.create_key('supervisor', 'night')}"}  # type: ignore[attr-defined]
+    text = "金水区文化路和东风路交叉口的井盖没了，车道上一个黑洞"
+    case = app.post("/v1/reports", json={"text": text}, headers=key).json()
+    deadline = datetime.fromisoformat(case["deadline"])
+    assert deadline.astimezone(zone).date() == datetime(2027, 1, 1).date(), "the deadline is after the city's midnight"
+    assert app.get("/v1/cases?overdue=true", headers=key).json() == []
+    assert 'id="kpi-today">1<' in supervisor.get("/ui/dashboard").text
+    frozen_clock.set(deadline + timedelta(minutes=1))
+    assert frozen_clock.now().date() == datetime(2026, 12, 31).date(), "still the 31st in UTC"
+    overdue = app.get("/v1/cases?overdue=true", headers=key).json()
+    assert [c["id"] for c in overdue] == [case["case_id"]] and overdue[0]["resolve_by"].endswith("+00:00")
+    queue = supervisor.get("/ui/review?status=open").text
+    row = re.search(rf'<tr class="([^"]*)"[^>]*data-case="{case["case_id"]}"', queue)
+    assert row and "overdue" in row.group(1) and "超时 1 分钟" in queue
+    page = supervisor.get("/ui/dashboard").text
+    assert 'id="kpi-overdue">1<' in page and 'id="kpi-today">0<' in page, "the city's new day has no cases yet"
+    assert "Asia/Shanghai" in page and "UTC+08:00" in page
