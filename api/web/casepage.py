@@ -37,10 +37,11 @@ def case_page(request: Request, case_id: int, client: WebUser) -> HTMLResponse:
     audit = case["audit"]
     evidence = {r["id"]: {e: _latest(audit, e, r["id"]) for e in EVIDENCE} for r in case["reports"]}
     kb = kb_of(request)
+    names = {**{leaf.id: leaf.name for leaf in kb.leaves.values()}, **{d.id: d.name for d in kb.departments.values()}}
     return page(request, "case.html", client, nav="review", case=case, evidence=evidence,
                 timeline=[a for a in audit if a["event"] in TIMELINE],
-                trail=[{**a, "summary": describe(a, t), "json": json.dumps(a["payload"], ensure_ascii=False, indent=1,
-                                                                        default=str)} for a in audit],
+                trail=[{**a, "summary": describe(a, t, names),
+                        "json": json.dumps(a["payload"], ensure_ascii=False, indent=1, default=str)} for a in audit],
                 llm_calls=[a["payload"] for a in audit if a["event"] == "llm.call"],
                 transitions=_transitions(client, case["status"]), reject_reasons=REJECT_REASONS,
                 actor_name=lambda actor: actor_name(str(actor), t),
@@ -72,8 +73,9 @@ def actor_name(actor: str, t: Translate) -> str:
     return f"{t('role.' + role, default=role)} {name}".strip()
 
 
-def describe(entry: dict[str, Any], t: Translate) -> str:
-    """One line saying what an audit event changed."""
+def describe(entry: dict[str, Any], t: Translate, names: dict[str, str]) -> str:
+    """One line saying what an audit event changed; `names` turns category and department ids into
+    the knowledge base's names."""
     p = entry["payload"] or {}
     event = entry["event"]
     if event == "case.transition":
@@ -82,10 +84,13 @@ def describe(entry: dict[str, Any], t: Translate) -> str:
     if event in ("case.edited", "case.confirmed") and "field" in p:
         return f"{p['field']}: {p.get('before')} → {p.get('after')}；{p.get('reason', '')}"
     if event == "case.confirmed":
-        return f"{p.get('category_id')} / {p.get('lead_department_id')} / {p.get('priority')}" + (
-            f"；{p['note']}" if p.get("note") else "")
+        return (f"{names.get(str(p.get('category_id')), p.get('category_id'))} / "
+                f"{names.get(str(p.get('lead_department_id')), p.get('lead_department_id'))} / "
+                f"{t('priority.' + str(p.get('priority')), default=str(p.get('priority')))}"
+                + (f"；{p['note']}" if p.get("note") else ""))
     if event == "case.reassigned":
-        return f"{p.get('before')} → {p.get('after')}；{p.get('reason', '')}"
+        return (f"{names.get(str(p.get('before')), p.get('before'))} → {names.get(str(p.get('after')), p.get('after'))}"
+                f"；{p.get('reason', '')}")
     if event in ("case.merged_into", "case.absorbed", "case.merged"):
         other = p.get("into") or p.get("from")
         return (f"#{other} " if other else "") + (str(p.get("reason") or p.get("reporter_count") or ""))

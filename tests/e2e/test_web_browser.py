@@ -136,7 +136,9 @@ def test_a_supervisor_confirms_bulk_reassigns_and_switches_the_mode(site: Site) 
     page.keyboard.press("Control+s")
     page.wait_for_selector("#finished-case-link").click()
     confirmed = page.locator('tr[data-event="case.confirmed"]')
-    assert confirmed.count() == 1 and "supervisor:li" in confirmed.inner_text()
+    assert confirmed.count() == 1 and "值班长 li" in confirmed.inner_text()
+    assert confirmed.locator("[data-actor]").get_attribute("data-actor") == "supervisor:li"
+    assert "municipal." not in confirmed.inner_text(), "the summary names the category, not its code"
     assert page.inner_text("#case-status") == "已派单"
     assert page.locator("#transitions button").count() >= 1  # a supervisor moves cases along
     site.shoot(page, "03b-case-supervisor")
