@@ -56,7 +56,10 @@ class CityTimes:
     def label(self) -> str:
         """Which clock the page's times are on: the zone and its current offset from UTC."""
         offset = clock.now().astimezone(self.zone).strftime("%z")
-        return self.t("time.zone", zone=str(self.zone), offset=f"UTC{offset[:3]}:{offset[3:]}")
+        return self.t("time.zone", offset=f"UTC{offset[:3]}:{offset[3:]}")
+
+    def zone_name(self) -> str:
+        return str(self.zone)
 
     def parse(self, value: Any) -> datetime | None:
         if value is None or value == "":
