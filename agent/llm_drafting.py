@@ -164,8 +164,7 @@ class LLMDrafter(Drafter):
         clause_lines: dict[str, list[str]] = {}
         for code, (_, text, dept_code) in candidates.clauses.items():
             clause_lines.setdefault(dept_code, []).append(f"{code} {_clip(text, 36)}")
-        signals = "、".join([*(f"{s.label}（{s.matched}）" for s in u.urgency.signals), *u.urgency.evidence]
-                           if u.urgency.urgent else [])
+        signals = "、".join(f"{s.label}（{s.matched}）" for s in u.urgency.signals)
         return {
             "report": report,
             "place": place_text(facts),

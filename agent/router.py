@@ -83,8 +83,7 @@ class Router:
         for d in ranking[1:]:
             if d in lead_ids or d in assist_ids:
                 continue
-            if (retrieval[d] / top_retrieval >= s.assist_retrieval and lead_prior[d] + assist_prior[d] > 0.05
-                    and retrieval[d] >= s.clause_evidence):
+            if retrieval[d] / top_retrieval >= s.assist_retrieval and lead_prior[d] + assist_prior[d] > 0.05:
                 assist_ids.append(d)
         assist_ids = assist_ids[: s.max_assist]
 

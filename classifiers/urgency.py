@@ -39,6 +39,9 @@ from knowledge.loader import KnowledgeBase
 FIT_VERSION = 1
 LEVELS: tuple[UrgencyLevel, ...] = ("urgent", "high", "normal")
 _NEGATION_WINDOW = 6
+_LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9'’,.;:!?()\- ]*[A-Za-z.!?)]|[A-Za-z]")  # a passage in Latin letters
+_CJK = re.compile(r"[\u4e00-\u9fff]")
+_MIN_CHINESE = 8  # Chinese characters a report needs before its Latin passages are set aside
 
 
 class UrgencySettings(BaseModel):
@@ -213,6 +216,13 @@ class UrgencyDetector:
         self.warm_up()
         assert self.model is not None
         s, kb = self.settings, self.kb
+        chinese = _LATIN_RUN.sub(" ", content).strip()
+        if chinese != content.strip() and len(_CJK.findall(chinese)) >= _MIN_CHINESE:
+            # The model learned from Chinese: in a Chinese report, Latin-letter passages (an English
+            # aside, an injected instruction) are out of what it knows and are not read.
+            text, content = _LATIN_RUN.sub(" ", text).strip(), chinese
+            vector = self.embedder.embed_one(content[: self.embed_max_chars])
+            classification = self.classifier.classify_vector(content, vector)
         extra = self._extra(text, content, vector, classification)[None, :]
         x = self.model.levels.features([content], vector[None, :], self.tokenizer, extra)
         logits = self.model.levels.logits_of(x)[0]
