@@ -66,3 +66,17 @@ class CaseIndex:
         faiss.omp_set_num_threads(1)
         sims, ids = self._index.search(np.asarray(vector, dtype=np.float32).reshape(1, -1), min(k, len(self)))
         return [(int(i), float(s)) for i, s in zip(ids[0], sims[0], strict=True) if i >= 0]
+
+    def similarities(self, vector: np.ndarray, case_ids: list[int]) -> list[tuple[int, float]]:
+        """Inner products with the named cases' vectors (ids the index does not hold are skipped)."""
+        if not case_ids:
+            return []
+        query = np.asarray(vector, dtype=np.float32).reshape(-1)
+        out = []
+        for case_id in case_ids:
+            try:
+                stored = self._index.reconstruct(int(case_id))
+            except RuntimeError:
+                continue
+            out.append((int(case_id), float(np.dot(query, stored))))
+        return out

@@ -6,6 +6,10 @@ duplicate needs all of: similar text, a compatible place, a compatible category,
 inside the window. The more certain the place match, the less text similarity it needs; a case's
 category is compatible when it is the report's category or one of its likely alternatives.
 
+Candidates are the cases nearest in meaning plus the open cases at the same spot (landmark,
+crossing, named estate, or street and road), so a reworded report of a busy spot still meets the
+case it belongs to when many other cases read more alike.
+
 A photo is stronger evidence than words: the same photo (recompressed, resized or cropped, by
 perceptual hash) sent again inside the time window makes the report a duplicate of the case that
 has it, whatever the text says; the Hamming distance is the evidence."""
@@ -36,10 +40,11 @@ class DedupSettings(BaseModel):
     unknown_place_similarity: float = 0.92  # either place unknown: only nearly identical text
     same_category_discount: float = 0.15  # same leaf category at a known, agreeing place
     related_similarity: float = 0.60
-    alternative_probability: float = 0.2  # a case's category counts if the report's alternatives give it this much
-    other_leaf_similarity: float = 0.60  # …and then the texts must say nearly the same thing
+    alternative_probability: float = 0.1  # a case's category counts if the report's alternatives give it this much
+    other_leaf_similarity: float = 0.50  # …and then the texts must say nearly the same thing
     time_window_hours: float = 72.0
     candidates: int = 20
+    same_spot_candidates: int = 50  # open cases at the report's spot, newest first, scored besides
     evidence: int = 5  # candidates kept as evidence with each report
     ivf_threshold: int = 50_000
     same_photo_max_distance: int = SAME_PHOTO_MAX_DISTANCE  # hash bits; measured, see classifiers/photos/hashing.py
@@ -60,18 +65,20 @@ class DedupStage:
         self.index = CaseIndex(dimension, ivf_threshold=self.settings.ivf_threshold)
         self._meta: dict[int, _CaseMeta] = {}
         self.photos = PhotoHashIndex()
+        self._at_spot: dict[tuple[str, ...], set[int]] = {}
 
     def warm_up(self, store: CaseStore) -> None:
         """Rebuild the index from the store's open cases."""
         ids, vectors = [], []
         self._meta.clear()
+        self._at_spot.clear()
         for case in store.open_cases():
             if case.category_id not in self.kb.leaves:
                 continue  # a category the current knowledge base no longer has
             ids.append(case.id)
             vectors.append(case.embedding)
-            self._meta[case.id] = _CaseMeta(Place.model_validate(case.place), case.category_id,
-                                            case.last_reported_at, case.kind)
+            self._remember(case.id, _CaseMeta(Place.model_validate(case.place), case.category_id,
+                                              case.last_reported_at, case.kind))
         matrix = np.vstack(vectors) if vectors else np.zeros((0, self.index.dimension), np.float32)
         self.index.rebuild(np.array(ids, dtype=np.int64), matrix)
         self.photos = PhotoHashIndex()
@@ -82,8 +89,13 @@ class DedupStage:
     def register(self, case_id: int, vector: np.ndarray, place: Place, category_id: str,
                  reported_at: datetime, photos: tuple[PhotoFacts, ...] = (), kind: str = "incident") -> None:
         self.index.add(case_id, vector)
-        self._meta[case_id] = _CaseMeta(place, category_id, reported_at, kind)
+        self._remember(case_id, _CaseMeta(place, category_id, reported_at, kind))
         self.add_photos(case_id, photos)
+
+    def _remember(self, case_id: int, meta: _CaseMeta) -> None:
+        self._meta[case_id] = meta
+        for key in _spot_keys(meta.place):
+            self._at_spot.setdefault(key, set()).add(case_id)
 
     def add_photos(self, case_id: int, photos: tuple[PhotoFacts, ...]) -> None:
         """A merged report's photos make its case recognisable by them too."""
@@ -96,9 +108,24 @@ class DedupStage:
             meta.last_reported_at = reported_at
 
     def forget(self, case_id: int) -> None:
-        if self._meta.pop(case_id, None) is not None:
+        meta = self._meta.pop(case_id, None)
+        if meta is not None:
+            for key in _spot_keys(meta.place):
+                self._at_spot.get(key, set()).discard(case_id)
             self.index.remove(case_id)
             self.photos.remove(case_id)
+
+    def _nearby(self, vector: np.ndarray, place: Place, reported_at: datetime) -> list[tuple[int, float]]:
+        """The cases nearest in meaning, then the open cases at the report's spot inside the window."""
+        s = self.settings
+        found = self.index.search(vector, s.candidates)
+        seen = {case_id for case_id, _ in found}
+        window = s.time_window_hours * 3600
+        spot = {case_id for key in _spot_keys(place) for case_id in self._at_spot.get(key, ())} - seen
+        recent = sorted((c for c in spot if c in self._meta
+                         and abs((reported_at - self._meta[c].last_reported_at).total_seconds()) <= window),
+                        key=lambda c: self._meta[c].last_reported_at, reverse=True)[: s.same_spot_candidates]
+        return found + self.index.similarities(vector, recent)
 
     def run(self, vector: np.ndarray, place: Place, classification: Classification,
             reported_at: datetime, photos: tuple[PhotoFacts, ...] = (), kind: str = "incident") -> DedupResult:
@@ -107,7 +134,7 @@ class DedupStage:
         plausible = {a.category.id for a in classification.alternatives
                      if a.probability >= s.alternative_probability} | {category_id}
         candidates: list[DedupCandidate] = []
-        for case_id, sim in self.index.search(vector, s.candidates):
+        for case_id, sim in self._nearby(vector, place, reported_at):
             meta = self._meta.get(case_id)
             if meta is None:
                 continue
@@ -191,3 +218,18 @@ class DedupStage:
                     hours_apart=round(hours, 2), score=round(1.0 + 0.2 * pm, 4), verdict="duplicate",
                     reason=evidence, photo_distance=distance)
         return list(by_case.values())
+
+
+def _spot_keys(place: Place) -> list[tuple[str, ...]]:
+    """Keys under which a place's cases are found again: its landmark, crossing, named estate (by
+    the end of its name, as `place_match` compares them) and each road within its street."""
+    keys: list[tuple[str, ...]] = []
+    if place.landmark:
+        keys.append(("landmark", place.landmark.id))
+    if place.crossing:
+        keys.append(("crossing", *place.crossing))
+    if place.detail and len(place.detail) >= 3:
+        keys.append(("detail", place.detail[-3:]))
+    if place.street:
+        keys.extend(("road", place.street.id, road.id) for road in place.roads)
+    return keys

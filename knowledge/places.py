@@ -12,8 +12,10 @@ from agent.types import Place, PlaceRef
 from classifiers.text import strip_boilerplate
 from knowledge.loader import KnowledgeBase
 
-_CROSSING_JOIN = re.compile(r"^\s*(与|和|跟|同|、|/|／|交|及|&)\s*$")
-_CROSSING_AFTER = re.compile(r"^\s*(交叉口|交汇处|交口|十字路口|路口|口|交叉|附近|往|向|东|西|南|北)")
+_CROSSING_JOIN = re.compile(r"^\s*(与|和|跟|同|、|/|／|交|及|&|and)\s*$", re.IGNORECASE)
+_CROSSING_AFTER = re.compile(r"^\s*(那个|这个|那|这)?\s*"
+                             r"(交叉口|交汇处|交口|十字路口|路口|口|交叉|附近|往|向|东|西|南|北|crossing|intersection)",
+                             re.IGNORECASE)
 _DETAIL = re.compile(
     r"([\u4e00-\u9fff]{2,5}(小区|花园|家园|苑|公寓|大厦|广场|商场|市场|社区|新村|村|学校|小学|中学|医院|公园|号院))"
     r"|(\d{1,4}号(院|楼)?)|(\d{1,3}号楼\d{0,2}单元?)"

@@ -73,3 +73,12 @@ def test_reports_without_a_place_merge_only_when_nearly_identical(pipeline: Tria
     assert reworded.duplicate_of is None, "no place: a reworded report is not taken for the same lamp"
     again = pipeline.triage(_report("楼下的路灯坏了好几天了，晚上黑漆漆的", 2))
     assert again.duplicate_of == first.case_id
+
+
+@pytest.mark.parametrize("reworded", ["喂，我投诉渣土车，就是西四环郑上路那个口，半夜渣土车过，没盖篷布，土撒了一路",
+                                      "在西四环 and 郑上路 crossing 这儿，muck truck 撒了一路泥土"])
+def test_a_crossing_named_loosely_is_the_same_crossing(pipeline: TriagePipeline, reworded: str) -> None:
+    first = pipeline.triage(_report("郑上路西四环口一早路面全是泥块子，夜里渣土车掉的"))
+    again = pipeline.triage(_report(reworded, 3))
+    assert again.understanding.place.crossing == first.understanding.place.crossing != ()
+    assert again.duplicate_of == first.case_id

@@ -34,3 +34,23 @@ def test_the_merged_case_is_always_in_the_evidence(kb: KnowledgeBase) -> None:
     assert found.duplicate_of == 99
     assert found.candidates[0].case_id == 99 and found.candidates[0].verdict == "duplicate"
     assert len(found.candidates) <= 2
+
+
+def test_a_case_at_the_same_spot_is_found_when_many_others_read_more_alike(kb: KnowledgeBase) -> None:
+    leaf = next(iter(kb.leaves))
+    streets = list(kb.streets.values())
+    here = Place(street=PlaceRef(id=streets[0].id, name=streets[0].name), crossing=("road.a", "road.b"))
+    stage = DedupStage(kb, 4, DedupSettings(candidates=5))
+    query = np.array([1.0, 0.0, 0.0, 0.0], dtype=np.float32)
+    # thirty cases elsewhere read more like the report than its own case does
+    for case_id in range(1, 31):
+        there = Place(street=PlaceRef(id=streets[case_id % 5 + 1].id, name=streets[case_id % 5 + 1].name))
+        stage.register(case_id, np.array([0.9, 0.4359, 0.0, 0.0], dtype=np.float32), there, leaf, NOW)
+    own = np.array([0.5, 0.0, 0.866, 0.0], dtype=np.float32)
+    stage.register(99, own, here, leaf, NOW)
+    found = stage.run(query, here, _classification(kb, leaf), NOW)
+    assert found.duplicate_of == 99
+    assert found.candidates[0].similarity == pytest.approx(0.5, abs=1e-3)
+    # forgotten (closed) cases are not found at the spot any more
+    stage.forget(99)
+    assert stage.run(query, here, _classification(kb, leaf), NOW).duplicate_of is None
