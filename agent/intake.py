@@ -10,7 +10,7 @@ from datetime import UTC, datetime, tzinfo
 
 from agent import clock
 from agent.masking import mask
-from agent.messages import Message, message
+from agent.messages import Refusal, message
 from agent.types import IntakeResult, PhotoFacts, ReportIn
 from classifiers.readability import nonsense_reason
 from classifiers.text import normalize
@@ -18,20 +18,8 @@ from classifiers.text import normalize
 READABLE = re.compile(r"[A-Za-z\u4e00-\u9fff]")
 
 
-class ReportRejected(ValueError):
-    """A report that cannot be triaged; the message says what was wrong and what to do. `str()` is
-    the Chinese text; `message` keeps the catalogue code for the API and other languages."""
-
-    def __init__(self, reason: Message | str) -> None:
-        self.message = reason if isinstance(reason, Message) else None
-        super().__init__(reason.text() if isinstance(reason, Message) else reason)
-
-    def text(self, lang: str) -> str:
-        return self.message.text(lang) if self.message else str(self)
-
-    @property
-    def code(self) -> str:
-        return self.message.code if self.message else "report.refused"
+class ReportRejected(Refusal):
+    """A report that cannot be triaged; the message says what was wrong and what to do."""
 
 
 class IntakeStage:

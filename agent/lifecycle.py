@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Literal
 
+from agent.messages import Refusal, message
+
 Status = Literal["received", "accepted", "dispatched", "handling", "resolved", "verified", "closed",
                  "rejected", "merged"]
 
@@ -30,14 +32,18 @@ ATTRACTS_DUPLICATES = frozenset({"received", "accepted", "dispatched", "handling
 REVIEWABLE = frozenset({"received"})
 
 
-class TransitionRefused(ValueError):
+class TransitionRefused(Refusal):
     """A move the lifecycle does not allow; the message lists the allowed ones."""
 
 
 def check_transition(current: str, target: str) -> None:
     if target not in STATUSES:
-        raise TransitionRefused(f"unknown status {target!r}; statuses are {', '.join(STATUSES)}")
+        raise TransitionRefused(message("transition.unknown_status", target=target,
+                                        statuses=[message(f"status.{s}") for s in STATUSES]))
     allowed = ALLOWED.get(current, frozenset())
     if target not in allowed:
-        options = ", ".join(sorted(allowed)) or "none (the case is final)"
-        raise TransitionRefused(f"a {current} case cannot become {target}; from {current} it can become: {options}")
+        names = {"current": message(f"status.{current}"), "target": message(f"status.{target}")}
+        if not allowed:
+            raise TransitionRefused(message("transition.final", **names))
+        raise TransitionRefused(message("transition.refused", **names,
+                                        options=[message(f"status.{s}") for s in sorted(allowed)]))

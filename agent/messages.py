@@ -46,14 +46,51 @@ class Message(BaseModel):
     values: dict[str, Any] = {}
 
     def text(self, lang: str = DEFAULT) -> str:
-        return lookup(self.code, lang, **self.values)
+        return lookup(self.code, lang, **{k: _render(v, lang) for k, v in self.values.items()})
 
     def public(self, lang: str = DEFAULT) -> dict[str, Any]:
         """The machine code beside the text, as the JSON API and the audit log show it."""
         return {"code": self.code, "text": self.text(lang), **({"values": self.values} if self.values else {})}
 
 
+def _render(value: Any, lang: str) -> Any:
+    """A value that is itself a message (a status's name) is shown in the reader's language; a list
+    of them as one phrase."""
+    if isinstance(value, Message):
+        return value.text(lang)
+    if isinstance(value, list | tuple) and value and all(isinstance(v, Message) for v in value):
+        return lookup("list.separator", lang).join(v.text(lang) for v in value)
+    return value
+
+
 def message(code: str, **values: Any) -> Message:
     if code not in catalogue():
         raise KeyError(f"message {code!r} is not in {CATALOGUE.name}")
     return Message(code=code, values=values)
+
+
+class Explained(Exception):
+    """An error a person reads: what was wrong and what to do, as a catalogue message. `str()` is the
+    Chinese text; `message` keeps the code for the API and the reader's language."""
+
+    def __init__(self, reason: Message) -> None:
+        self.message = reason
+        super().__init__(reason.text())
+
+    def __reduce__(self) -> tuple[Any, ...]:  # worker processes send it back pickled
+        return (type(self), (self.message,))
+
+    @property
+    def code(self) -> str:
+        return self.message.code
+
+    def text(self, lang: str = DEFAULT) -> str:
+        return self.message.text(lang)
+
+
+class Refusal(Explained, ValueError):
+    """A request refused: a rule, a bad value or a state that does not allow it."""
+
+
+class NotFound(Explained, LookupError):
+    """Something asked for by id does not exist."""

@@ -212,15 +212,16 @@ class TriagePipeline:
             return [], ()
         m, limit = self.models, self.settings.photos.max_photos
         if len(photos) > limit:
-            raise ReportRejected(f"{len(photos)} photos attached; at most {limit} are taken per report: "
-                                 "send the clearest ones")
+            raise ReportRejected(message("report.too_many_photos", n=len(photos), limit=limit))
         facts, blobs = [], []
         for number, photo in enumerate(photos, 1):
             try:
                 reading = m.photo_reader.read(photo)
             except PhotoRejected as exc:
-                name = f" ({photo.filename})" if photo.filename else ""
-                raise ReportRejected(f"photo {number}{name}: {exc}") from exc
+                name = message("photo.named", filename=photo.filename) if photo.filename else ""
+                values = {k: message(f"photo.kind.{v}") if k == "kind" else v for k, v in exc.values.items()}
+                raise ReportRejected(message("report.photo", number=number, name=name,
+                                             reason=message(f"photo.{exc.code}", **values))) from exc
             fact = reading.facts
             if m.vision is not None and m.visual_candidates:
                 fact = fact.model_copy(update={"scene": m.vision.classify(reading.image, m.visual_candidates)})
@@ -243,8 +244,7 @@ class TriagePipeline:
                                                      for cid, p in scored), source="photo")
         leaf = kb.policy.photo_only_category
         if leaf is None:
-            raise ReportRejected("the report has only photos, no text was read from them and no vision backend "
-                                 "is configured: add a few words saying what the photo shows")
+            raise ReportRejected(message("report.photo_only_unread"))
         return Classification(category=ref(leaf), confidence=0.0, source="none",
                               alternatives=(CategoryScore(category=ref(leaf), probability=1.0),))
 

@@ -9,9 +9,9 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
 from agent.drafting import TemplateDrafter
-from agent.intake import ReportRejected
 from agent.lifecycle import TransitionRefused
 from agent.llm_drafting import make_drafter
+from agent.messages import Explained, NotFound, Refusal
 from agent.pipeline import Models, TriagePipeline
 from agent.settings import Settings
 from agent.store.workflow import PlaceConflict, Workflow
@@ -75,21 +75,19 @@ def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
             return JSONResponse({"detail": message}, status_code=status)
         return handle
 
-    async def refused(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, ReportRejected)
-        lang = "en" if request.headers.get("accept-language", "").lower().startswith("en") else "zh"
-        return JSONResponse({"detail": exc.text(lang), "code": exc.code}, status_code=422)
+    def explained(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+        """A refusal from the catalogue: its text in the caller's language beside its code."""
+        async def handle(request: Request, exc: Exception) -> JSONResponse:
+            assert isinstance(exc, Explained)
+            lang = "en" if request.headers.get("accept-language", "").lower().startswith("en") else "zh"
+            return JSONResponse({"detail": exc.text(lang), "code": exc.code}, status_code=status)
+        return handle
 
-    app.add_exception_handler(ReportRejected, refused)
-
-    async def conflict(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, PlaceConflict)
-        lang = "en" if request.headers.get("accept-language", "").lower().startswith("en") else "zh"
-        return JSONResponse({"detail": exc.message.text(lang), "code": exc.message.code}, status_code=409)
-
-    app.add_exception_handler(PlaceConflict, conflict)
+    app.add_exception_handler(Refusal, explained(422))
+    app.add_exception_handler(NotFound, explained(404))
+    app.add_exception_handler(PlaceConflict, explained(409))
+    app.add_exception_handler(TransitionRefused, explained(409))
     app.add_exception_handler(IdempotencyConflict, error(409))
-    app.add_exception_handler(TransitionRefused, error(409))
     app.add_exception_handler(LookupError, error(404))
     app.add_exception_handler(ValueError, error(422))
     for router in (reports.router, cases.router, photos.router, city.router, open311.router, ops.router):

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.lifecycle import ATTRACTS_DUPLICATES
+from agent.messages import NotFound, Refusal, message
 from agent.output import public_case
 from agent.pipeline import TriagePipeline
 from agent.store.workflow import ApiClient, Workflow
@@ -92,7 +93,7 @@ class TriageService:
     def case(self, case_id: int, client: ApiClient, personal_data: bool) -> dict[str, Any]:
         case = self.pipeline.store.case(case_id)
         if case is None:
-            raise LookupError(f"case {case_id} does not exist")
+            raise NotFound(message("case.not_found", id=case_id))
         if not personal_data:  # the text is masked at intake; the contact field is the reporter's own
             for report in case["reports"]:
                 report["contact"] = "[已隐藏]" if report.get("contact") else None
@@ -102,7 +103,8 @@ class TriageService:
         kb = self.pipeline.models.kb
         modes = {m.id: m for m in kb.policy.modes}
         if mode not in modes:
-            raise ValueError(f"unknown mode {mode!r}; the knowledge base has {', '.join(modes)}")
+            raise Refusal(message("mode.unknown", mode=mode, modes="、".join(f"{m.id}（{m.name}）"
+                                                                           for m in modes.values())))
         with self._commit:
             before = self.workflow.set_city_mode(mode, actor, reason)
             self.pipeline.mode = mode
@@ -114,13 +116,13 @@ class TriageService:
         with self._commit:
             case = self.pipeline.store.case(case_id)
             if case is None:
-                raise LookupError(f"case {case_id} does not exist")
+                raise NotFound(message("case.not_found", id=case_id))
             own = {r["id"]: r for r in case["reports"]}
             strangers = [r for r in report_ids if r not in own]
             if strangers:
-                raise ValueError(f"report(s) {strangers} are not in case {case_id}; it has {sorted(own)}")
+                raise Refusal(message("split.not_in_case", reports=strangers, id=case_id, own=sorted(own)))
             if len(set(report_ids)) >= len(own):
-                raise ValueError("a split must leave at least one report in the case")
+                raise Refusal(message("split.keep_one"))
             first = own[report_ids[0]]
             new_id = self.pipeline.split_off(first["id"], ReportIn(text=first["text"], channel=first["channel"],
                                                                    received_at=first["received_at"]))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agent import clock
 from agent.lifecycle import ATTRACTS_DUPLICATES
+from agent.messages import NotFound, Refusal, message
 from agent.store.models import AuditRow, CaseRow, FeedbackRow, PhotoRow, ReportRow
 from agent.types import IntakeResult
 
@@ -110,7 +111,7 @@ class CaseStore:
             s.flush()
             report = s.get(ReportRow, report_id)
             if report is None:
-                raise LookupError(f"report {report_id} does not exist")
+                raise NotFound(message("report.not_found", id=report_id))
             report.case_id = row.id
             s.add(_audit("draft", "case.created", report_id, row.id, {
                 "status": row.status, "title": row.title, "category_id": row.category_id,
@@ -139,7 +140,8 @@ class CaseStore:
             case = s.get(CaseRow, case_id)
             report = s.get(ReportRow, report_id)
             if case is None or report is None:
-                raise LookupError(f"case {case_id} or report {report_id} does not exist")
+                raise NotFound(message("case.not_found", id=case_id) if case is None else
+                               message("report.not_found", id=report_id))
             report.case_id = case_id
             case.reporter_count += 1
             case.last_reported_at = max(case.last_reported_at, reported_at)
@@ -153,9 +155,9 @@ class CaseStore:
         labelled-feedback table change in one transaction. Returns the value before."""
         columns = {"category_id", "lead_department_id", "priority", "urgent", "title", "summary"}
         if field not in columns:
-            raise ValueError(f"field {field!r} cannot be changed here; choose one of {', '.join(sorted(columns))}")
+            raise Refusal(message("edit.unknown_field", field=field, fields=", ".join(sorted(columns))))
         if not reason.strip():
-            raise ValueError("a change needs a reason")
+            raise Refusal(message("review.reason_needed"))
         now = clock.now()
         with self.session() as s, s.begin():
             case = _get_case(s, case_id)
@@ -259,7 +261,7 @@ class CaseStore:
 def _get_case(s: Session, case_id: int) -> CaseRow:
     case = s.get(CaseRow, case_id)
     if case is None:
-        raise LookupError(f"case {case_id} does not exist")
+        raise NotFound(message("case.not_found", id=case_id))
     return case
 
 

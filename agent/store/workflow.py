@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from agent import clock
 from agent.lifecycle import OPEN, check_transition
-from agent.messages import Message, message
+from agent.messages import Refusal, message
 from agent.store.models import ApiKeyRow, AuditRow, CaseRow, CitySettingRow, FeedbackRow, IdempotencyRow, ReportRow
 from agent.store.store import CaseStore, _audit, _get_case
 
@@ -118,7 +118,7 @@ class Workflow:
         with self.store.session() as s, s.begin():
             case = _get_case(s, case_id)
             if case.status != "received":
-                raise ValueError(f"case {case_id} is {case.status}; only received cases wait for confirmation")
+                raise Refusal(message("review.not_waiting", id=case_id, status=message(f"status.{case.status}")))
             now = clock.now()
             for field in ("category_id", "lead_department_id", "priority"):
                 value = getattr(case, field)
@@ -134,14 +134,14 @@ class Workflow:
     def edit(self, case_id: int, changes: dict[str, Any], reason: str, actor: str) -> dict[str, Any]:
         """Change fields of a case; each change is audited and stored as labelled feedback."""
         if not reason.strip():
-            raise ValueError("an edit needs a reason")
+            raise Refusal(message("review.reason_needed"))
         return {field: self.store.record_feedback(case_id, field, value, reason, actor)
                 for field, value in changes.items()}
 
     def reassign(self, case_id: int, department_id: str, department_name: str, reason: str,
                  actor: str) -> str:
         if not reason.strip():
-            raise ValueError("a reassignment needs a reason")
+            raise Refusal(message("review.reason_needed"))
         with self.store.session() as s, s.begin():
             case = _get_case(s, case_id)
             before = case.lead_department_id
@@ -172,7 +172,7 @@ class Workflow:
         Cases in different streets or districts merge only with `different_place` (a person confirmed
         the warning that names the difference)."""
         if case_id == into:
-            raise ValueError("a case cannot be merged into itself")
+            raise Refusal(message("merge.into_itself"))
         with self.store.session() as s, s.begin():
             case, target = _get_case(s, case_id), _get_case(s, into)
             apart = _place_difference(case, target)
@@ -182,7 +182,7 @@ class Workflow:
             _move(s, case, "merged", actor, f"duplicate of {into}")
             case.merged_into = into
             if target.status not in OPEN:
-                raise ValueError(f"case {into} is {target.status}; merge into an open case")
+                raise Refusal(message("merge.target_closed", into=into, status=message(f"status.{target.status}")))
             reports = s.scalars(select(ReportRow).where(ReportRow.case_id == case_id)).all()
             for report in reports:
                 report.case_id = into
@@ -266,12 +266,8 @@ class Workflow:
             return int(s.scalar(select(func.count()).select_from(AuditRow)) or 0)
 
 
-class PlaceConflict(ValueError):
+class PlaceConflict(Refusal):
     """Two cases a person wants to merge lie in different streets or districts."""
-
-    def __init__(self, reason: Message) -> None:
-        self.message = reason
-        super().__init__(reason.text())
 
 
 def _place_difference(a: CaseRow, b: CaseRow) -> tuple[str, str, str] | None:

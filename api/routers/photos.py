@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse
 
+from agent.messages import NotFound, message
 from agent.store.photo_files import MEDIA_TYPES
 from agent.store.workflow import ApiClient
 from api.auth import authenticate, permit
@@ -45,5 +46,5 @@ def thumbnail(sha256: str, client: Viewer, service: ServiceDep) -> FileResponse:
 def _stored_format(service: ServiceDep, sha256: str) -> str:
     fmt = service.pipeline.store.photo_format(sha256)
     if fmt is None:
-        raise LookupError(f"no report has a photo {sha256}; photo ids come from a case's reports[].photos[].sha256")
+        raise NotFound(message("photo.not_found", sha256=sha256))
     return fmt

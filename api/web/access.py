@@ -8,6 +8,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Request
 
+from agent.messages import Explained
 from agent.store.workflow import ApiClient
 from api.auth import refusal, roles_that_can
 from api.web import csrf
@@ -64,13 +65,15 @@ def wants_json(request: Request) -> bool:
     return request.headers.get("x-requested-with") == "fetch" or "application/json" in request.headers.get("accept", "")
 
 
-def attempt(action: Callable[[], T]) -> tuple[T | None, str | None]:
+def attempt(action: Callable[[], T], lang: str = "zh") -> tuple[T | None, str | None]:
     """Run a workflow action; a refusal by the workflow (a rule, a missing case, a bad value) comes
-    back as its message instead of an exception."""
+    back as its message, in the reader's language, instead of an exception."""
     try:
         return action(), None
     except HTTPException as exc:
         return None, str(exc.detail)
+    except Explained as exc:
+        return None, exc.text(lang)
     except (ValueError, LookupError) as exc:
         message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
         return None, message

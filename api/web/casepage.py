@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from agent.lifecycle import ALLOWED
+from agent.messages import Refusal, message
 from agent.store.workflow import ApiClient
 from api.routers import cases
 from api.schemas import Confirm, Edit, Merge, Reassign, Reject, Transition
@@ -142,7 +143,7 @@ def act(request: Request, case_id: int, client: WebUser, action: Annotated[str, 
         "edit": lambda: _edit(case_id, client, service, reason, {"title": title.strip(), "summary": summary.strip(),
                                                                  "category_id": category_id, "priority": priority}),
     }
-    _, error = attempt(calls[action])
+    _, error = attempt(calls[action], lang)
     session = load_session(request)
     if error:
         session.add_flash("error", error)
@@ -155,6 +156,6 @@ def _edit(case_id: int, client: ApiClient, service: Any, reason: str, proposed: 
     current = service.case(case_id, client, personal_data=False)
     changes = {f: v for f, v in proposed.items() if v and v != current[f]}
     if not changes:
-        raise ValueError("nothing changed")
-    return cases.edit(case_id, Edit(changes=changes, reason=reason or "edited on the case page"), client, service,
-                      service.workflow)
+        raise Refusal(message("review.nothing_changed"))
+    why = reason or lookup("case.edited_here", "zh")
+    return cases.edit(case_id, Edit(changes=changes, reason=why), client, service, service.workflow)

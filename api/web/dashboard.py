@@ -38,7 +38,7 @@ def switch_mode(request: Request, client: WebUser, mode: Annotated[str, Form()],
         session.add_flash("error", lookup("mode.needs_reason", lang))
         return RedirectResponse("/ui/dashboard", status_code=303)
     done, error = attempt(lambda: city.switch_mode(ModeSwitch(mode=mode, reason=reason.strip()), client,
-                                                   service_of(request)))
+                                                   service_of(request)), lang)
     if error or done is None:
         session.add_flash("error", error or "")
     else:

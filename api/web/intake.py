@@ -94,16 +94,17 @@ def finish(request: Request, case_id: int, client: WebUser, action: Annotated[st
     edits = dict(changes)
     if "lead_department_id" in edits and can(client, "review"):  # a reassignment also rewrites the departments
         body = Reassign(department_id=edits.pop("lead_department_id"), reason=why)
-        _, error = attempt(lambda: cases.reassign(case_id, body, client, service, workflow))
+        _, error = attempt(lambda: cases.reassign(case_id, body, client, service, workflow), lang)
         if error:
             return _problem(error)
     if edits:
         need(client, "edit")
-        _, error = attempt(lambda: cases.edit(case_id, Edit(changes=edits, reason=why), client, service, workflow))
+        _, error = attempt(lambda: cases.edit(case_id, Edit(changes=edits, reason=why), client, service, workflow),
+                           lang)
         if error:
             return _problem(error)
     if action == "confirm":
-        _, error = attempt(lambda: cases.confirm(case_id, Confirm(note=note), client, workflow))
+        _, error = attempt(lambda: cases.confirm(case_id, Confirm(note=note), client, workflow), lang)
         if error:
             return _problem(error, 409)
         message = lookup("intake.confirmed", lang, id=case_id)
@@ -123,9 +124,9 @@ def same_incident(request: Request, case_id: int, client: WebUser, into: Annotat
     service = service_of(request)
     reason = lookup("intake.same_incident_reason", "zh")
     result, error = attempt(lambda: cases.merge(case_id, Merge(into=into, reason=reason), client, service,
-                                                service.workflow))
+                                                service.workflow), language(request))
     if error or result is None:
-        return _problem(error or "merge failed", 409)
+        return _problem(error or "", 409)
     message = lookup("intake.merged", language(request), id=case_id, into=into, n=result["reporter_count"])
     return JSONResponse({"ok": True, "message": message, "case_id": into, "case_url": f"/ui/cases/{into}"})
 

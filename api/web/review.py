@@ -62,10 +62,10 @@ def bulk(request: Request, client: WebUser, action: Annotated[str, Form()],
             session.add_flash("error", lookup("review.reassign_needs", lang))
             return RedirectResponse(target, status_code=303)
         body = BulkReassign(case_ids=chosen, department_id=department_id, reason=reason.strip())
-        outcome, error = attempt(lambda: cases.bulk_reassign(body, client, service, service.workflow))
+        outcome, error = attempt(lambda: cases.bulk_reassign(body, client, service, service.workflow), lang)
     else:
         outcome, error = attempt(lambda: cases.bulk_confirm(BulkConfirm(case_ids=chosen, note=reason.strip()),
-                                                            client, service.workflow))
+                                                            client, service.workflow), lang)
     if error or outcome is None:
         session.add_flash("error", error or "")
         return RedirectResponse(target, status_code=303)

@@ -6,11 +6,12 @@ file that declares a huge canvas costs nothing."""
 
 from __future__ import annotations
 
+import functools
 import io
 import struct
 import zlib
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -22,24 +23,37 @@ _ACCEPTED = "JPEG, PNG or WebP"
 
 # What a refused upload actually is, so the message can say so. Order matters: longer first.
 _OTHER_SIGNATURES: tuple[tuple[bytes, int, str], ...] = (
-    (b"GIF87a", 0, "a GIF image"),
-    (b"GIF89a", 0, "a GIF image"),
-    (b"BM", 0, "a BMP image"),
-    (b"II*\x00", 0, "a TIFF image"),
-    (b"MM\x00*", 0, "a TIFF image"),
-    (b"%PDF", 0, "a PDF document"),
-    (b"PK\x03\x04", 0, "a ZIP archive (or an Office document)"),
-    (b"\x00\x00\x01\x00", 0, "an ICO icon"),
-    (b"8BPS", 0, "a Photoshop file"),
-    (b"\x1a\x45\xdf\xa3", 0, "a video (Matroska/WebM)"),
+    (b"GIF87a", 0, "gif"),
+    (b"GIF89a", 0, "gif"),
+    (b"BM", 0, "bmp"),
+    (b"II*\x00", 0, "tiff"),
+    (b"MM\x00*", 0, "tiff"),
+    (b"%PDF", 0, "pdf"),
+    (b"PK\x03\x04", 0, "zip"),
+    (b"\x00\x00\x01\x00", 0, "ico"),
+    (b"8BPS", 0, "psd"),
+    (b"\x1a\x45\xdf\xa3", 0, "video"),
 )
+_KIND_NAMES = {"gif": "a GIF image", "bmp": "a BMP image", "tiff": "a TIFF image", "pdf": "a PDF document",
+               "zip": "a ZIP archive (or an Office document)", "ico": "an ICO icon", "psd": "a Photoshop file",
+               "video": "a video (MP4/MOV, Matroska/WebM)", "heic": "a HEIC/HEIF photo", "avif": "an AVIF image",
+               "svg": "an SVG drawing", "html": "an HTML page", "text": "text",
+               "unknown": "not an image GridTriage recognises"}
 _HEIF_BRANDS = (b"heic", b"heix", b"hevc", b"heim", b"heis", b"mif1", b"msf1")
 _JPEG_SOF = frozenset({0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF})
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error, IndexError, TypeError)
 
 
 class PhotoRejected(ValueError):
-    """The upload is not a photo GridTriage can take; the message says what was wrong and what to do."""
+    """The upload is not a photo GridTriage can take; the message says what was wrong and what to do.
+    `code` and `values` name the reason for the message catalogue (`photo.<code>`)."""
+
+    def __init__(self, text: str, code: str, **values: Any) -> None:
+        super().__init__(text)
+        self.code, self.values = code, values
+
+    def __reduce__(self) -> tuple[object, ...]:  # worker processes send it back pickled
+        return (functools.partial(type(self), **self.values), (str(self), self.code))
 
 
 @dataclass(frozen=True)
@@ -71,28 +85,34 @@ def sniff_format(data: bytes) -> PhotoFormat | None:
     return None
 
 
-def describe_content(data: bytes) -> str:
-    """A short name for what refused bytes are ("a GIF image", "text", ...)."""
-    for signature, offset, name in _OTHER_SIGNATURES:
+def content_kind(data: bytes) -> str:
+    """What refused bytes are, as a code: gif, bmp, tiff, pdf, zip, ico, psd, video, heic, avif, svg,
+    html, text or unknown."""
+    for signature, offset, kind in _OTHER_SIGNATURES:
         if data[offset : offset + len(signature)] == signature:
-            return name
+            return kind
     if data[4:8] == b"ftyp":
         brand = data[8:12]
         if brand in _HEIF_BRANDS:
-            return "a HEIC/HEIF photo"
+            return "heic"
         if brand in (b"avif", b"avis"):
-            return "an AVIF image"
-        return "a video (MP4/MOV)"
+            return "avif"
+        return "video"
     head = data[:512].lstrip()
     if head.startswith((b"<svg", b"<?xml")) and b"<svg" in data[:4096]:
-        return "an SVG drawing"
+        return "svg"
     if head.startswith((b"<!DOCTYPE html", b"<html", b"<!doctype html")):
-        return "an HTML page"
+        return "html"
     try:
         data[:4096].decode("utf-8")
     except UnicodeDecodeError:
-        return "not an image GridTriage recognises"
+        return "unknown"
     return "text"
+
+
+def describe_content(data: bytes) -> str:
+    """A short English name for what refused bytes are ("a GIF image", "text", ...)."""
+    return _KIND_NAMES[content_kind(data)]
 
 
 def header_size(data: bytes, fmt: PhotoFormat) -> tuple[int, int] | None:
@@ -166,16 +186,17 @@ class PhotoValidator:
     def check(self, data: bytes, filename: str | None = None) -> CheckedPhoto:
         name = f"{filename!r}" if filename else "the photo"
         if not data:
-            raise PhotoRejected(f"{name} is empty (0 bytes); attach the photo file again")
+            raise PhotoRejected(f"{name} is empty (0 bytes); attach the photo file again", "empty")
         if len(data) > self.max_bytes:
             raise PhotoRejected(
                 f"{name} is {len(data) / 1e6:.1f} MB, over the limit of {self.max_bytes / 1e6:.0f} MB; "
-                "send a smaller photo (most phones have a 'reduce size' option when sharing)"
-            )
+                "send a smaller photo (most phones have a 'reduce size' option when sharing)",
+                "too_large", mb=f"{len(data) / 1e6:.1f}", limit=f"{self.max_bytes / 1e6:.0f}")
         fmt = sniff_format(data)
         if fmt is None:
+            kind = content_kind(data)
             raise PhotoRejected(f"{name} is {describe_content(data)}, not a {_ACCEPTED} photo; "
-                                f"{_conversion_hint(data)}")
+                                f"{_conversion_hint(data)}", "heic" if kind == "heic" else "not_a_photo", kind=kind)
         size = header_size(data, fmt)
         if size is not None:
             self._check_pixels(name, size)
@@ -184,11 +205,12 @@ class PhotoValidator:
         try:
             image.load()
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise PhotoRejected(f"{name} expands to too many pixels ({exc}); send an ordinary photo") from None
+            raise PhotoRejected(f"{name} expands to too many pixels ({exc}); send an ordinary photo",
+                                "bomb") from None
         except _DECODE_ERRORS as exc:
             raise PhotoRejected(
                 f"{name} is a damaged or incomplete {fmt.upper()} file ({exc}); "
-                "the upload may have been cut off: send the photo again"
+                "the upload may have been cut off: send the photo again", "damaged", format=fmt.upper()
             ) from None
         exif, upright = _exif_and_upright(image)
         return CheckedPhoto(image=_to_rgb(upright), format=fmt, exif=exif, size_bytes=len(data))
@@ -197,26 +219,28 @@ class PhotoValidator:
         try:
             image = Image.open(io.BytesIO(data), formats=[_PIL_FORMAT[fmt]])
         except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-            raise PhotoRejected(f"{name} declares too many pixels ({exc}); send an ordinary photo") from None
+            raise PhotoRejected(f"{name} declares too many pixels ({exc}); send an ordinary photo", "bomb") from None
         except _DECODE_ERRORS as exc:  # UnidentifiedImageError is an OSError
             raise PhotoRejected(
                 f"{name} starts like a {fmt.upper()} file but is not a readable one ({exc}); "
-                "it may be damaged: export the photo again from the phone's gallery"
+                "it may be damaged: export the photo again from the phone's gallery", "unreadable", format=fmt.upper()
             ) from None
         if image.format != _PIL_FORMAT[fmt]:
             raise PhotoRejected(f"{name} looks like {fmt.upper()} but decodes as {image.format}; "
-                                f"send it as a {_ACCEPTED} photo")
+                                f"send it as a {_ACCEPTED} photo", "mismatch", format=fmt.upper(), actual=image.format)
         return image
 
     def _check_pixels(self, name: str, size: tuple[int, int]) -> None:
         width, height = size
         if width <= 0 or height <= 0:
-            raise PhotoRejected(f"{name} declares an empty picture ({width}×{height}); send the photo again")
+            raise PhotoRejected(f"{name} declares an empty picture ({width}×{height}); send the photo again",
+                                "empty_picture", width=width, height=height)
         if width * height > self.max_pixels:
             raise PhotoRejected(
                 f"{name} is {width}×{height} = {_megapixels(width * height)} megapixels, over the limit of "
-                f"{_megapixels(self.max_pixels)}; send a smaller photo (the phone's normal photo size is fine)"
-            )
+                f"{_megapixels(self.max_pixels)}; send a smaller photo (the phone's normal photo size is fine)",
+                "too_many_pixels", width=width, height=height, mp=_megapixels(width * height),
+                limit=_megapixels(self.max_pixels))
 
 
 def _megapixels(pixels: int) -> str:
@@ -236,7 +260,7 @@ def _exif_and_upright(image: Image.Image) -> tuple[Image.Exif, Image.Image]:
 
 
 def _conversion_hint(data: bytes) -> str:
-    if describe_content(data) == "a HEIC/HEIF photo":
+    if content_kind(data) == "heic":
         return "convert it to JPEG (on an iPhone: Settings → Camera → Formats → Most Compatible)"
     return "take or export the photo as JPEG (screenshots as PNG) and upload it again"
 

@@ -66,7 +66,7 @@ ABILITY = {"operator": {"submit", "read", "edit"},
 @pytest.mark.parametrize(("method", "path", "body", "ability"), ENDPOINTS, ids=[f"{m} {p}" for m, p, *_ in ENDPOINTS])
 def test_every_endpoint_checks_the_key_and_the_role(client: TestClient, keys: dict[str, dict[str, str]],
                                                     method: str, path: str, body: Any, ability: str) -> None:
-    submit(client, keys["supervisor"], "农业路上有个井盖没了")
+    submit(client, keys["supervisor"], URGENT)  # urgent: it waits for review, so an operator may edit it
     submit(client, keys["supervisor"], "大学路那边的垃圾桶满了没人清理")
     call = getattr(client, method)
     kwargs = {"json": body} if body is not None else {}
@@ -182,8 +182,12 @@ def test_the_lifecycle_allows_only_its_edges(client: TestClient, keys: dict[str,
         return client.post(f"/v1/cases/{case_id}/transition", json={"to": to, "note": f"→{to}"}, headers=h)
 
     refused = move("closed")
-    assert refused.status_code == 409
-    assert "from received it can become: accepted, dispatched, merged, rejected" in refused.json()["detail"]
+    assert refused.status_code == 409 and refused.json()["code"] == "transition.refused"
+    assert refused.json()["detail"] == ("「待审核」的案件不能改为「已办结」：从「待审核」只能改为 "
+                                        "已受理、已派单、已合并、不予受理。")
+    english = client.post(f"/v1/cases/{case_id}/transition", json={"to": "closed"},
+                          headers={**h, "Accept-Language": "en"})
+    assert "from Received it can become Accepted, Dispatched, Merged, Rejected" in english.json()["detail"]
     for status in ("accepted", "dispatched", "handling", "resolved", "verified", "closed", "handling"):
         r = move(status)
         assert r.status_code == 200 and r.json()["status"] == status, r.text
@@ -230,7 +234,8 @@ def test_confirm_edit_and_reassign_leave_a_full_audit_trail(client: TestClient,
     labels = client.app.state.service.pipeline.store.feedback_labels("lead_department_id")  # type: ignore[attr-defined]
     assert labels and labels[-1][2] == "urban-rural-construction"
     again = client.post(f"/v1/cases/{case_id}/confirm", json={}, headers=h)
-    assert again.status_code == 422 and "only received cases" in again.json()["detail"]
+    assert again.status_code == 422 and again.json()["code"] == "review.not_waiting"
+    assert "只有待审核的案件可以确认" in again.json()["detail"]
 
 
 def test_operators_edit_drafts_only(client: TestClient, keys: dict[str, dict[str, str]]) -> None:
@@ -283,9 +288,12 @@ def test_split_takes_reports_into_a_new_case(client: TestClient, keys: dict[str,
     assert "case.split" in [a["event"] for a in audit(client, h, case_id)]
     bad = client.post(f"/v1/cases/{case_id}/split", json={"report_ids": [first["report_id"]], "reason": "x"},
                       headers=h)
-    assert bad.status_code == 422 and "at least one report" in bad.json()["detail"]
+    assert bad.status_code == 422 and "至少要保留一条诉求" in bad.json()["detail"]
     bad = client.post(f"/v1/cases/{case_id}/split", json={"report_ids": [999], "reason": "x"}, headers=h)
-    assert bad.status_code == 422 and "not in case" in bad.json()["detail"]
+    assert bad.status_code == 422 and bad.json()["code"] == "split.not_in_case" and "不在案件" in bad.json()["detail"]
+    missing = client.get("/v1/cases/99999", headers=h)
+    assert missing.status_code == 404 and missing.json() == {"detail": "案件 #99999 不存在：请检查案件编号。",
+                                                             "code": "case.not_found"}
 
 
 def test_bulk_actions_report_each_case(client: TestClient, keys: dict[str, dict[str, str]]) -> None:

@@ -45,10 +45,11 @@ def test_a_photo_only_report_is_never_auto_dispatched(client: TestClient, keys: 
 def test_bad_uploads_get_a_clear_4xx_and_store_nothing(client: TestClient, keys: dict[str, dict[str, str]]) -> None:
     bomb = client.post("/v1/reports", headers=keys["operator"], data={"text": "路灯坏了"},
                        files=[("photos", ("big.png", bomb_png(), "image/png"))])
-    assert bomb.status_code == 422 and "photo 1 (big.png)" in bomb.json()["detail"]
+    assert bomb.status_code == 422 and bomb.json()["code"] == "report.photo"
+    assert bomb.json()["detail"].startswith("第 1 张照片（big.png）：") and "百万像素" in bomb.json()["detail"]
     many = client.post("/v1/reports", headers=keys["operator"], data={"text": "路灯坏了"},
                        files=[("photos", (f"{i}.jpg", photo_bytes(street_scene(i)), "image/jpeg")) for i in range(7)])
-    assert many.status_code == 422 and "at most 6" in many.json()["detail"]
+    assert many.status_code == 422 and "最多 6 张" in many.json()["detail"]
     wrong_field = client.post("/v1/reports", headers=keys["operator"], data={"text": "路灯坏了"},
                               files=[("picture", ("a.jpg", photo_bytes(street_scene(1)), "image/jpeg"))])
     assert wrong_field.status_code == 422 and "photos" in str(wrong_field.json()["detail"])

@@ -106,22 +106,23 @@ def test_a_photo_only_report_nobody_can_read_waits_for_a_person(pipeline: Triage
 
 
 @pytest.mark.parametrize(("photo", "message"), [
-    (bomb_png(), "pixels"),
-    (fake_jpeg(), "JPEG, PNG or WebP"),
-    (b"\xff\xd8\xff\xe0 truncated", "photo 2"),
+    (bomb_png(), "百万像素"),
+    (fake_jpeg(), "不是 JPEG、PNG 或 WebP 照片"),
+    (b"\xff\xd8\xff\xe0 truncated", "无法读取"),
 ])
 def test_bad_photos_refuse_the_report_and_store_nothing(pipeline: TriagePipeline, photo: bytes,
                                                        message: str) -> None:
     good = PhotoIn(data=photo_bytes(street_scene(1)), filename="ok.jpg")
     with pytest.raises(ReportRejected, match=message) as caught:
         pipeline.triage(ReportIn(text="路灯坏了", photos=(good, PhotoIn(data=photo, filename="bad.jpg"))))
-    assert "photo 2 (bad.jpg)" in str(caught.value)
+    assert str(caught.value).startswith("第 2 张照片（bad.jpg）：")
+    assert caught.value.text("en").startswith("Photo 2 (bad.jpg): ")
     assert pipeline.store.count("reports") == 0 and pipeline.store.count("photos") == 0
 
 
 def test_more_photos_than_allowed_are_refused(pipeline: TriagePipeline) -> None:
     photo = PhotoIn(data=photo_bytes(street_scene(2)))
-    with pytest.raises(ReportRejected, match="at most 6"):
+    with pytest.raises(ReportRejected, match="每条诉求最多 6 张"):
         pipeline.triage(ReportIn(text="路灯坏了", photos=(photo,) * 7))
 
 

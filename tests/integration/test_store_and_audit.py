@@ -67,9 +67,9 @@ def test_human_changes_land_in_case_audit_and_feedback(pipeline: TriagePipeline)
         ("supervisor-1", "sanitation.exposed-garbage"), ("supervisor-2", "sanitation.garbage-collection")]
     assert store.count("feedback") == 2
     assert store.feedback_labels() == [(case["reports"][0]["text"], None, "sanitation.garbage-collection")]
-    with pytest.raises(ValueError, match="needs a reason"):
+    with pytest.raises(ValueError, match="请填写理由"):
         store.record_feedback(result.case_id, "category_id", "x", " ", "supervisor-1")
-    with pytest.raises(ValueError, match="cannot be changed here"):
+    with pytest.raises(ValueError, match="不能在这里修改"):
         store.record_feedback(result.case_id, "status", "closed", "done", "supervisor-1")
 
 

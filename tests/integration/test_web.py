@@ -296,7 +296,7 @@ def test_the_queue_the_case_page_and_bulk_reassign(app: TestClient) -> None:
     assert r.status_code == 303 and workflow.case_summary(ids[1])["status"] == "dispatched"
     r = supervisor.post(f"/ui/cases/{ids[1]}/act", data={"action": "transition", "to": "closed",
                                                          "csrf_token": token_of(supervisor)})
-    assert "cannot become closed" in supervisor.get(r.headers["location"]).text
+    assert "不能改为「已办结」" in supervisor.get(r.headers["location"]).text
     supervisor.post("/ui/review/bulk", data={"action": "confirm", "case_ids": [str(ids[2])],
                                              "csrf_token": token_of(supervisor)})
     assert workflow.case_summary(ids[2])["status"] == "dispatched"
@@ -323,7 +323,7 @@ def test_a_supervisor_switches_the_mode_and_every_page_shows_it(app: TestClient)
     assert app.app.state.service.pipeline.mode == "holiday"  # type: ignore[attr-defined]
     assert "运行模式 · 节假日" in supervisor.get("/ui/review").text
     r = supervisor.post("/ui/mode", data={"mode": "party", "reason": "x", "csrf_token": token_of(supervisor)})
-    assert "unknown mode" in supervisor.get("/ui/dashboard").text
+    assert "没有「party」这个运行模式" in supervisor.get("/ui/dashboard").text
 
 
 # ---- the dashboard's figures --------------------------------------------------------------------------
@@ -333,7 +333,8 @@ def test_the_dashboard_figures_match_the_cases(app: TestClient, frozen_clock: Fr
     workflow = app.app.state.workflow  # type: ignore[attr-defined]
     key = {"Authorization": f"Bearer {workflow.create_key('dispatcher', 'hotline')}"}
     made = [app.post("/v1/reports", json={"text": t}, headers=key).json() for t in
-            (CLEAR, "文化路和农业路交叉口的井盖没了，晚上很危险", "文化路农业路口那个井盖丢了，赶紧补上", OTHERS[1],
+            (CLEAR, "文化路和农业路交叉口的井盖没了，刚才有个小孩掉进去了，快来救人",
+             "文化路农业路口那个井盖，有小孩掉下去了，赶紧来人救", OTHERS[1],
              "我想咨询一下公积金怎么提取")]
     cases = {c["case_id"] for c in made}
     auto = {c["case_id"] for c in made if c["status"] == "dispatched"}

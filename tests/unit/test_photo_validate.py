@@ -167,3 +167,12 @@ def test_photo_settings_refuse_unknown_keys_and_unsafe_limits() -> None:
 def test_reader_refuses_an_unknown_coordinate_system() -> None:
     with pytest.raises(ValueError, match="unknown coordinate system 'bd09'; set `coordinate_system` in places.yaml"):
         PhotoReader(PhotoSettings(ocr=False), "bd09")
+
+
+def test_a_refusal_survives_the_trip_back_from_a_worker_process() -> None:
+    import pickle
+
+    with pytest.raises(PhotoRejected) as caught:
+        PhotoValidator().check(b"", "a.jpg")
+    again = pickle.loads(pickle.dumps(caught.value))
+    assert (str(again), again.code, again.values) == (str(caught.value), "empty", {})
