@@ -94,3 +94,7 @@ class Refusal(Explained, ValueError):
 
 class NotFound(Explained, LookupError):
     """Something asked for by id does not exist."""
+
+
+class Forbidden(Explained):
+    """The caller's role may do this in general, but not to this item."""

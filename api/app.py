@@ -11,7 +11,7 @@ from fastapi.responses import JSONResponse
 from agent.drafting import TemplateDrafter
 from agent.lifecycle import TransitionRefused
 from agent.llm_drafting import make_drafter
-from agent.messages import Explained, NotFound, Refusal
+from agent.messages import Explained, Forbidden, NotFound, Refusal
 from agent.pipeline import Models, TriagePipeline
 from agent.settings import Settings
 from agent.store.workflow import PlaceConflict, Workflow
@@ -85,6 +85,7 @@ def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
 
     app.add_exception_handler(Refusal, explained(422))
     app.add_exception_handler(NotFound, explained(404))
+    app.add_exception_handler(Forbidden, explained(403))
     app.add_exception_handler(PlaceConflict, explained(409))
     app.add_exception_handler(TransitionRefused, explained(409))
     app.add_exception_handler(IdempotencyConflict, error(409))

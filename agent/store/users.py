@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from agent import clock
+from agent.messages import Refusal, message
 from agent.store.models import ApiKeyRow, CitySettingRow, LoginTokenRow, UserRow
 from agent.store.store import CaseStore, _audit
 from agent.store.workflow import ROLES, ApiClient
@@ -67,11 +68,11 @@ class Users:
     # ---- users ----------------------------------------------------------------------------------
     def create(self, username: str, role: str, password: str, actor: str = "gridtriage") -> int:
         if not USERNAME.match(username):
-            raise ValueError(f"username {username!r} must be 1-60 letters, digits or . _ @ -")
+            raise Refusal(message("user.bad_name", name=username))
         if role not in ROLES:
-            raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+            raise Refusal(message("user.unknown_role", role=role, roles=", ".join(ROLES)))
         if len(password) < MIN_PASSWORD:
-            raise ValueError(f"the password must have at least {MIN_PASSWORD} characters")
+            raise Refusal(message("user.short_password", n=MIN_PASSWORD))
         try:
             with self.store.session() as s, s.begin():
                 row = UserRow(username=username, role=role, password_hash=hash_password(password),
@@ -81,7 +82,7 @@ class Users:
                 s.add(_audit("access", "user.created", None, None, {"username": username, "role": role}, actor))
                 return row.id
         except IntegrityError:
-            raise ValueError(f"a user named {username!r} exists already") from None
+            raise Refusal(message("user.exists", name=username)) from None
 
     def authenticate(self, username: str, password: str) -> ApiClient | None:
         """The user, when the password is right and the user is not disabled."""
@@ -112,7 +113,7 @@ class Users:
     def issue_login_token(self, minutes: float = 15.0, role: str = "supervisor", name: str = LINK_NAME) -> str:
         """A token for one login within `minutes`; only its SHA-256 is stored."""
         if role not in ROLES:
-            raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+            raise Refusal(message("user.unknown_role", role=role, roles=", ".join(ROLES)))
         token = secrets.token_urlsafe(24)
         now = clock.now()
         with self.store.session() as s, s.begin():

@@ -50,7 +50,7 @@ class Workflow:
     # ---- clients --------------------------------------------------------------------------------
     def create_key(self, role: str, name: str) -> str:
         if role not in ROLES:
-            raise ValueError(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+            raise Refusal(message("user.unknown_role", role=role, roles=", ".join(ROLES)))
         key = "gt_" + secrets.token_urlsafe(32)
         with self.store.session() as s, s.begin():
             s.add(ApiKeyRow(name=name, role=role, key_hash=hash_key(key), created_at=clock.now()))

@@ -7,10 +7,11 @@ import json
 from collections.abc import Iterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from agent.lifecycle import STATUSES
+from agent.messages import Forbidden, Refusal, message
 from api.auth import ABILITIES
 from api.deps import Editor, Exporter, LifecycleActor, Reader, Reviewer, ServiceDep, WorkflowDep
 from api.schemas import (
@@ -38,7 +39,8 @@ def list_cases(client: Reader, workflow: WorkflowDep,
     """Cases, urgent first, then by deadline. `overdue=true`: open cases past their resolve-by time."""
     for s in status or []:
         if s not in STATUSES:
-            raise HTTPException(422, f"unknown status {s!r}; statuses are {', '.join(STATUSES)}")
+            raise Refusal(message("transition.unknown_status", target=s,
+                                  statuses=[message(f"status.{x}") for x in STATUSES]))
     return workflow.cases(status=status, category=category, department=department, priority=priority,
                           overdue=overdue, limit=limit, offset=offset)
 
@@ -92,15 +94,15 @@ def edit(case_id: int, body: Edit, client: Editor, service: ServiceDep, workflow
     if client.role == "operator":
         case = service.case(case_id, client, personal_data=False)
         if case["status"] != "received":
-            raise HTTPException(403, f"case {case_id} is {case['status']}; operators edit drafts only, "
-                                "ask a supervisor")
+            raise Forbidden(message("edit.operator_drafts_only", id=case_id,
+                                    status=message(f"status.{case['status']}")))
     kb = service.pipeline.models.kb
     if "lead_department_id" in body.changes and body.changes["lead_department_id"] not in kb.departments:
-        raise HTTPException(422, f"unknown department {body.changes['lead_department_id']!r}")
+        raise Refusal(message("edit.unknown_department", id=body.changes["lead_department_id"]))
     if "category_id" in body.changes and body.changes["category_id"] not in kb.leaves:
-        raise HTTPException(422, f"unknown category {body.changes['category_id']!r}; use a leaf id")
+        raise Refusal(message("edit.unknown_category", id=body.changes["category_id"]))
     if "priority" in body.changes and body.changes["priority"] not in ("urgent", "high", "normal", "low"):
-        raise HTTPException(422, "priority must be urgent, high, normal or low")
+        raise Refusal(message("edit.unknown_priority", value=body.changes["priority"]))
     before = workflow.edit(case_id, body.changes, body.reason, client.actor)
     return {**_short(workflow, case_id), "before": before}
 
@@ -170,7 +172,7 @@ def _department(service: ServiceDep, department_id: str) -> tuple[str, str]:
     kb = service.pipeline.models.kb
     department = kb.departments.get(department_id)
     if department is None:
-        raise HTTPException(422, f"unknown department {department_id!r}; see GET /v1/departments")
+        raise Refusal(message("edit.unknown_department", id=department_id))
     return department.id, department.name
 
 

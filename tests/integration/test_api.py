@@ -242,7 +242,16 @@ def test_operators_edit_drafts_only(client: TestClient, keys: dict[str, dict[str
     case_id = submit(client, keys["operator"], CLEAR)["case_id"]  # auto-dispatched
     r = client.post(f"/v1/cases/{case_id}/edit", json={"changes": {"title": "x"}, "reason": "y"},
                     headers=keys["operator"])
-    assert r.status_code == 403 and "operators edit drafts only" in r.json()["detail"]
+    assert r.status_code == 403 and r.json()["code"] == "edit.operator_drafts_only"
+    assert "话务员只能修改待审核的草稿" in r.json()["detail"]
+    h = keys["supervisor"]
+    for changes, code in (({"lead_department_id": "nobody"}, "edit.unknown_department"),
+                          ({"category_id": "municipal"}, "edit.unknown_category"),
+                          ({"priority": "asap"}, "edit.unknown_priority")):
+        r = client.post(f"/v1/cases/{case_id}/edit", json={"changes": changes, "reason": "y"}, headers=h)
+        assert r.status_code == 422 and r.json()["code"] == code, r.json()
+    r = client.get("/v1/cases", params={"status": "done"}, headers=h)
+    assert r.status_code == 422 and "没有「done」这个状态" in r.json()["detail"]
 
 
 def test_reject_and_merge(client: TestClient, keys: dict[str, dict[str, str]]) -> None:

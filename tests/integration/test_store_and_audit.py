@@ -112,3 +112,21 @@ def test_times_are_stored_in_utc_and_read_back_aware(pipeline: TriagePipeline) -
     assert str(stored).startswith("2026-12-31 15:30:00")
     with pipeline.store.session() as s, s.begin(), pytest.raises(StatementError, match="timezone-aware"):
         s.execute(update(ReportRow).values(received_at=datetime(2026, 12, 31, 23, 30)))
+
+
+def test_accounts_are_refused_with_a_reason_in_chinese(pipeline: TriagePipeline) -> None:
+    from agent.messages import Refusal
+    from agent.store.users import Users
+    from agent.store.workflow import Workflow
+
+    users = Users(pipeline.store)
+    users.create("li", "supervisor", "a-long-password")
+    for args, code, words in ((("li", "supervisor", "a-long-password"), "user.exists", "已有名为「li」的用户"),
+                              (("wang wu", "operator", "a-long-password"), "user.bad_name", "用户名「wang wu」无效"),
+                              (("wang", "boss", "a-long-password"), "user.unknown_role", "没有「boss」这个角色"),
+                              (("wang", "operator", "short"), "user.short_password", "密码至少要")):
+        with pytest.raises(Refusal) as caught:
+            users.create(*args)
+        assert caught.value.code == code and words in str(caught.value)
+    with pytest.raises(Refusal, match="没有「boss」这个角色"):
+        Workflow(pipeline.store).create_key("boss", "x")
