@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from agent.types import Deadlines, Priority
+from core.types import Deadlines, Priority
 from knowledge.loader import KnowledgeBase
 
 

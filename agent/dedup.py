@@ -20,34 +20,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
 from agent.case_index import CaseIndex
-from agent.messages import message
 from agent.store import CaseStore
-from agent.types import Classification, DedupCandidate, DedupResult, PhotoFacts, Place
-from classifiers.photos import SAME_PHOTO_MAX_DISTANCE, PhotoHashIndex
+from classifiers.photos import PhotoHashIndex
+from core.messages import message
+from core.settings import DedupSettings
+from core.types import Classification, DedupCandidate, DedupResult, PhotoFacts, Place
 from knowledge.loader import KnowledgeBase
 from knowledge.places import place_match
-
-
-class DedupSettings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    # Tuned on zhengzhou_dev only (the dedup threshold curve of `gridtriage eval`).
-    same_place_similarity: float = 0.30   # landmark, crossing or address detail agree
-    near_place_similarity: float = 0.40   # same street (and road)
-    unknown_place_similarity: float = 0.92  # either place unknown: only nearly identical text
-    same_category_discount: float = 0.15  # same leaf category at a known, agreeing place
-    related_similarity: float = 0.60
-    alternative_probability: float = 0.1  # a case's category counts if the report's alternatives give it this much
-    other_leaf_similarity: float = 0.50  # …and then the texts must say nearly the same thing
-    time_window_hours: float = 72.0
-    candidates: int = 20
-    same_spot_candidates: int = 50  # open cases at the report's spot, newest first, scored besides
-    evidence: int = 5  # candidates kept as evidence with each report
-    ivf_threshold: int = 50_000
-    same_photo_max_distance: int = SAME_PHOTO_MAX_DISTANCE  # hash bits; measured, see classifiers/photos/hashing.py
 
 
 @dataclass

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 
-from agent.types import CaseDraft, DraftFacts, DraftOutcome
+from core.types import CaseDraft, DraftFacts, DraftOutcome
 
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
 _REQUEST = re.compile(r"(希望|请求|要求|恳请|请|麻烦|尽快|赶紧|能不能|能否|建议)")

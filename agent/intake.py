@@ -8,12 +8,12 @@ import re
 from collections.abc import Sequence
 from datetime import UTC, datetime, tzinfo
 
-from agent import clock
-from agent.masking import mask
-from agent.messages import Refusal, message
-from agent.types import IntakeResult, PhotoFacts, ReportIn
 from classifiers.readability import nonsense_reason
 from classifiers.text import normalize
+from core import clock
+from core.masking import mask
+from core.messages import Refusal, message
+from core.types import IntakeResult, PhotoFacts, ReportIn
 
 READABLE = re.compile(r"[A-Za-z\u4e00-\u9fff]")
 

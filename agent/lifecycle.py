@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from agent.messages import Refusal, message
+from core.messages import Refusal, message
 
 Status = Literal["received", "accepted", "dispatched", "handling", "resolved", "verified", "closed",
                  "rejected", "merged"]

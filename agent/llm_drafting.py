@@ -21,9 +21,10 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from agent.drafting import Drafter, TemplateDrafter, place_text
-from agent.llm import LLMProvider, LLMSettings, make_provider
-from agent.masking import mask, mask_plates
-from agent.types import CaseDraft, CategoryRef, DraftFacts, DraftOutcome, LLMCall, Priority
+from agent.llm import LLMProvider, make_provider
+from core.masking import mask, mask_plates
+from core.settings import LLMSettings
+from core.types import CaseDraft, CategoryRef, DraftFacts, DraftOutcome, LLMCall, Priority
 from knowledge.loader import KnowledgeBase
 from prompts.loader import PromptSpec, load_prompt
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from agent.types import PhotoFacts, TriageResult
+from core.types import PhotoFacts, TriageResult
 
 
 def public_case(result: TriageResult) -> dict[str, Any]:

@@ -18,12 +18,18 @@ from agent.dedup import DedupStage
 from agent.drafting import Drafter, TemplateDrafter
 from agent.intake import READABLE, IntakeStage, ReportRejected
 from agent.llm_drafting import make_drafter
-from agent.messages import Message, lookup, message
 from agent.router import Router
-from agent.settings import Settings
 from agent.store import CaseStore
 from agent.store.photo_files import PhotoFiles
-from agent.types import (
+from classifiers.category import CategoryClassifier
+from classifiers.embedders import Embedder, make_embedder
+from classifiers.photos import PhotoReader, PhotoRejected
+from classifiers.text import Tokenizer, speech_act
+from classifiers.urgency import UrgencyDetector
+from classifiers.vision import VisionBackend, VisualCandidate, make_vision, visual_candidates
+from core.messages import Message, lookup, message
+from core.settings import Settings
+from core.types import (
     CaseDraft,
     CategoryScore,
     Classification,
@@ -41,12 +47,6 @@ from agent.types import (
     TriageResult,
     Understanding,
 )
-from classifiers.category import CategoryClassifier
-from classifiers.embedders import Embedder, make_embedder
-from classifiers.photos import PhotoReader, PhotoRejected
-from classifiers.text import Tokenizer, speech_act
-from classifiers.urgency import UrgencyDetector
-from classifiers.vision import VisionBackend, VisualCandidate, make_vision, visual_candidates
 from knowledge.duty_index import DutyIndex
 from knowledge.loader import KnowledgeBase, load_kb
 from knowledge.places import PlaceResolver

@@ -8,10 +8,10 @@ become joint handling instead of a guess."""
 from __future__ import annotations
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
-from agent.messages import message
-from agent.types import (
+from core.messages import message
+from core.settings import RouterSettings
+from core.types import (
     Classification,
     ClauseRef,
     DepartmentAssignment,
@@ -22,20 +22,6 @@ from agent.types import (
 )
 from knowledge.duty_index import DutyIndex
 from knowledge.loader import KnowledgeBase
-
-
-class RouterSettings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    category_weight: float = 0.7
-    retrieval_weight: float = 0.3
-    joint_margin: float = 0.1
-    joint_min_prior: float = 0.3
-    assist_retrieval: float = 0.85
-    max_assist: int = 3
-    # a duty clause found by retrieval alone is cited (and a department added by it) only at this
-    # fused score or more; the categories' own clauses are cited whatever their score
-    clause_evidence: float = 0.45
 
 
 class Router:

@@ -11,9 +11,7 @@ from fastapi.responses import JSONResponse
 from agent.drafting import TemplateDrafter
 from agent.lifecycle import TransitionRefused
 from agent.llm_drafting import make_drafter
-from agent.messages import Explained, Forbidden, NotFound, Refusal
 from agent.pipeline import Models, TriagePipeline
-from agent.settings import Settings
 from agent.store.workflow import PlaceConflict, Workflow
 from api.auth import RateLimiter
 from api.metrics import Metrics
@@ -21,6 +19,8 @@ from api.redraft import Redrafter
 from api.routers import cases, city, open311, ops, photos, reports
 from api.service import IdempotencyConflict, TriageService
 from api.web import install_web
+from core.messages import Explained, Forbidden, NotFound, Refusal
+from core.settings import Settings
 
 
 def create_app(settings: Settings, models: Models | None = None) -> FastAPI:

@@ -11,7 +11,7 @@ import threading
 
 from agent.drafting import Drafter
 from agent.pipeline import TriagePipeline
-from agent.types import TriageResult
+from core.types import TriageResult
 
 log = logging.getLogger(__name__)
 

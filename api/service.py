@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.lifecycle import ATTRACTS_DUPLICATES
-from agent.messages import NotFound, Refusal, message
 from agent.output import public_case
 from agent.pipeline import TriagePipeline
 from agent.store.workflow import ApiClient, Workflow
-from agent.types import ReportIn, TriageResult
 from api.redraft import Redrafter
+from core.messages import NotFound, Refusal, message
+from core.types import ReportIn, TriageResult
 
 AUTO_DISPATCHER = "gridtriage:auto-dispatch"
 

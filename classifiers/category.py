@@ -15,11 +15,11 @@ from pathlib import Path
 import numpy as np
 from scipy.optimize import minimize_scalar
 
-from agent.types import CategoryRef, CategoryScore, Classification
 from classifiers.embedders import Embedder
 from classifiers.embedders.base import default_cache_dir
 from classifiers.supervised import SupervisedModel
 from classifiers.text import Tokenizer, normalize
+from core.types import CategoryRef, CategoryScore, Classification
 from knowledge.loader import KnowledgeBase
 
 FIT_VERSION = 2  # bump when training changes, so cached models are not reused

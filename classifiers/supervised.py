@@ -17,9 +17,9 @@ from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 
-from agent import clock
 from classifiers.embedders import Embedder
 from classifiers.text import Tokenizer, char_ngrams
+from core import clock
 
 FORMAT = 1
 

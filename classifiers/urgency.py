@@ -23,17 +23,17 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
 from scipy.sparse import csr_matrix
 from sklearn.linear_model import LogisticRegression
 
-from agent.messages import message
-from agent.types import Classification, Emergency, EmergencyCall, Urgency, UrgencyLevel, UrgencySignal
 from classifiers.category import CategoryClassifier
 from classifiers.embedders import Embedder
 from classifiers.embedders.base import default_cache_dir
 from classifiers.supervised import SupervisedModel
 from classifiers.text import STOPWORDS, Tokenizer, normalize
+from core.messages import message
+from core.settings import UrgencySettings
+from core.types import Classification, Emergency, EmergencyCall, Urgency, UrgencyLevel, UrgencySignal
 from knowledge.loader import KnowledgeBase
 
 FIT_VERSION = 1
@@ -42,24 +42,6 @@ _NEGATION_WINDOW = 6
 _LATIN_RUN = re.compile(r"[A-Za-z][A-Za-z0-9'’,.;:!?()\- ]*[A-Za-z.!?)]|[A-Za-z]")  # a passage in Latin letters
 _CJK = re.compile(r"[\u4e00-\u9fff]")
 _MIN_CHINESE = 8  # Chinese characters a report needs before its Latin passages are set aside
-
-
-class UrgencySettings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    # p(urgent) at or above which a report is urgent, chosen on zhengzhou_dev cross-validated
-    # (`gridtriage eval zhengzhou_dev` prints the curve): recall stays at 0.90 from 0.1 up to 0.3,
-    # while precision rises from 0.50 to 0.65; above 0.3 recall falls.
-    urgent_threshold: float = Field(default=0.3, gt=0, lt=1)
-    # p(urgent) + p(high) at or above which a report that is not urgent is high.
-    high_threshold: float = Field(default=0.5, gt=0, lt=1)
-    # a service head's probability at or above which an urgent report calls that service.
-    service_threshold: float = Field(default=0.5, gt=0, lt=1)
-    # the category's own emergency services count when the classifier is at least this sure of it.
-    category_confidence: float = Field(default=0.5, ge=0, le=1)
-    evidence_terms: int = Field(default=4, ge=0, le=20)
-    c: float = Field(default=80.0, gt=0)  # inverse regularisation of the logistic regressions (dev CV)
-    embedding_weight: float = Field(default=1.0, ge=0)
 
 
 @dataclass

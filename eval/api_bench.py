@@ -17,9 +17,9 @@ from typing import Any
 
 import httpx
 
-from agent.settings import Settings
 from agent.store import CaseStore
 from agent.store.workflow import Workflow
+from core.settings import Settings
 from eval.bench import percentile, sample_reports
 
 

@@ -19,8 +19,8 @@ import numpy as np
 from agent.case_index import CaseIndex
 from agent.intake import ReportRejected
 from agent.pipeline import Models, TriagePipeline
-from agent.settings import Settings
-from agent.types import ReportIn
+from core.settings import Settings
+from core.types import ReportIn
 from eval.shared_data import read_jsonl, shared_data_dir
 
 
@@ -43,6 +43,28 @@ def sample_reports(settings: Settings, n: int) -> tuple[list[str], str]:
         source = "knowledge-base examples"
     reps = (n + len(texts) - 1) // len(texts)
     return (texts * reps)[:n], source
+
+
+def bench_cli_startup(settings: Settings, runs: int = 5) -> dict[str, Any]:
+    """Wall time of fresh `gridtriage` processes (median of `runs`): `--help`, a refused empty report,
+    and one `triage --llm none` with the caches already filled by a first run (not counted)."""
+    command = [sys.executable, "-m", "cli"]
+    text = "我们小区门口的路灯坏了好几天了，晚上黑漆漆的"
+    with tempfile.TemporaryDirectory() as work:
+        triage = [*command, "triage", text, "--llm", "none", "--db", str(Path(work) / "startup.db"),
+                  "--kb", settings.kb_dir, "--embedder", settings.embedder.backend]
+        cases = {"cli_help_s": [*command, "--help"], "cli_refusal_s": [*command, "triage", ""],
+                 "cli_triage_s": triage}
+        subprocess.run(triage, capture_output=True, check=True)  # fills the model caches
+        out: dict[str, Any] = {}
+        for name, argv in cases.items():
+            times = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                subprocess.run(argv, capture_output=True, check=False)
+                times.append(time.perf_counter() - started)
+            out[name] = round(statistics.median(times), 2)
+    return out
 
 
 def bench_startup(settings: Settings) -> dict[str, Any]:
@@ -119,7 +141,7 @@ def bench_batch(settings: Settings, reports: int = 1000, workers: tuple[int, ...
         rows.write_text("".join(json.dumps({"id": i, "text": t}, ensure_ascii=False) + "\n"
                                 for i, t in enumerate(texts)), encoding="utf-8")
         for n in workers:
-            command = [sys.executable, "-m", "agent.cli", "batch", str(rows), str(Path(work) / f"out{n}.jsonl"),
+            command = [sys.executable, "-m", "cli", "batch", str(rows), str(Path(work) / f"out{n}.jsonl"),
                        "--workers", str(n), "--db", str(Path(work) / f"batch{n}.db"), "--kb", settings.kb_dir,
                        "--embedder", settings.embedder.backend]
             proc = subprocess.run(command, capture_output=True, text=True, check=False,

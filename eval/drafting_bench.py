@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from agent.drafting import Drafter
-from agent.llm import LLMSettings
 from agent.llm_drafting import make_drafter
 from agent.pipeline import Models, TriagePipeline
-from agent.settings import Settings
-from agent.types import DedupResult, DraftFacts, ReportIn
+from core.settings import LLMSettings, Settings
+from core.types import DedupResult, DraftFacts, ReportIn
 from eval.bench import percentile
 from eval.datasets import read_dataset, resolve_dataset
 

@@ -13,8 +13,9 @@ from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
 from classifiers.category import CategoryClassifier
-from classifiers.embedders import BACKENDS, EmbedderSettings, make_embedder
+from classifiers.embedders import BACKENDS, make_embedder
 from classifiers.text import Tokenizer
+from core.settings import EmbedderSettings
 from eval.shared_data import read_jsonl, shared_data_dir
 from knowledge.loader import load_kb
 from knowledge.places import PlaceResolver

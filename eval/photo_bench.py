@@ -26,15 +26,14 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from PIL import Image, ImageDraw, ImageEnhance, ImageFilter, ImageFont
 
-from agent.types import PhotoIn
 from classifiers.photos import (
-    SAME_PHOTO_MAX_DISTANCE,
     PhotoReader,
     PhotoReading,
-    PhotoSettings,
     photo_distance,
     photo_hashes,
 )
+from core.settings import SAME_PHOTO_MAX_DISTANCE, PhotoSettings
+from core.types import PhotoIn
 
 Colour = tuple[int, int, int]
 

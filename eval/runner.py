@@ -12,12 +12,12 @@ from typing import Any
 
 import numpy as np
 
-from agent.dedup import DedupSettings, DedupStage
+from agent.dedup import DedupStage
 from agent.intake import ReportRejected
 from agent.pipeline import Models, TriagePipeline
-from agent.settings import Settings
-from agent.types import PreparedReport, ReportIn, TriageResult, Urgency
 from classifiers.urgency import UrgencyDetector
+from core.settings import DedupSettings, Settings
+from core.types import PreparedReport, ReportIn, TriageResult, Urgency
 from eval import metrics
 from eval.baselines import KeywordRouter, TfidfClauses, TfidfDedup, TfidfSvm
 from eval.datasets import Dataset, LabelledReport

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from agent.types import ClauseRef
 from classifiers.bm25 import BM25
 from classifiers.embedders import Embedder
 from classifiers.text import Tokenizer, normalize
+from core.types import ClauseRef
 from knowledge.loader import KnowledgeBase
 
 

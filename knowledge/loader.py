@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, ValidationError
 
+from core.settings import DEFAULT_KB
 from knowledge.schema import (
     Clause,
     Department,
@@ -28,7 +29,6 @@ from knowledge.schema import (
     UrgencyExamples,
 )
 
-DEFAULT_KB = Path(__file__).parent / "bases" / "zhengzhou"
 COORDINATE_SYSTEMS = ("wgs84", "gcj02")
 FILES = ("kb.yaml", "departments.yaml", "taxonomy.yaml", "places.yaml", "policy.yaml")
 OPTIONAL_FILES = ("urgency_examples.yaml",)

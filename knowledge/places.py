@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 import ahocorasick
 
-from agent.types import Place, PlaceRef
 from classifiers.text import strip_boilerplate
+from core.types import Place, PlaceRef
 from knowledge.loader import KnowledgeBase
 
 _CROSSING_JOIN = re.compile(r"^\s*(与|和|跟|同|、|/|／|交|及|&|and)\s*$", re.IGNORECASE)

@@ -13,10 +13,12 @@ import pytest
 # Derived caches go to a fresh folder so a run never depends on a previous run's files.
 os.environ.setdefault("GRIDTRIAGE_CACHE", tempfile.mkdtemp(prefix="gridtriage-test-cache-"))
 
-from agent import clock  # noqa: E402
-from agent.llm import LLMSettings  # noqa: E402
 from agent.pipeline import Models, TriagePipeline  # noqa: E402
-from agent.settings import Settings  # noqa: E402
+from core import clock  # noqa: E402
+from core.settings import (
+    LLMSettings,
+    Settings,  # noqa: E402
+)
 from knowledge.loader import DEFAULT_KB, KnowledgeBase, load_kb  # noqa: E402
 
 

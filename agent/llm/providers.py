@@ -13,7 +13,7 @@ from langchain_core.language_models import BaseChatModel
 
 from agent.llm import bundled
 from agent.llm.llamacpp_chat import LlamaCppChatModel
-from agent.llm.settings import LLMSettings
+from core.settings import LLMSettings
 
 
 class LLMUnavailable(ValueError):

@@ -15,11 +15,11 @@ from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from agent import clock
 from agent.lifecycle import ATTRACTS_DUPLICATES
-from agent.messages import NotFound, Refusal, message
 from agent.store.models import AuditRow, CaseRow, FeedbackRow, PhotoRow, ReportRow
-from agent.types import IntakeResult
+from core import clock
+from core.messages import NotFound, Refusal, message
+from core.types import IntakeResult
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

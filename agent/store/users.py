@@ -13,11 +13,11 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from agent import clock
-from agent.messages import Refusal, message
 from agent.store.models import ApiKeyRow, CitySettingRow, LoginTokenRow, UserRow
 from agent.store.store import CaseStore, _audit
 from agent.store.workflow import ROLES, ApiClient
+from core import clock
+from core.messages import Refusal, message
 
 USERNAME = re.compile(r"^[\w.@-]{1,60}$")
 MIN_PASSWORD = 8

@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from agent import clock
 from agent.lifecycle import OPEN, check_transition
-from agent.messages import Refusal, message
 from agent.store.models import ApiKeyRow, AuditRow, CaseRow, CitySettingRow, FeedbackRow, IdempotencyRow, ReportRow
 from agent.store.store import CaseStore, _audit, _get_case
+from core import clock
+from core.messages import Refusal, message
 
 ROLES = ("operator", "supervisor", "dispatcher", "evaluator")
 PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from agent.lifecycle import STATUSES
-from agent.messages import Forbidden, Refusal, message
 from api.auth import ABILITIES
 from api.deps import Editor, Exporter, LifecycleActor, Reader, Reviewer, ServiceDep, WorkflowDep
 from api.schemas import (
@@ -26,6 +25,7 @@ from api.schemas import (
     Split,
     Transition,
 )
+from core.messages import Forbidden, Refusal, message
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 

@@ -15,10 +15,10 @@ from fastapi import APIRouter, HTTPException, Request, Response
 from agent.intake import ReportRejected
 from agent.lifecycle import OPEN
 from agent.store.workflow import ApiClient
-from agent.types import ReportIn
 from api.auth import authorize
 from api.service import TriageService
 from classifiers.photos.geo import from_kb_coordinates, to_kb_coordinates
+from core.types import ReportIn
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 FORMATS = ("json", "xml")

@@ -7,12 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse
 
-from agent.messages import NotFound, message
 from agent.store.photo_files import MEDIA_TYPES
 from agent.store.workflow import ApiClient
 from api.auth import authenticate, permit
 from api.deps import ServiceDep
 from api.web.session import web_client
+from core.messages import NotFound, message
 
 router = APIRouter(prefix="/v1/photos", tags=["photos"])
 _CACHE = {"Cache-Control": "private, max-age=31536000, immutable"}  # content-addressed: never changes

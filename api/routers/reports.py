@@ -12,9 +12,9 @@ from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
-from agent.types import PhotoIn, ReportIn
 from api.deps import ServiceDep, Submitter
 from api.schemas import ReportCreate
+from core.types import PhotoIn, ReportIn
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from fastapi import FastAPI
 
-    from agent.settings import Settings
+    from core.settings import Settings
 
 # No inline script or style, nothing from other hosts, no framing: an injected tag has nothing to run.
 SECURITY_HEADERS = {

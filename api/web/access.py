@@ -8,11 +8,11 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Request
 
-from agent.messages import Explained
 from agent.store.workflow import ApiClient
 from api.auth import refusal, roles_that_can
 from api.web import csrf
 from api.web.session import load_session
+from core.messages import Explained
 
 T = TypeVar("T")
 

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from agent.lifecycle import ALLOWED
-from agent.messages import Refusal, message
 from agent.store.workflow import ApiClient
 from api.routers import cases
 from api.schemas import Confirm, Edit, Merge, Reassign, Reject, Transition
@@ -18,6 +17,7 @@ from api.web.access import CsrfChecked, WebUser, attempt, can, need
 from api.web.i18n import Translate, language, lookup, translator
 from api.web.render import kb_of, page, service_of
 from api.web.session import load_session
+from core.messages import Refusal, message
 
 router = APIRouter(prefix="/ui/cases", include_in_schema=False)
 TIMELINE = ("case.created", "case.transition", "case.confirmed", "case.edited", "case.reassigned", "case.rejected",

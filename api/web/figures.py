@@ -13,11 +13,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, Select, distinct, func, select
 from sqlalchemy import case as when
 
-from agent import clock
 from agent.lifecycle import ATTRACTS_DUPLICATES, OPEN
 from agent.store.models import AuditRow, CaseRow, ReportRow
 from agent.store.store import CaseStore
 from api.service import AUTO_DISPATCHER
+from core import clock
 
 EDITS = ("case.edited", "case.reassigned")
 TOP = 12

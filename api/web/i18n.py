@@ -1,5 +1,5 @@
 """The web pages' language: Chinese by default, English by a toggle kept in a cookie. The words come
-from the one message catalogue (`agent/messages.yaml`)."""
+from the one message catalogue (`core/messages.yaml`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import Request
 
-from agent.messages import DEFAULT, LANGS, lookup
+from core.messages import DEFAULT, LANGS, lookup
 
 COOKIE = "gt_lang"
 

@@ -11,13 +11,13 @@ from starlette.concurrency import run_in_threadpool
 
 from agent.intake import ReportRejected
 from agent.store.workflow import ApiClient
-from agent.types import PhotoIn, ReportIn
 from api.routers import cases
 from api.schemas import Confirm, Edit, Merge, Reassign
 from api.service import TriageService
 from api.web.access import CsrfChecked, WebUser, attempt, can, need
 from api.web.i18n import language, lookup
 from api.web.render import fragment, kb_of, page, service_of
+from core.types import PhotoIn, ReportIn
 
 router = APIRouter(prefix="/ui/intake", include_in_schema=False)
 EDITABLE = ("category_id", "lead_department_id", "priority", "urgent", "title", "summary")

@@ -13,12 +13,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from agent import clock
 from agent.store.workflow import ApiClient
 from api.service import TriageService
 from api.web.access import can
 from api.web.i18n import Translate, language, lookup, translator
 from api.web.session import load_session
+from core import clock
 from knowledge.loader import KnowledgeBase
 
 TEMPLATES = Path(__file__).with_name("templates")

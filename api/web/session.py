@@ -14,10 +14,10 @@ from typing import Any
 from fastapi import Request, Response
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
-from agent import clock
 from agent.store.workflow import ApiClient
 from api.web import csrf
 from api.web.state import web_state
+from core import clock
 
 COOKIE = "gt_session"
 SALT = "gridtriage.web.session"

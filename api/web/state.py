@@ -12,8 +12,8 @@ from agent.store.users import Users
 from api.auth import RateLimiter
 
 if TYPE_CHECKING:
-    from agent.settings import WebSettings
     from api.web.session import SessionCodec
+    from core.settings import WebSettings
 
 
 class WebState:

@@ -9,16 +9,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
 
-
-class EmbedderSettings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    backend: str = "use"
-    model_path: str | None = None
-    batch_size: int = 64
-    threads: int = 2
+from core.settings import EmbedderSettings
 
 
 def default_cache_dir() -> Path:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from classifiers.embedders.backends import E5Embedder, SentenceTransformerEmbedder, USEEmbedder
-from classifiers.embedders.base import Embedder, EmbedderSettings
+from classifiers.embedders.base import Embedder
+from core.settings import EmbedderSettings
 
 BACKENDS: dict[str, type[Embedder]] = {
     "use": USEEmbedder,

@@ -5,7 +5,6 @@ from classifiers.photos.exif import ExifFacts, read_exif
 from classifiers.photos.geo import COORDINATE_SYSTEMS, to_kb_coordinates, wgs84_to_gcj02
 from classifiers.photos.hashing import (
     CROP_FRACTIONS,
-    SAME_PHOTO_MAX_DISTANCE,
     HashPair,
     PhotoHashes,
     PhotoHashIndex,
@@ -14,13 +13,12 @@ from classifiers.photos.hashing import (
     photo_hashes,
 )
 from classifiers.photos.ocr import OcrEngine
-from classifiers.photos.reader import PhotoReader, PhotoReading, PhotoSettings
+from classifiers.photos.reader import PhotoReader, PhotoReading
 from classifiers.photos.validate import CheckedPhoto, PhotoRejected, PhotoValidator
 
 __all__ = [
     "COORDINATE_SYSTEMS",
     "CROP_FRACTIONS",
-    "SAME_PHOTO_MAX_DISTANCE",
     "CheckedPhoto",
     "ExifFacts",
     "HashPair",
@@ -30,7 +28,6 @@ __all__ = [
     "PhotoReader",
     "PhotoReading",
     "PhotoRejected",
-    "PhotoSettings",
     "PhotoValidator",
     "hamming",
     "photo_distance",

@@ -25,7 +25,7 @@ from PIL import Image
 
 HASH_BITS = 64
 CROP_FRACTIONS = (0.04, 0.08, 0.12, 0.16)  # per side
-SAME_PHOTO_MAX_DISTANCE = 9  # the largest threshold with no false match in the measurement above
+# SAME_PHOTO_MAX_DISTANCE (core.settings, 9): the largest threshold with no false match in the measurement above
 _HASH_SIDE = 512  # hash a small copy: as accurate, much faster on 12 MP photos, independent of resolution
 
 HashPair = tuple[str, str]  # (pHash, dHash), 16 hex digits each

@@ -12,14 +12,15 @@ from typing import Any
 
 from PIL import Image, ImageOps
 
-from agent.types import OcrLine
 from classifiers.lazy import require
+from core.settings import OCR_MAX_SIDE, OCR_MIN_SCORE
+from core.types import OcrLine
 
 # Measured on synthetic sign photos (1600×1200 and 4000×3000, signs 10-60% of the width): at 1280 px
 # on the long side every sign down to 15% of the width was read exactly and a 12 MP photo took half
 # the time of RapidOCR's own 2000 px cap; 960 px started to misread small signs.
-DEFAULT_MAX_SIDE = 1280
-DEFAULT_MIN_SCORE = 0.7  # text on signs scores 0.96+; window grids on buildings came out as "mm m" at 0.62
+DEFAULT_MAX_SIDE = OCR_MAX_SIDE
+DEFAULT_MIN_SCORE = OCR_MIN_SCORE  # text on signs scores 0.96+; window grids on buildings came out as "mm m" at 0.62
 _ROW_OVERLAP = 0.5  # boxes sharing this much of their height are on one row
 # Text that fills the frame (a close-up of a plate or a notice) is misread near the edges ("豫A·1
 # 12345"). When a text box comes within 4% of the frame, the photo is read again inside a grey margin

@@ -13,34 +13,16 @@ from datetime import UTC, tzinfo
 from typing import TypeVar
 
 from PIL import Image
-from pydantic import BaseModel, ConfigDict, Field
 
-from agent.types import OcrLine, PhotoFacts, PhotoIn
 from classifiers.photos.exif import read_exif
 from classifiers.photos.geo import COORDINATE_SYSTEMS, to_kb_coordinates
 from classifiers.photos.hashing import photo_hashes
-from classifiers.photos.ocr import DEFAULT_MAX_SIDE, DEFAULT_MIN_SCORE, OcrEngine, ocr_text
+from classifiers.photos.ocr import OcrEngine, ocr_text
 from classifiers.photos.validate import PhotoValidator
+from core.settings import PhotoSettings
+from core.types import OcrLine, PhotoFacts, PhotoIn
 
 T = TypeVar("T")
-
-# Pillow's own decompression-bomb warning starts above this; our limit must stay below it.
-_PIL_PIXEL_LIMIT = 89_478_485
-
-
-class PhotoSettings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    max_bytes: int = Field(default=10_000_000, ge=1)
-    max_pixels: int = Field(default=40_000_000, ge=1, le=_PIL_PIXEL_LIMIT)
-    max_photos: int = Field(default=6, ge=0)  # per report
-    ocr: bool = True
-    ocr_min_score: float = Field(default=DEFAULT_MIN_SCORE, ge=0.0, le=1.0)
-    ocr_max_side: int = Field(default=DEFAULT_MAX_SIDE, ge=320)  # photos are downscaled to this before OCR
-    ocr_threads: int | None = Field(default=None, ge=1)  # per model; None: every core. 1 for batch workers
-    thumbnail_px: int = Field(default=320, ge=32)
-    vision_max_side: int = Field(default=1024, ge=64)
-
 
 @dataclass(frozen=True)
 class PhotoReading:

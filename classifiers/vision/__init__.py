@@ -4,7 +4,6 @@
 from classifiers.vision.base import (
     SceneAnswer,
     VisionBackend,
-    VisionSettings,
     VisionUnavailable,
     VisualCandidate,
     make_vision,
@@ -15,7 +14,6 @@ from classifiers.vision.base import (
 __all__ = [
     "SceneAnswer",
     "VisionBackend",
-    "VisionSettings",
     "VisionUnavailable",
     "VisualCandidate",
     "make_vision",

@@ -4,57 +4,24 @@ into a SceneGuess with `error` set, so a failing backend never loses a report.""
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
-
-from agent.types import SceneGuess
+from core.settings import VisionSettings
+from core.types import SceneGuess
 
 if TYPE_CHECKING:
     from PIL.Image import Image
 
     from knowledge.loader import KnowledgeBase
 
-Backend = Literal["none", "clip", "vision-openai"]
-
-
 class VisionUnavailable(ValueError):
     """The configured vision backend cannot be used; the message says what was found and what to do."""
-
-
-def _key_from_env() -> SecretStr | None:
-    key = os.environ.get("GRIDTRIAGE_VISION_API_KEY") or os.environ.get("OPENAI_API_KEY")
-    return SecretStr(key) if key else None
-
-
-class VisionSettings(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    backend: Backend = "none"
-    max_candidates: int = Field(default=80, ge=1)  # the first N of the candidates given are offered
-    image_max_side: int = Field(default=1024, ge=32, le=8192)  # longer side, pixels, before the backend sees it
-    # clip: a local directory saved by transformers (CLIPModel, ChineseCLIPModel, …), never downloaded
-    model_dir: str | None = None
-    threads: int = Field(default=2, ge=1)
-    min_score: float = Field(default=0.2, ge=0.0, le=1.0)  # below it the best category is only an alternative
-    prompt_languages: Literal["zh+en", "zh", "en"] = "zh+en"
-    # vision-openai: any OpenAI-compatible multimodal endpoint (vLLM serving Qwen2.5-VL, DashScope, …)
-    base_url: str | None = None
-    model: str | None = None
-    api_key: SecretStr | None = Field(default_factory=_key_from_env)
-    # One photo waits at most about (retries + 2) × timeout_s: the client's retries on timeouts and
-    # server errors, plus one more request when the first answer is invalid.
-    timeout_s: float = Field(default=15.0, gt=0)
-    retries: int = Field(default=1, ge=0, le=10)
-    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
-    max_tokens: int = Field(default=200, ge=16)
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from classifiers.lazy import require
-from classifiers.vision.base import SceneAnswer, VisionBackend, VisionSettings, VisionUnavailable, VisualCandidate
+from classifiers.vision.base import SceneAnswer, VisionBackend, VisionUnavailable, VisualCandidate
+from core.settings import VisionSettings
 
 if TYPE_CHECKING:
     from PIL.Image import Image

@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from agent.masking import mask
 from classifiers.lazy import require
-from classifiers.vision.base import SceneAnswer, VisionBackend, VisionSettings, VisionUnavailable, VisualCandidate
+from classifiers.vision.base import SceneAnswer, VisionBackend, VisionUnavailable, VisualCandidate
+from core.masking import mask
+from core.settings import VisionSettings
 
 if TYPE_CHECKING:
     from PIL.Image import Image

@@ -16,7 +16,7 @@ import pytest
 import yaml
 from openpyxl import Workbook
 
-from agent import clock
+from core import clock
 from knowledge.loader import DEFAULT_KB
 
 pytestmark = pytest.mark.e2e

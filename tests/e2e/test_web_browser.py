@@ -229,7 +229,7 @@ def test_a_case_past_its_deadline_is_highlighted_after_a_restart_hours_later(
         site: Site, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """The server is stopped and started again five hours later on its clock (GRIDTRIAGE_CLOCK_OFFSET):
     the urgent case's four-hour deadline has passed, and the queue shows it overdue."""
-    from agent import clock
+    from core import clock
 
     db = str(tmp_path / "late.db")
     proc = run("users", "create", "li", "--role", "supervisor", "--password-stdin", "--db", db,

@@ -8,10 +8,9 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from agent.llm import LLMSettings
 from agent.pipeline import Models
-from agent.settings import ApiSettings, Settings
 from api.app import create_app
+from core.settings import ApiSettings, LLMSettings, Settings
 
 
 @pytest.fixture

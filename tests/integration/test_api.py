@@ -11,11 +11,10 @@ from xml.etree import ElementTree
 import pytest
 from fastapi.testclient import TestClient
 
-from agent.clock import FrozenClock
-from agent.llm import LLMSettings
 from agent.pipeline import Models
-from agent.settings import ApiSettings, Settings
 from api.app import create_app
+from core.clock import FrozenClock
+from core.settings import ApiSettings, LLMSettings, Settings
 from tests.concurrently import concurrently
 
 pytestmark = pytest.mark.integration

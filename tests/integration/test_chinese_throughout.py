@@ -12,11 +12,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from agent.llm import LLMSettings
 from agent.pipeline import Models
-from agent.settings import ApiSettings, Settings
 from agent.store.users import Users
 from api.app import create_app
+from core.settings import ApiSettings, LLMSettings, Settings
 from tests.e2e.test_cli import run
 from tests.integration.test_web import PASSWORDS, draft, log_in
 

@@ -3,8 +3,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from agent.pipeline import TriagePipeline
-from agent.settings import Settings
-from agent.types import ReportIn
+from core.settings import Settings
+from core.types import ReportIn
 
 pytestmark = pytest.mark.integration
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)

@@ -8,8 +8,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from PIL import Image, ImageDraw, ImageFont
 
-from agent.dedup import DedupSettings
-from agent.types import PhotoIn
 from classifiers.photos import (
     OcrEngine,
     PhotoHashes,
@@ -17,11 +15,12 @@ from classifiers.photos import (
     PhotoReader,
     PhotoReading,
     PhotoRejected,
-    PhotoSettings,
     photo_distance,
     wgs84_to_gcj02,
 )
 from classifiers.photos.ocr import TextBox, reading_rows
+from core.settings import DedupSettings, PhotoSettings
+from core.types import PhotoIn
 from tests.concurrently import concurrently
 from tests.photo_images import (
     PLATE_TEXT,

@@ -15,9 +15,10 @@ from pydantic import SecretStr
 
 from agent.intake import ReportRejected
 from agent.pipeline import Models, TriagePipeline
-from agent.types import PhotoIn, ReportIn
 from classifiers.photos import wgs84_to_gcj02
-from classifiers.vision import VisionSettings, make_vision
+from classifiers.vision import make_vision
+from core.settings import VisionSettings
+from core.types import PhotoIn, ReportIn
 from tests.integration.test_vision_openai import KEY, MAX_SIDE, MODEL, ScriptedServer
 from tests.photo_images import bomb_png, crop, fake_jpeg, photo_bytes, recompress, render_sign, street_scene
 

@@ -9,7 +9,7 @@ import pytest
 from agent.drafting import TemplateDrafter, place_parts, title_of
 from agent.intake import ReportRejected
 from agent.pipeline import TriagePipeline
-from agent.types import DedupResult, DraftFacts, ReportIn
+from core.types import DedupResult, DraftFacts, ReportIn
 from eval.datasets import read_dataset
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

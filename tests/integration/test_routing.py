@@ -3,7 +3,7 @@
 import pytest
 
 from agent.pipeline import TriagePipeline
-from agent.types import ReportIn
+from core.types import ReportIn
 
 pytestmark = pytest.mark.integration
 

@@ -7,7 +7,7 @@ from sqlalchemy.exc import DatabaseError, StatementError
 
 from agent.pipeline import TriagePipeline
 from agent.store.models import ReportRow
-from agent.types import ReportIn
+from core.types import ReportIn
 
 pytestmark = pytest.mark.integration
 
@@ -115,9 +115,9 @@ def test_times_are_stored_in_utc_and_read_back_aware(pipeline: TriagePipeline) -
 
 
 def test_accounts_are_refused_with_a_reason_in_chinese(pipeline: TriagePipeline) -> None:
-    from agent.messages import Refusal
     from agent.store.users import Users
     from agent.store.workflow import Workflow
+    from core.messages import Refusal
 
     users = Users(pipeline.store)
     users.create("li", "supervisor", "a-long-password")

@@ -4,7 +4,7 @@ model): levels in context, evidence a supervisor can read, and the emergency pro
 import pytest
 
 from agent.pipeline import TriagePipeline
-from agent.types import ReportIn
+from core.types import ReportIn
 
 pytestmark = pytest.mark.integration
 

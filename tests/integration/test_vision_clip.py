@@ -19,8 +19,9 @@ from typing import Any
 import pytest
 from PIL import Image, ImageDraw
 
-from classifiers.vision import VisionSettings, VisionUnavailable, VisualCandidate, make_vision, visual_candidates
+from classifiers.vision import VisionUnavailable, VisualCandidate, make_vision, visual_candidates
 from classifiers.vision.clip import ClipVisionBackend
+from core.settings import VisionSettings
 from knowledge.loader import DEFAULT_KB, load_kb
 
 pytestmark = pytest.mark.integration

@@ -18,7 +18,8 @@ import pytest
 from PIL import Image
 from pydantic import SecretStr
 
-from classifiers.vision import VisionSettings, VisualCandidate, make_vision, visual_candidates
+from classifiers.vision import VisualCandidate, make_vision, visual_candidates
+from core.settings import VisionSettings
 from knowledge.loader import DEFAULT_KB, load_kb
 
 pytestmark = pytest.mark.integration

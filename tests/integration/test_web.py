@@ -15,16 +15,15 @@ from fastapi import Request
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from agent import clock
-from agent.clock import FrozenClock
-from agent.llm import LLMSettings
 from agent.pipeline import Models
-from agent.settings import ApiSettings, Settings
 from agent.store.models import AuditRow, CaseRow, FeedbackRow
 from agent.store.users import Users
 from api.app import create_app
 from api.web.figures import dashboard_figures, windows
 from api.web.session import web_client
+from core import clock
+from core.clock import FrozenClock
+from core.settings import ApiSettings, LLMSettings, Settings
 
 pytestmark = pytest.mark.integration
 

@@ -10,8 +10,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from agent import clock
 from api.auth import RateLimiter
+from core import clock
 
 pytestmark = pytest.mark.unit
 
@@ -53,7 +53,7 @@ def test_a_bad_shift_is_a_clear_error(monkeypatch: pytest.MonkeyPatch, value: st
 
 def test_a_process_started_with_a_shift_lives_on_that_date() -> None:
     year_ahead = repr(365 * 86400.0)
-    code = "from agent import clock; print(clock.now().isoformat())"
+    code = "from core import clock; print(clock.now().isoformat())"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, clock.OFFSET_ENV: year_ahead}).stdout
     shifted = datetime.fromisoformat(out.strip())

@@ -5,8 +5,9 @@ from datetime import UTC, datetime
 import numpy as np
 import pytest
 
-from agent.dedup import DedupSettings, DedupStage
-from agent.types import CategoryRef, CategoryScore, Classification, Place, PlaceRef
+from agent.dedup import DedupStage
+from core.settings import DedupSettings
+from core.types import CategoryRef, CategoryScore, Classification, Place, PlaceRef
 from knowledge.loader import KnowledgeBase
 
 pytestmark = pytest.mark.unit

@@ -1,7 +1,7 @@
 import pytest
 
 from agent.intake import IntakeStage, ReportRejected
-from agent.types import ReportIn
+from core.types import ReportIn
 
 pytestmark = pytest.mark.unit
 

@@ -8,9 +8,10 @@ from typing import Any
 
 import pytest
 
-from agent.llm import LLMSettings, LLMUnavailable, bundled, make_provider
+from agent.llm import LLMUnavailable, bundled, make_provider
 from agent.llm_drafting import Candidates, LLMDrafter
-from agent.types import CategoryRef
+from core.settings import LLMSettings
+from core.types import CategoryRef
 from knowledge.loader import KnowledgeBase
 
 pytestmark = pytest.mark.unit

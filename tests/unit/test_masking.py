@@ -1,6 +1,6 @@
 import pytest
 
-from agent.masking import mask, mask_plates
+from core.masking import mask, mask_plates
 
 pytestmark = pytest.mark.unit
 

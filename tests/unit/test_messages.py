@@ -6,7 +6,7 @@ import pytest
 
 from agent.intake import ReportRejected
 from agent.lifecycle import TransitionRefused, check_transition
-from agent.messages import NotFound, message
+from core.messages import NotFound, message
 
 pytestmark = pytest.mark.unit
 

@@ -11,13 +11,13 @@ from PIL import Image
 from classifiers.photos.exif import ExifFacts, parse_exif_datetime, read_exif
 from classifiers.photos.geo import to_kb_coordinates, wgs84_to_gcj02
 from classifiers.photos.hashing import (
-    SAME_PHOTO_MAX_DISTANCE,
     PhotoHashes,
     PhotoHashIndex,
     hamming,
     photo_distance,
     photo_hashes,
 )
+from core.settings import SAME_PHOTO_MAX_DISTANCE
 from tests.photo_images import crop, photo_bytes, recompress, resize, street_scene
 
 pytestmark = pytest.mark.unit

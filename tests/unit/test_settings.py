@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.settings import Settings
+from core.settings import Settings
 
 pytestmark = pytest.mark.unit
 

@@ -15,13 +15,13 @@ from pydantic import SecretStr, ValidationError
 from classifiers.vision import (
     SceneAnswer,
     VisionBackend,
-    VisionSettings,
     VisionUnavailable,
     VisualCandidate,
     make_vision,
     prepare_image,
     visual_candidates,
 )
+from core.settings import VisionSettings
 from knowledge.loader import DEFAULT_KB, check_kb, load_kb
 
 pytestmark = pytest.mark.unit

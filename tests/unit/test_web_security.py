@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from agent.clock import FrozenClock
-from agent.messages import LANGS, catalogue, lookup
 from agent.store.users import hash_password, verify_password
 from agent.store.workflow import ApiClient
 from api.web import csrf
 from api.web.session import SessionCodec, WebSession
+from core.clock import FrozenClock
+from core.messages import LANGS, catalogue, lookup
 
 pytestmark = pytest.mark.unit
 SECRET = "s" * 64

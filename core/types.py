@@ -12,7 +12,7 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
-from agent.messages import Message
+from core.messages import Message
 
 Priority = Literal["urgent", "high", "normal", "low"]
 DepartmentRole = Literal["lead", "assist"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from agent.types import PersonalDatum
+from core.types import PersonalDatum
 
 # Common surnames, so that "我是这个小区的" is not taken for a name while "我叫王建国" is.
 _SURNAMES = (

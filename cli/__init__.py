@@ -1,0 +1,1 @@
+"""The command line, the roof of the house: `gridtriage` and its subcommands. Nothing imports it."""

@@ -1,0 +1,5 @@
+"""`python -m cli …` runs `gridtriage …`."""
+
+from cli.app import main
+
+main()

@@ -1,0 +1,137 @@
+"""`gridtriage eval` (measure on a labelled dataset, or compare two reports) and `gridtriage train`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from cli.common import ConfigOpt, EmbedderOpt, KbOpt, ModelOpt, ModeOpt, app, err, fail, print_figures, settings_from
+
+
+@app.command("eval")
+def eval_cmd(
+    dataset: Annotated[str, typer.Argument(
+        help="JSONL path, a bundled name (zhengzhou_dev, zhengzhou_test), a shared-data path "
+             "(teddy2020/messages_labelled_sample), or `compare A B`.")],
+    more: Annotated[list[str] | None, typer.Argument(help="With `compare`: two report folders or JSON files.")]
+    = None,
+    tasks: Annotated[str, typer.Option(help="Comma-separated: classification,routing,urgency,dedup,speed,confidence.")]
+    = "classification,routing,urgency,dedup,speed,confidence",
+    baseline: Annotated[list[str] | None, typer.Option(help="Baselines side by side: tfidf-svm, keywords.")] = None,
+    label_field: Annotated[str | None, typer.Option(help="Column holding the category label (default category).")]
+    = None,
+    cv: Annotated[int, typer.Option(help="K-fold cross-validation of the classifier on this dataset's labels.")] = 0,
+    as_json: Annotated[bool, typer.Option("--json", help="Print all figures as JSON.")] = False,
+    report: Annotated[Path | None, typer.Option("--report", help="Write Markdown and HTML reports with plots here.")]
+    = None,
+    kb: KbOpt = None, config: ConfigOpt = None, mode: ModeOpt = None, embedder: EmbedderOpt = None,
+    model: ModelOpt = None,
+) -> None:
+    """Measure GridTriage on a labelled dataset: category, department, urgency, duplicates, speed."""
+    if dataset == "compare":
+        _compare(more or [])
+        return
+    if more:
+        fail(f"unexpected argument(s) {' '.join(more)}: eval takes one dataset (or `compare A B`)")
+    from agent.pipeline import Models
+    from eval.datasets import read_dataset
+    from eval.runner import TASKS, evaluate
+    from eval.summary import print_summary
+    from eval.training import cross_validate
+    from knowledge.loader import KBError
+
+    wanted = [t.strip() for t in tasks.split(",") if t.strip()]
+    unknown = sorted(set(wanted) - set(TASKS))
+    if unknown:
+        fail(f"unknown task(s) {', '.join(unknown)}; choose from {', '.join(TASKS)}")
+    settings = settings_from(config, kb, None, mode, embedder, model, llm="none")  # the triage core, not the LLM
+    try:
+        data = read_dataset(dataset, label_field)
+        models = Models.load(settings)
+        if cv:
+            figures: dict[str, Any] = {"dataset": {"name": data.name, "digest": data.digest,
+                                                   "reports": len(data.reports)},
+                                       "cross_validation": cross_validate(data, models, cv)}
+        else:
+            figures = evaluate(data, settings, wanted, baseline or [], models)
+    except (ValueError, KBError) as exc:
+        fail(str(exc))
+    figures["configuration"] = settings.model_dump(mode="json")
+    if report is not None:
+        from eval.report import write_report
+
+        write_report(figures, report)
+        err.print(f"report written to {report / 'report.md'} and {report / 'report.html'}")
+    if as_json:
+        typer.echo(json.dumps(figures, ensure_ascii=False, indent=2, default=str))
+    elif cv:
+        print_figures("cross-validation", [{"model": name, **{k: round(v, 4) for k, v in row.items()
+                                                                 if isinstance(v, float)}}
+                                            for name, row in figures["cross_validation"].items()
+                                            if isinstance(row, dict)], False)
+    else:
+        print_summary(figures, Console(width=160))
+
+
+def _fmt(value: Any) -> str:
+    return f"{value:.4f}" if isinstance(value, float) else str(value)
+
+
+def _compare(paths: list[str]) -> None:
+    from eval.report import compare
+
+    if len(paths) != 2:
+        fail("usage: gridtriage eval compare A B  (two report folders or figures.json files)")
+    loaded = []
+    for p in paths:
+        file = Path(p) / "figures.json" if Path(p).is_dir() else Path(p)
+        try:
+            loaded.append(json.loads(file.read_text(encoding="utf-8")))
+        except (OSError, json.JSONDecodeError) as exc:
+            fail(f"cannot read {file}: {exc}")
+    table = Table(title=f"{paths[0]} → {paths[1]}")
+    for col in ("figure", "A", "B", "B − A"):
+        table.add_column(col)
+    for name, a, b, diff in compare(loaded[0], loaded[1]):
+        table.add_row(name, _fmt(a), _fmt(b), _fmt(diff))
+    Console(width=160).print(table)
+
+
+@app.command()
+def train(
+    out: Annotated[Path, typer.Option("--out", help="Model directory to write.")],
+    dataset: Annotated[str | None, typer.Argument(
+        help="Labelled JSONL (any label set), or a bundled dataset name; optional with --from-db.")] = None,
+    label_field: Annotated[str, typer.Option(help="Column holding the label.")] = "category",
+    from_db: Annotated[str | None, typer.Option(
+        "--from-db", help="Also learn from the supervisors' decisions in this case database.")] = None,
+    cv: Annotated[int, typer.Option(help="Also report K-fold cross-validation (mean and spread).")] = 0,
+    kb: KbOpt = None, config: ConfigOpt = None, embedder: EmbedderOpt = None,
+) -> None:
+    """Train the category classifier on labelled reports; `--model DIR` uses it everywhere."""
+    from agent.pipeline import Models
+    from eval.datasets import combine, feedback_dataset, read_dataset
+    from eval.training import cross_validate, train_model
+    from knowledge.loader import KBError
+
+    if dataset is None and from_db is None:
+        fail("give a labelled dataset, --from-db PATH, or both")
+    settings = settings_from(config, kb, None, None, embedder)
+    try:
+        parts = [read_dataset(dataset, label_field)] if dataset else []
+        if from_db:
+            parts.append(feedback_dataset(from_db))
+        data = combine(*parts)
+        models = Models.load(settings)
+        info = train_model(data, models, out, label_field)
+        if cv:
+            info["cross_validation"] = cross_validate(data, models, cv)
+    except (ValueError, KBError) as exc:
+        fail(str(exc))
+    typer.echo(json.dumps(info, ensure_ascii=False, indent=2))
+    err.print(f"model written to {out}; use it with --model {out}")

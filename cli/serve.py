@@ -1,0 +1,125 @@
+"""`gridtriage serve` (the HTTP API and the pages), and the accounts that use them: API keys and web users."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from cli.common import (
+    ConfigOpt,
+    DbOpt,
+    EmbedderOpt,
+    KbOpt,
+    LlmOpt,
+    ModelOpt,
+    ModeOpt,
+    app,
+    err,
+    fail,
+    keys_app,
+    settings_from,
+    users_app,
+)
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Interface to listen on (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+    kb: KbOpt = None, db: DbOpt = None, config: ConfigOpt = None, mode: ModeOpt = None,
+    embedder: EmbedderOpt = None, model: ModelOpt = None, llm: LlmOpt = None,
+    login_link: Annotated[bool, typer.Option(
+        "--login-link/--no-login-link", help="Print a one-time login link for a local supervisor session.")] = True,
+) -> None:
+    """Run the HTTP API (OpenAPI docs at /docs) and the web pages (/ui)."""
+    import uvicorn
+
+    from api.app import create_app
+
+    settings = settings_from(config, kb, db, mode, embedder, model, llm)
+    api = settings.api.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
+    settings = settings.model_copy(update={"api": api})
+    shown = "127.0.0.1" if api.host in ("0.0.0.0", "::", "") else api.host
+    base = f"http://{f'[{shown}]' if ':' in shown else shown}:{api.port}"
+    lines = [f"GridTriage is starting on {base} (the models load in a few seconds)",
+             f"  web pages  {base}/ui  (intake, review queue, cases, dashboard)",
+             f"  API docs   {base}/docs"]
+    if login_link:
+        minutes = settings.web.login_link_minutes
+        lines.append(f"  log in     {base}/ui/login?token={_login_token(settings.db, minutes)}  "
+                     f"(a supervisor session; the link works once, within {minutes:g} minutes)")
+    typer.echo("\n".join(lines))
+    sys.stdout.flush()
+    try:
+        uvicorn.run(create_app(settings), host=api.host, port=api.port, log_level="warning")
+    except (ValueError, ImportError) as exc:
+        fail(str(exc))
+
+
+@keys_app.command("create")
+def keys_create(
+    role: Annotated[str, typer.Option(help="operator, supervisor, dispatcher or evaluator.")],
+    name: Annotated[str, typer.Option(help="Who or what uses the key.")] = "client",
+    db: DbOpt = None, config: ConfigOpt = None,
+) -> None:
+    """Create an API key and print it once; only its hash is stored."""
+    from agent.store import CaseStore
+    from agent.store.workflow import Workflow
+
+    settings = settings_from(config, None, db, None, None)
+    store = CaseStore.open(settings.db)
+    try:
+        key = Workflow(store).create_key(role, name)
+    except ValueError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+    typer.echo(key)
+    err.print(f"created a {role} key for {name!r}; it is shown only now")
+
+
+def _login_token(db: str, minutes: float) -> str:
+    from agent.store import CaseStore
+    from agent.store.users import Users
+
+    try:
+        store = CaseStore.open(db)
+    except Exception as exc:  # a database that cannot be opened: say which and why
+        fail(f"cannot open the case database {db}: {exc}")
+    try:
+        return Users(store).issue_login_token(minutes)
+    finally:
+        store.close()
+
+
+
+@users_app.command("create")
+def users_create(
+    username: Annotated[str, typer.Argument(help="The login name.")],
+    role: Annotated[str, typer.Option(help="operator, supervisor, dispatcher or evaluator.")],
+    password_stdin: Annotated[bool, typer.Option(
+        "--password-stdin", help="Read the password from the first line of standard input (for scripts).")] = False,
+    db: DbOpt = None, config: ConfigOpt = None,
+) -> None:
+    """Create a user of the web pages (password asked twice, never echoed; stored as a salted scrypt hash)."""
+    from agent.store import CaseStore
+    from agent.store.users import Users
+    from agent.store.workflow import ROLES
+
+    if role not in ROLES:
+        fail(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+    settings = settings_from(config, None, db, None, None)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    store = CaseStore.open(settings.db)
+    try:
+        Users(store).create(username, role, password)
+    except ValueError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+    err.print(f"created the {role} user {username!r}; they log in at /ui/login")
