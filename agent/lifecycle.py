@@ -29,7 +29,6 @@ ALLOWED: dict[str, frozenset[str]] = {
 OPEN = frozenset({"received", "accepted", "dispatched", "handling", "resolved"})
 # Cases a new report can be a duplicate of: the dedup index holds these and only these.
 ATTRACTS_DUPLICATES = frozenset({"received", "accepted", "dispatched", "handling"})
-REVIEWABLE = frozenset({"received"})
 
 
 class TransitionRefused(Refusal):

@@ -1,1 +1,1 @@
-"""The HTTP API and web pages (built in the API issue)."""
+"""The HTTP API (JSON routes, Open311) and the web pages under /ui."""

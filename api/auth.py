@@ -9,16 +9,10 @@ from collections.abc import Callable
 from fastapi import HTTPException, Request, status
 
 from agent.store.workflow import ApiClient
+from core.roles import ABILITIES
+
 
 # What each role may do; endpoints ask for an ability, not a role.
-ABILITIES: dict[str, frozenset[str]] = {
-    "operator": frozenset({"submit", "read", "edit", "personal_data"}),
-    "supervisor": frozenset({"submit", "read", "edit", "review", "lifecycle", "mode", "personal_data", "export"}),
-    "dispatcher": frozenset({"submit", "read", "lifecycle"}),
-    "evaluator": frozenset({"read", "export"}),
-}
-
-
 class RateLimiter:
     """A token bucket per client: `per_minute` requests, refilled continuously. `ticker` gives elapsed
     seconds (monotonic, so a clock set back or forward never empties or fills a bucket)."""

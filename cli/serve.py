@@ -106,10 +106,11 @@ def users_create(
     """Create a user of the web pages (password asked twice, never echoed; stored as a salted scrypt hash)."""
     from agent.store import CaseStore
     from agent.store.users import Users
-    from agent.store.workflow import ROLES
+    from core.messages import message
+    from core.roles import ROLES
 
     if role not in ROLES:
-        fail(f"unknown role {role!r}; roles are {', '.join(ROLES)}")
+        fail(message("user.unknown_role", role=role, roles=", ".join(ROLES)).text())
     settings = settings_from(config, None, db, None, None)
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")

@@ -19,7 +19,7 @@ from classifiers.urgency import UrgencyDetector
 from core.settings import DedupSettings, Settings
 from core.types import PreparedReport, ReportIn, TriageResult, Urgency
 from eval import metrics
-from eval.baselines import KeywordRouter, TfidfClauses, TfidfDedup, TfidfSvm
+from eval.baselines import BASELINES, KeywordRouter, TfidfClauses, TfidfDedup, TfidfSvm
 from eval.datasets import Dataset, LabelledReport
 
 TASKS = ("classification", "routing", "urgency", "dedup", "speed", "confidence")
@@ -314,7 +314,7 @@ def _baselines(dataset: Dataset, models: Models, names: Sequence[str], labelled:
         elif name == "keywords":
             ranked = KeywordRouter(kb).rank(texts)
         else:
-            raise ValueError(f"unknown baseline {name!r}; choose from tfidf-svm, keywords")
+            raise ValueError(f"unknown baseline {name!r}; choose from {', '.join(BASELINES)}")
         report = metrics.classification_report(gold, [r[0] for r in ranked])
         entry: dict[str, Any] = {"accuracy": report["accuracy"], "macro_f1": report["macro_f1"],
                                  "top3_accuracy": metrics.top_k_accuracy(gold, ranked, 3)}

@@ -1,1 +1,1 @@
-"""Prompt templates as data files, loaded and validated by `agent/` (the LLM drafting issue fills this)."""
+"""Prompt templates as data files, loaded and validated by the LLM drafter (`agent/llm_drafting.py`)."""

@@ -15,9 +15,10 @@ from sqlalchemy.exc import IntegrityError
 
 from agent.store.models import ApiKeyRow, CitySettingRow, LoginTokenRow, UserRow
 from agent.store.store import CaseStore, _audit
-from agent.store.workflow import ROLES, ApiClient
+from agent.store.workflow import ApiClient
 from core import clock
 from core.messages import Refusal, message
+from core.roles import ROLES
 
 USERNAME = re.compile(r"^[\w.@-]{1,60}$")
 MIN_PASSWORD = 8

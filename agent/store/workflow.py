@@ -17,12 +17,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from agent.lifecycle import OPEN, check_transition
-from agent.store.models import ApiKeyRow, AuditRow, CaseRow, CitySettingRow, FeedbackRow, IdempotencyRow, ReportRow
+from agent.store.models import ApiKeyRow, CaseRow, CitySettingRow, FeedbackRow, IdempotencyRow, ReportRow
 from agent.store.store import CaseStore, _audit, _get_case
 from core import clock
 from core.messages import Refusal, message
+from core.roles import ROLES
 
-ROLES = ("operator", "supervisor", "dispatcher", "evaluator")
 PRIORITY_ORDER = {"urgent": 0, "high": 1, "normal": 2, "low": 3}
 
 
@@ -261,9 +261,6 @@ class Workflow:
             rows = s.execute(select(CaseRow.status, func.count()).group_by(CaseRow.status))
             return {status: int(n) for status, n in rows}
 
-    def audit_count(self) -> int:
-        with self.store.session() as s:
-            return int(s.scalar(select(func.count()).select_from(AuditRow)) or 0)
 
 
 class PlaceConflict(Refusal):

@@ -11,7 +11,6 @@ from fastapi import APIRouter, Query
 from fastapi.responses import StreamingResponse
 
 from agent.lifecycle import STATUSES
-from api.auth import ABILITIES
 from api.deps import Editor, Exporter, LifecycleActor, Reader, Reviewer, ServiceDep, WorkflowDep
 from api.schemas import (
     BulkConfirm,
@@ -26,6 +25,7 @@ from api.schemas import (
     Transition,
 )
 from core.messages import Forbidden, Refusal, message
+from core.roles import ABILITIES
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 

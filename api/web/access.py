@@ -1,5 +1,5 @@
 """Who may see and do what on the pages: a login is required, every action asks for the same
-ability the JSON API asks for (`api.auth.ABILITIES`), and every POST must carry the CSRF token."""
+ability the JSON API asks for (`core.roles.ABILITIES`), and every POST must carry the CSRF token."""
 
 from __future__ import annotations
 

@@ -20,7 +20,6 @@ from api.web.render import fragment, kb_of, page, service_of
 from core.types import PhotoIn, ReportIn
 
 router = APIRouter(prefix="/ui/intake", include_in_schema=False)
-EDITABLE = ("category_id", "lead_department_id", "priority", "urgent", "title", "summary")
 
 
 @router.get("", response_class=HTMLResponse)

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
@@ -105,5 +104,3 @@ def _log_login(request: Request, client: ApiClient, kind: str) -> None:
     request.app.state.workflow.store.log("access", "web.login", {"method": kind}, actor=client.actor)
 
 
-def login_url(next_path: str) -> str:
-    return f"/ui/login?next={quote(next_path)}"
