@@ -107,8 +107,8 @@ def test_plates_stay_in_the_prompt_when_the_category_needs_them(models: Models, 
     assert "豫A88K66" in prompt
 
 
-def test_a_timeout_falls_back_to_the_template_and_says_why(models: Models, tmp_path: Path,
-                                                           model_path: Path) -> None:
+def test_the_local_model_stops_at_its_time_limit(models: Models, tmp_path: Path, model_path: Path) -> None:
+    """llama.cpp's own generation limit (the drafter's fallback logic is tested with the scripted provider)."""
     result, case = triage(models, tmp_path, "纬五路上路灯坏了一排，晚上黑漆漆的", LLMSettings(timeout_s=0.5))
     assert result.draft.drafter == "template"
     assert result.draft_fallback and "GenerationTimeout" in result.draft_fallback
@@ -116,17 +116,6 @@ def test_a_timeout_falls_back_to_the_template_and_says_why(models: Models, tmp_p
     assert "0.5 s limit" in fallback["reason"]
     (call,) = events(case, "llm.call")
     assert "GenerationTimeout" in call["error"] and call["raw_output"] is None
-
-
-def test_bad_output_twice_falls_back_after_one_retry(models: Models, tmp_path: Path, model_path: Path) -> None:
-    # 20 tokens cannot hold the whole JSON: the output is cut off, both times.
-    result, case = triage(models, tmp_path, "小区里有人私搭乱建，违建越盖越高", LLMSettings(max_tokens=20))
-    assert result.draft.drafter == "template"
-    assert result.draft_fallback and "invalid twice" in result.draft_fallback
-    calls = events(case, "llm.call")
-    assert [c["attempt"] for c in calls] == [1, 2]
-    assert all("不是合法的JSON" in c["error"] for c in calls)
-    assert "上面的输出不合格" in calls[1]["messages"][-1]["content"]  # the retry carries the error
 
 
 INJECTIONS = [
