@@ -19,7 +19,7 @@ OCR_MAX_SIDE = 1280  # classifiers/photos/ocr.py
 OCR_MIN_SCORE = 0.7  # text on signs scores 0.96+; window grids on buildings came out as "mm m" at 0.62
 
 
-Provider = Literal["llamacpp", "openai", "none", "scripted"]
+Provider = Literal["llamacpp", "openai", "none", "fake"]
 
 
 class LLMSettings(BaseModel):
@@ -41,7 +41,7 @@ class LLMSettings(BaseModel):
     api_key: SecretStr | None = None
     retries: int = Field(default=2, ge=0, le=10)
     response_format: Literal["json_object", "json_schema", "none"] = "json_object"
-    # scripted (tests and drills, no model): the replies in order, the last one repeated; a reply
+    # fake (tests and drills, no model): the replies in order, the last one repeated; a reply
     # "!timeout" or "!unreachable" makes that call fail the way a real provider's would
     script: tuple[str, ...] = ()
 

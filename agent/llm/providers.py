@@ -137,18 +137,18 @@ class OpenAICompatibleProvider(LLMProvider):
         return None
 
 
-class ScriptedChatModel(BaseChatModel):
+class FakeChatModel(BaseChatModel):
     """A chat model that answers from a script, in order (the last reply repeats), and keeps the
     messages it was sent. "!timeout" and "!unreachable" fail that call like a real provider would."""
 
     script: tuple[str, ...]
-    model_name: str = "scripted"
+    model_name: str = "fake"
     sent: list[list[BaseMessage]] = Field(default_factory=list)
     lock: Any = Field(default_factory=threading.Lock, exclude=True)
 
     @property
     def _llm_type(self) -> str:
-        return "scripted"
+        return "fake"
 
     def _generate(self, messages: list[BaseMessage], stop: list[str] | None = None,
                   run_manager: Any = None, **kwargs: Any) -> ChatResult:
@@ -156,27 +156,27 @@ class ScriptedChatModel(BaseChatModel):
             self.sent.append(list(messages))
             reply = self.script[min(len(self.sent), len(self.script)) - 1] if self.script else ""
         if reply == "!timeout":
-            raise TimeoutError("the scripted provider timed out")
+            raise TimeoutError("the fake provider timed out")
         if reply == "!unreachable":
-            raise ConnectionError("the scripted provider is unreachable")
+            raise ConnectionError("the fake provider is unreachable")
         return ChatResult(generations=[ChatGeneration(message=AIMessage(reply))])
 
 
-class ScriptedProvider(LLMProvider):
+class FakeProvider(LLMProvider):
     """Answers from `llm.script`: the drafter's retries, fallbacks and guardrails tested without a model."""
 
-    name = "scripted"
+    name = "fake"
 
     def __init__(self, settings: LLMSettings) -> None:
         super().__init__(settings)
-        self._chat = ScriptedChatModel(script=settings.script)
+        self._chat = FakeChatModel(script=settings.script)
 
     @property
     def model_name(self) -> str:
-        return "scripted"
+        return "fake"
 
     @property
-    def chat(self) -> ScriptedChatModel:
+    def chat(self) -> FakeChatModel:
         return self._chat
 
     def response_format(self, schema: dict[str, Any]) -> dict[str, Any] | None:
@@ -192,8 +192,8 @@ def make_provider(settings: LLMSettings) -> LLMProvider | None:
     model is loaded once however many pipelines use it."""
     if settings.provider == "none":
         return None
-    if settings.provider == "scripted":
-        return ScriptedProvider(settings)  # each drafter reads its own script from the start
+    if settings.provider == "fake":
+        return FakeProvider(settings)  # each drafter reads its own script from the start
     with _LOCK:
         provider = _PROVIDERS.get(settings)
         if provider is None:

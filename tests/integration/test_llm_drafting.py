@@ -108,7 +108,7 @@ def test_plates_stay_in_the_prompt_when_the_category_needs_them(models: Models, 
 
 
 def test_the_local_model_stops_at_its_time_limit(models: Models, tmp_path: Path, model_path: Path) -> None:
-    """llama.cpp's own generation limit (the drafter's fallback logic is tested with the scripted provider)."""
+    """llama.cpp's own generation limit (the drafter's fallback logic is tested with the fake provider)."""
     result, case = triage(models, tmp_path, "纬五路上路灯坏了一排，晚上黑漆漆的", LLMSettings(timeout_s=0.5))
     assert result.draft.drafter == "template"
     assert result.draft_fallback and "GenerationTimeout" in result.draft_fallback

@@ -28,5 +28,5 @@ def test_llm_settings_come_from_file_env_and_flags_in_that_order(tmp_path: Path,
 
 
 def test_an_unknown_provider_is_refused_with_the_choices() -> None:
-    with pytest.raises(ValueError, match="'llamacpp', 'openai', 'none' or 'scripted'"):
+    with pytest.raises(ValueError, match="'llamacpp', 'openai', 'none' or 'fake'"):
         Settings.load(None, llm={"provider": "gpt"})

@@ -1,5 +1,5 @@
 """The LLM drafter's retry, fallback and guardrail logging, through the real pipeline and database
-with the `scripted` provider (replies written in the test, no model loaded)."""
+with the `fake` provider: replies written in the test, no model loaded."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ VALID = {"title": "文化路东风路口井盖缺失", "summary": "文化路与�
 
 
 def triage(models: Models, tmp_path: Path, *script: str) -> tuple[TriageResult, dict[str, Any]]:
-    llm = LLMSettings(provider="scripted", script=script)
+    llm = LLMSettings(provider="fake", script=script)
     pipeline = TriagePipeline(Settings(db=str(tmp_path / "cases.db"), llm=llm), models=models)
     try:
         result = pipeline.triage(ReportIn(text=REPORT))
@@ -39,7 +39,7 @@ def events(case: dict[str, Any], name: str) -> list[dict[str, Any]]:
 def test_a_valid_reply_becomes_the_draft_and_is_logged_in_full(models: Models, tmp_path: Path) -> None:
     reply = VALID
     result, case = triage(models, tmp_path, json.dumps(reply, ensure_ascii=False))
-    assert result.draft.drafter == "scripted:scripted" and not result.draft_fallback
+    assert result.draft.drafter == "fake:fake" and not result.draft_fallback
     assert result.draft.title == "文化路东风路口井盖缺失"
     assert result.draft.lead_department_id == result.routing.lead.id
     (call,) = events(case, "llm.call")
