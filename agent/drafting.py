@@ -6,7 +6,9 @@ from __future__ import annotations
 import re
 from abc import ABC, abstractmethod
 
+from core.settings import LLMSettings
 from core.types import CaseDraft, DraftFacts, DraftOutcome
+from knowledge.loader import KnowledgeBase
 
 _SENTENCE = re.compile(r"[^。！？!?；;\n]+[。！？!?；;]?")
 _REQUEST = re.compile(r"(希望|请求|要求|恳请|请|麻烦|尽快|赶紧|能不能|能否|建议)")
@@ -127,3 +129,13 @@ def _minutes(facts: DraftFacts) -> str:
     delta = facts.deadlines.respond_by - facts.intake.received_at
     minutes = int(delta.total_seconds() // 60)
     return f"{minutes}分钟" if minutes < 120 else f"{minutes // 60}小时"
+
+
+def make_drafter(settings: LLMSettings, kb: KnowledgeBase) -> Drafter:
+    """The drafter the settings ask for: the template drafter for `none`, else an LLM drafter
+    (whose chat-model libraries load only then)."""
+    if settings.provider == "none":
+        return TemplateDrafter()
+    from agent.llm_drafting import LLMDrafter
+
+    return LLMDrafter(settings, kb)

@@ -252,10 +252,3 @@ def _department_names(kb: KnowledgeBase) -> dict[str, str]:
 
 def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
-def make_drafter(settings: LLMSettings, kb: KnowledgeBase) -> Drafter:
-    """The drafter the settings ask for: the template drafter for `none`, else an LLM drafter."""
-    if settings.provider == "none":
-        return TemplateDrafter()
-    return LLMDrafter(settings, kb)

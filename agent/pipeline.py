@@ -15,9 +15,8 @@ import numpy as np
 
 from agent.deadlines import compute_deadlines
 from agent.dedup import DedupStage
-from agent.drafting import Drafter, TemplateDrafter
+from agent.drafting import Drafter, TemplateDrafter, make_drafter
 from agent.intake import READABLE, IntakeStage, ReportRejected
-from agent.llm_drafting import make_drafter
 from agent.router import Router
 from agent.store import CaseStore
 from agent.store.photo_files import PhotoFiles

@@ -8,9 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 
-from agent.drafting import TemplateDrafter
+from agent.drafting import TemplateDrafter, make_drafter
 from agent.lifecycle import TransitionRefused
-from agent.llm_drafting import make_drafter
 from agent.pipeline import Models, TriagePipeline
 from agent.store.workflow import PlaceConflict, Workflow
 from api.auth import RateLimiter

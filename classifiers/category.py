@@ -13,7 +13,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
-from scipy.optimize import minimize_scalar
 
 from classifiers.embedders import Embedder
 from classifiers.embedders.base import default_cache_dir
@@ -150,6 +149,8 @@ def train_calibrated(texts: list[str], labels: list[str], held: list[bool], embe
             z = logits / t
             z = z - z.max(axis=1, keepdims=True)
             return float(-(z[np.arange(len(gold)), gold] - np.log(np.exp(z).sum(axis=1))).mean())
+
+        from scipy.optimize import minimize_scalar  # training only
 
         temperature = float(minimize_scalar(nll, bounds=(0.05, 5.0), method="bounded").x)
     model = SupervisedModel.train(texts, labels, embedder, tokenizer, embed_max_chars=embed_max_chars,

@@ -14,8 +14,6 @@ from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix, hstack
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 
 from classifiers.embedders import Embedder
 from classifiers.text import Tokenizer, char_ngrams
@@ -49,6 +47,9 @@ class SupervisedModel:
         features per text (the same columns must be given at prediction)."""
         if len(set(labels)) < 2:
             raise ValueError("training needs at least two different labels")
+        from sklearn.feature_extraction.text import TfidfVectorizer  # training only: prediction is numpy
+        from sklearn.linear_model import LogisticRegression
+
         word = TfidfVectorizer(analyzer=lambda t: _words(tokenizer, t), sublinear_tf=True, min_df=1)
         char = TfidfVectorizer(analyzer=_chars, sublinear_tf=True, min_df=2)
         x_word = word.fit_transform(texts)

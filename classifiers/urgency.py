@@ -24,7 +24,6 @@ from typing import Any
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from sklearn.linear_model import LogisticRegression
 
 from classifiers.category import CategoryClassifier
 from classifiers.embedders import Embedder
@@ -153,6 +152,8 @@ class UrgencyDetector:
         services = [s.id for s in self.kb.policy.emergency_services]
         coef = np.zeros((len(services), x.shape[1]))
         intercept = np.full(len(services), -10.0)
+        from sklearn.linear_model import LogisticRegression  # training only: prediction is numpy
+
         for i, service in enumerate(services):
             y = np.array([service in e.calls for e in examples])
             if y.any() and not y.all():

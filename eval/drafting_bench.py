@@ -17,8 +17,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from agent.drafting import Drafter
-from agent.llm_drafting import make_drafter
+from agent.drafting import Drafter, make_drafter
 from agent.pipeline import Models, TriagePipeline
 from core.settings import LLMSettings, Settings
 from core.types import DedupResult, DraftFacts, ReportIn

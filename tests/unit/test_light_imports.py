@@ -22,3 +22,11 @@ def _loaded_after(code: str) -> list[str]:
                                   "from cli.app import app"])
 def test_settings_and_the_command_line_load_nothing_heavy(code: str) -> None:
     assert _loaded_after(code) == []
+
+
+def test_triage_without_a_language_model_loads_no_training_migration_or_llm_library() -> None:
+    """What a template-drafting pipeline needs is numpy, FAISS, SQLAlchemy and the embedder; the
+    trainers (scikit-learn), Alembic (only when a migration is due) and the LLM stack stay out."""
+    loaded = _loaded_after("from agent.pipeline import TriagePipeline\n"
+                           "from agent.drafting import make_drafter")
+    assert set(loaded) == {"faiss", "sqlalchemy"}
