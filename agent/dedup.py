@@ -24,6 +24,7 @@ import numpy as np
 from agent.case_index import CaseIndex
 from agent.store import CaseStore
 from classifiers.photos import PhotoHashIndex
+from core.component import LoadOnce
 from core.messages import message
 from core.settings import DedupSettings
 from core.types import Classification, DedupCandidate, DedupResult, PhotoFacts, Place
@@ -39,17 +40,25 @@ class _CaseMeta:
     kind: str = "incident"
 
 
-class DedupStage:
-    def __init__(self, kb: KnowledgeBase, dimension: int, settings: DedupSettings | None = None) -> None:
-        self.kb = kb
+class DedupStage(LoadOnce):
+    """Finds the open case a report repeats. `store`: the case store whose open cases `warm_up`
+    indexes; without one (an evaluation over a dataset) the index starts empty."""
+
+    def __init__(self, kb: KnowledgeBase, dimension: int, settings: DedupSettings | None = None,
+                 store: CaseStore | None = None) -> None:
+        super().__init__()
+        self.kb, self.store = kb, store
         self.settings = settings or DedupSettings()
         self.index = CaseIndex(dimension, ivf_threshold=self.settings.ivf_threshold)
         self._meta: dict[int, _CaseMeta] = {}
         self.photos = PhotoHashIndex()
         self._at_spot: dict[tuple[str, ...], set[int]] = {}
 
-    def warm_up(self, store: CaseStore) -> None:
-        """Rebuild the index from the store's open cases."""
+    def _load(self) -> None:
+        """The index of the store's open cases."""
+        if self.store is None:
+            return
+        store = self.store
         ids, vectors = [], []
         self._meta.clear()
         self._at_spot.clear()

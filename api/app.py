@@ -10,7 +10,8 @@ from fastapi.responses import JSONResponse
 
 from agent.drafting import TemplateDrafter, make_drafter
 from agent.lifecycle import TransitionRefused
-from agent.pipeline import Models, TriagePipeline
+from agent.models import Models
+from agent.pipeline import TriagePipeline
 from agent.store.workflow import PlaceConflict, Workflow
 from api.auth import RateLimiter
 from api.metrics import Metrics

@@ -18,6 +18,7 @@ from classifiers.embedders import Embedder
 from classifiers.embedders.base import default_cache_dir
 from classifiers.supervised import SupervisedModel
 from classifiers.text import Tokenizer, normalize
+from core.component import LoadOnce
 from core.types import CategoryRef, CategoryScore, Classification
 from knowledge.loader import KnowledgeBase
 
@@ -43,22 +44,21 @@ def training_set(kb: KnowledgeBase, text_filter: Callable[[str], str]) -> tuple[
     return texts, labels, held
 
 
-class CategoryClassifier:
+class CategoryClassifier(LoadOnce):
     def __init__(self, kb: KnowledgeBase, embedder: Embedder, tokenizer: Tokenizer,
                  text_filter: Callable[[str], str] | None = None, embed_max_chars: int = 256,
                  model_dir: str | None = None, top_k: int = 5) -> None:
         """`text_filter` removes what must not decide the category (the pipeline strips place names
         and greetings); the dense vector reads the first `embed_max_chars` characters. `model_dir`
         is a model trained by `gridtriage train` on this knowledge base's categories."""
+        super().__init__()
         self.kb, self.embedder, self.tokenizer = kb, embedder, tokenizer
         self.text_filter = text_filter or (lambda text: text)
         self.embed_max_chars, self.model_dir, self.top_k = embed_max_chars, model_dir, top_k
         self.model: SupervisedModel | None = None
         self.fit_report: dict[str, float] = {}
 
-    def warm_up(self) -> None:
-        if self.model is not None:
-            return
+    def _load(self) -> None:
         if self.model_dir:
             model = SupervisedModel.load(self.model_dir)
             unknown = sorted(set(model.labels) - set(self.kb.leaves))

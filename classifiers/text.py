@@ -15,6 +15,8 @@ from typing import Any
 import jieba
 import zhconv
 
+from core.component import LoadOnce
+
 jieba.setLogLevel(logging.WARNING)
 
 _SPACE = re.compile(r"\s+")
@@ -63,23 +65,27 @@ def strip_boilerplate(text: str) -> str:
     return stripped if _TOKEN_CHARS.search(stripped) else text
 
 
-class Tokenizer:
-    """A jieba tokenizer of its own (no global state), taught a knowledge base's vocabulary."""
+class Tokenizer(LoadOnce):
+    """A jieba tokenizer of its own (no global state), taught a knowledge base's vocabulary; jieba's
+    dictionary loads on `warm_up` or on the first text."""
 
     def __init__(self, vocabulary: Iterable[str] = ()) -> None:
+        super().__init__()
+        self._vocabulary = [w.strip() for w in vocabulary if len(w.strip()) >= 2]
         self._jieba = jieba.Tokenizer()
-        self._jieba.initialize()
-        for word in vocabulary:
-            word = word.strip()
-            if len(word) >= 2:
-                self._jieba.add_word(word, freq=2000)
         self._cut = lru_cache(maxsize=8192)(self._cut_uncached)
+
+    def _load(self) -> None:
+        self._jieba.initialize()
+        for word in self._vocabulary:
+            self._jieba.add_word(word, freq=2000)
 
     def _cut_uncached(self, text: str) -> tuple[str, ...]:
         return tuple(self._jieba.lcut(text))
 
     def tokens(self, text: str) -> list[str]:
         """Content tokens: no stopwords, no punctuation, lower-cased latin."""
+        self.warm_up()
         out = []
         for token in self._cut(text):
             token = token.strip().lower()

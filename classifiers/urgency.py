@@ -30,6 +30,7 @@ from classifiers.embedders import Embedder
 from classifiers.embedders.base import default_cache_dir
 from classifiers.supervised import SupervisedModel
 from classifiers.text import STOPWORDS, Tokenizer, normalize
+from core.component import LoadOnce
 from core.messages import message
 from core.settings import UrgencySettings
 from core.types import Classification, Emergency, EmergencyCall, Urgency, UrgencyLevel, UrgencySignal
@@ -69,12 +70,13 @@ class _Example:
     calls: tuple[str, ...] = ()
 
 
-class UrgencyDetector:
+class UrgencyDetector(LoadOnce):
     def __init__(self, kb: KnowledgeBase, embedder: Embedder, tokenizer: Tokenizer, classifier: CategoryClassifier,
                  text_filter: Callable[[str], str] | None = None, settings: UrgencySettings | None = None,
                  embed_max_chars: int = 256, holdout: frozenset[str] = frozenset()) -> None:
         """`holdout`: labelled reports (by `source`, "file:id") left out of training, so an evaluation
         of the dataset they come from is cross-validated."""
+        super().__init__()
         self.kb, self.embedder, self.tokenizer, self.classifier = kb, embedder, tokenizer, classifier
         self.holdout = holdout
         self.text_filter = text_filter or (lambda text: text)
@@ -85,9 +87,7 @@ class UrgencyDetector:
         self._negations: tuple[str, ...] = ()
 
     # ---- loading ---------------------------------------------------------------------------------
-    def warm_up(self) -> None:
-        if self.model is not None:
-            return
+    def _load(self) -> None:
         spec = self.kb.policy.urgency
         self._signals = [(s.id, s.label, re.compile("|".join(f"(?:{p})" for p in s.patterns))) for s in spec.signals]
         self._negations = tuple(spec.negations)

@@ -38,7 +38,7 @@ def eval_cmd(
         return
     if more:
         fail(f"unexpected argument(s) {' '.join(more)}: eval takes one dataset (or `compare A B`)")
-    from agent.pipeline import Models
+    from agent.models import Models
     from eval.datasets import read_dataset
     from eval.runner import TASKS, evaluate
     from eval.summary import print_summary
@@ -114,7 +114,7 @@ def train(
     kb: KbOpt = None, config: ConfigOpt = None, embedder: EmbedderOpt = None,
 ) -> None:
     """Train the category classifier on labelled reports; `--model DIR` uses it everywhere."""
-    from agent.pipeline import Models
+    from agent.models import Models
     from eval.datasets import combine, feedback_dataset, read_dataset
     from eval.training import cross_validate, train_model
     from knowledge.loader import KBError

@@ -18,7 +18,8 @@ import numpy as np
 
 from agent.case_index import CaseIndex
 from agent.intake import ReportRejected
-from agent.pipeline import Models, TriagePipeline
+from agent.models import Models
+from agent.pipeline import TriagePipeline
 from core.settings import Settings
 from core.types import ReportIn
 from eval.shared_data import read_jsonl, shared_data_dir

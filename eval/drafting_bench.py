@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from agent.drafting import Drafter, make_drafter
-from agent.pipeline import Models, TriagePipeline
+from agent.models import Models
+from agent.pipeline import TriagePipeline
 from core.settings import LLMSettings, Settings
 from core.types import DedupResult, DraftFacts, ReportIn
 from eval.bench import percentile

@@ -14,7 +14,8 @@ import numpy as np
 
 from agent.dedup import DedupStage
 from agent.intake import ReportRejected
-from agent.pipeline import Models, TriagePipeline
+from agent.models import Models
+from agent.pipeline import TriagePipeline
 from classifiers.urgency import UrgencyDetector
 from core.settings import DedupSettings, Settings
 from core.types import PreparedReport, ReportIn, TriageResult, Urgency

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-from agent.pipeline import Models
+from agent.models import Models
 from classifiers.category import train_calibrated, training_set
 from classifiers.supervised import SupervisedModel
 from classifiers.text import normalize

@@ -8,22 +8,22 @@ import numpy as np
 from classifiers.bm25 import BM25
 from classifiers.embedders import Embedder
 from classifiers.text import Tokenizer, normalize
+from core.component import LoadOnce
 from core.types import ClauseRef
 from knowledge.loader import KnowledgeBase
 
 
-class DutyIndex:
+class DutyIndex(LoadOnce):
     def __init__(self, kb: KnowledgeBase, embedder: Embedder, tokenizer: Tokenizer,
                  lexical_weight: float = 0.5) -> None:
         if not 0 <= lexical_weight <= 1:
             raise ValueError("lexical_weight must be between 0 and 1")
+        super().__init__()
         self.kb, self.embedder, self.tokenizer = kb, embedder, tokenizer
         self.lexical_weight = lexical_weight
         self._bm25: BM25 | None = None
 
-    def warm_up(self) -> None:
-        if self._bm25 is not None:
-            return
+    def _load(self) -> None:
         self.clause_ids = list(self.kb.clauses)
         docs = [
             normalize(" ".join([self.kb.clauses[c].text, *self.kb.clauses[c].keywords]))

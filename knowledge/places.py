@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import ahocorasick
 
 from classifiers.text import strip_boilerplate
+from core.component import LoadOnce
 from core.types import Place, PlaceRef
 from knowledge.loader import KnowledgeBase
 
@@ -48,19 +49,18 @@ class _Hit:
     entry: _Name
 
 
-class PlaceResolver:
+class PlaceResolver(LoadOnce):
     """Gazetteer matching (longest names first) over the knowledge base's places, then resolution:
     landmark → its street; road crossing → the street both roads share; street or community →
     itself; road alone → the streets it passes (ambiguous when several); district only → district."""
 
     def __init__(self, kb: KnowledgeBase) -> None:
+        super().__init__()
         self.kb = kb
         self._automaton: ahocorasick.Automaton | None = None
         self._city_names: set[str] = set()
 
-    def warm_up(self) -> None:
-        if self._automaton is not None:
-            return
+    def _load(self) -> None:
         automaton = ahocorasick.Automaton()
         entries: dict[str, _Name] = {}
         rank = {"landmark": 0, "community": 1, "street": 2, "road": 3, "district": 4}

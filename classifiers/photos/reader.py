@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import io
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, tzinfo
-from typing import TypeVar
 
 from PIL import Image
 
@@ -18,11 +15,12 @@ from classifiers.photos.exif import read_exif
 from classifiers.photos.geo import COORDINATE_SYSTEMS, to_kb_coordinates
 from classifiers.photos.hashing import photo_hashes
 from classifiers.photos.ocr import OcrEngine, ocr_text
+from classifiers.photos.scale import fit_within
 from classifiers.photos.validate import PhotoValidator
 from core.settings import PhotoSettings
+from core.timing import timed
 from core.types import OcrLine, PhotoFacts, PhotoIn
 
-T = TypeVar("T")
 
 @dataclass(frozen=True)
 class PhotoReading:
@@ -57,15 +55,19 @@ class PhotoReader:
     def read(self, photo: PhotoIn) -> PhotoReading:
         """Raises PhotoRejected (a ValueError) when the upload is not a usable photo."""
         timings: dict[str, float] = {}
-        checked = _timed(timings, "validate", lambda: self.validator.check(photo.data, photo.filename))
+        with timed(timings, "validate"):
+            checked = self.validator.check(photo.data, photo.filename)
         image = checked.image
-        exif = _timed(timings, "exif", lambda: read_exif(checked.exif, self.local_time))
-        hashes = _timed(timings, "hash", lambda: photo_hashes(image))
+        with timed(timings, "exif"):
+            exif = read_exif(checked.exif, self.local_time)
+        with timed(timings, "hash"):
+            hashes = photo_hashes(image)
         lines: tuple[OcrLine, ...] = ()
         if self.ocr is not None:
-            ocr = self.ocr
-            lines = _timed(timings, "ocr", lambda: ocr.read(image))
-        thumbnail = _timed(timings, "thumbnail", lambda: _thumbnail(image, self.settings.thumbnail_px))
+            with timed(timings, "ocr"):
+                lines = self.ocr.read(image)
+        with timed(timings, "thumbnail"):
+            thumbnail = _thumbnail(image, self.settings.thumbnail_px)
         lat = lon = None
         if exif.gps_wgs84 is not None:
             lat, lon = to_kb_coordinates(*exif.gps_wgs84, self.coordinate_system)
@@ -85,29 +87,13 @@ class PhotoReader:
             crop_hashes=hashes.crops,
             ocr_text=ocr_text(lines),
             ocr_lines=lines,
-            timings_ms=timings,
+            timings_ms={name: round(ms, 2) for name, ms in timings.items()},
         )
-        return PhotoReading(facts=facts, image=_fit(image, self.settings.vision_max_side), data=photo.data,
+        return PhotoReading(facts=facts, image=fit_within(image, self.settings.vision_max_side), data=photo.data,
                             thumbnail=thumbnail)
-
-
-def _timed(timings: dict[str, float], name: str, step: Callable[[], T]) -> T:
-    start = time.perf_counter()
-    try:
-        return step()
-    finally:
-        timings[name] = round((time.perf_counter() - start) * 1000, 2)
-
-
-def _fit(image: Image.Image, max_side: int) -> Image.Image:
-    if max(image.size) <= max_side:
-        return image
-    fitted = image.copy()
-    fitted.thumbnail((max_side, max_side), Image.Resampling.LANCZOS, reducing_gap=2.0)
-    return fitted
 
 
 def _thumbnail(image: Image.Image, side: int) -> bytes:
     buffer = io.BytesIO()
-    _fit(image, side).save(buffer, format="JPEG", quality=80, optimize=True)
+    fit_within(image, side).save(buffer, format="JPEG", quality=80, optimize=True)
     return buffer.getvalue()

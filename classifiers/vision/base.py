@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from core.component import LoadOnce
 from core.settings import VisionSettings
 from core.types import SceneGuess
 
@@ -70,25 +71,20 @@ class SceneAnswer:
     error: str | None = None
 
 
-class VisionBackend(ABC):
+class VisionBackend(LoadOnce, ABC):
     """Subclasses implement `_classify` (and `_load` when they have a model to load); nothing heavy
     happens before `warm_up()`."""
 
     name: str = "vision"
 
     def __init__(self, settings: VisionSettings) -> None:
+        super().__init__()
         self.settings = settings
-        self._ready = False
 
     @property
     def identity(self) -> str:
         """`SceneGuess.backend`: the backend and the model, e.g. "clip:chinese-clip-vit-base-patch16"."""
         return self.name
-
-    def warm_up(self) -> None:
-        if not self._ready:
-            self._load()
-            self._ready = True
 
     def _load(self) -> None:  # noqa: B027 - remote backends have nothing to load
         """Load the model, if it is local; raise VisionUnavailable when the configuration is wrong."""

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from agent.pipeline import Models
+from agent.models import Models
 from api.app import create_app
 from core.settings import ApiSettings, LLMSettings, Settings
 

@@ -11,7 +11,7 @@ from xml.etree import ElementTree
 import pytest
 from fastapi.testclient import TestClient
 
-from agent.pipeline import Models
+from agent.models import Models
 from api.app import create_app
 from core.clock import FrozenClock
 from core.settings import ApiSettings, LLMSettings, Settings

@@ -15,7 +15,8 @@ import httpx
 import pytest
 
 from agent.llm import bundled
-from agent.pipeline import Models, TriagePipeline
+from agent.models import Models
+from agent.pipeline import TriagePipeline
 from core.settings import LLMSettings, Settings
 from core.types import ReportIn, TriageResult
 from eval.api_bench import free_port

@@ -9,7 +9,8 @@ from typing import Any
 
 import pytest
 
-from agent.pipeline import Models, TriagePipeline
+from agent.models import Models
+from agent.pipeline import TriagePipeline
 from core.settings import LLMSettings, Settings
 from core.types import ReportIn, TriageResult
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import replace
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -14,7 +13,8 @@ from PIL import Image
 from pydantic import SecretStr
 
 from agent.intake import ReportRejected
-from agent.pipeline import Models, TriagePipeline
+from agent.models import Models
+from agent.pipeline import TriagePipeline
 from classifiers.photos import wgs84_to_gcj02
 from classifiers.vision import make_vision
 from core.settings import VisionSettings
@@ -130,7 +130,7 @@ def test_more_photos_than_allowed_are_refused(pipeline: TriagePipeline) -> None:
 def test_a_vision_backend_names_the_category_of_a_photo_only_report(pipeline: TriagePipeline,
                                                                     models: Models) -> None:
     """Through the pipeline with `vision-openai` against a real loopback HTTP server."""
-    candidates = models.visual_candidates
+    candidates = models.photos.candidates
     code = next(f"V{i}" for i, c in enumerate(candidates, 1) if c.id == "municipal.manhole-cover")
     server = ScriptedServer(len(candidates))
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
@@ -141,7 +141,7 @@ def test_a_vision_backend_names_the_category_of_a_photo_only_report(pipeline: Tr
         vision = make_vision(VisionSettings(
             backend="vision-openai", base_url=f"http://127.0.0.1:{server.server_port}/v1", model=MODEL,
             api_key=SecretStr(KEY), image_max_side=MAX_SIDE, timeout_s=10.0, retries=0))
-        seeing = TriagePipeline(pipeline.settings, models=replace(models, vision=vision), store=pipeline.store)
+        seeing = TriagePipeline(pipeline.settings, models=models.with_vision(vision), store=pipeline.store)
         only_photo = seeing.triage(ReportIn(text="", photos=(PhotoIn(data=photo_bytes(street_scene(21))),)))
         with_text = seeing.triage(ReportIn(text="小区门口的路灯晚上不亮了",
                                            photos=(PhotoIn(data=photo_bytes(street_scene(22))),)))

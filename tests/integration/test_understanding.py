@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from agent.pipeline import Models
+from agent.models import Models
 from classifiers.text import normalize
 
 pytestmark = pytest.mark.integration

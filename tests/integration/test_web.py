@@ -15,7 +15,7 @@ from fastapi import Request
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
-from agent.pipeline import Models
+from agent.models import Models
 from agent.store.models import AuditRow, CaseRow, FeedbackRow
 from agent.store.users import Users
 from api.app import create_app
