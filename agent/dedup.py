@@ -26,8 +26,9 @@ from agent.store import CaseStore
 from classifiers.photos import PhotoHashIndex
 from core.component import LoadOnce
 from core.messages import message
+from core.photo_types import PhotoFacts
 from core.settings import DedupSettings
-from core.types import Classification, DedupCandidate, DedupResult, PhotoFacts, Place
+from core.types import Classification, DedupCandidate, DedupResult, Place
 from knowledge.loader import KnowledgeBase
 from knowledge.places import place_match
 

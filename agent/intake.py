@@ -13,7 +13,8 @@ from classifiers.text import normalize
 from core import clock
 from core.masking import mask
 from core.messages import Refusal, message
-from core.types import IntakeResult, PhotoFacts, ReportIn
+from core.photo_types import PhotoFacts
+from core.types import IntakeResult, ReportIn
 
 READABLE = re.compile(r"[A-Za-z\u4e00-\u9fff]")
 

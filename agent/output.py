@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from core.types import PhotoFacts, TriageResult
+from core.photo_types import PhotoFacts
+from core.types import TriageResult
 
 
 def public_case(result: TriageResult) -> dict[str, Any]:

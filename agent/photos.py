@@ -10,7 +10,8 @@ from agent.intake import ReportRejected
 from classifiers.photos import PhotoReader, PhotoRejected
 from classifiers.vision import VisionBackend, VisualCandidate
 from core.messages import message
-from core.types import CategoryRef, CategoryScore, Classification, PhotoBlob, PhotoFacts, PhotoIn
+from core.photo_types import PhotoBlob, PhotoFacts, PhotoIn
+from core.types import CategoryRef, CategoryScore, Classification
 from knowledge.loader import KnowledgeBase
 
 

@@ -4,7 +4,8 @@ pipeline's decision; each reason is a catalogue message (Chinese by default)."""
 from __future__ import annotations
 
 from core.messages import Message, lookup, message
-from core.types import CaseDraft, PhotoFacts, Routing, Understanding
+from core.photo_types import PhotoFacts
+from core.types import CaseDraft, Routing, Understanding
 from knowledge.loader import KnowledgeBase
 
 

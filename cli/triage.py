@@ -30,7 +30,8 @@ from cli.common import (
     warm_pipeline,
 )
 from core.messages import Explained, lookup
-from core.types import PhotoIn, ReportIn
+from core.photo_types import PhotoIn
+from core.types import ReportIn
 
 
 @app.command()

@@ -7,26 +7,18 @@ trail and returned from the CLI or API exactly as the stage produced it.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from core.frozen import Frozen
 from core.messages import Message
+from core.photo_types import PhotoBlob, PhotoFacts, PhotoIn
 
 Priority = Literal["urgent", "high", "normal", "low"]
 DepartmentRole = Literal["lead", "assist"]
-
-
-class Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class PhotoIn(Frozen):
-    """A photo as uploaded: its bytes, unchecked (intake validates them by content)."""
-
-    data: bytes = Field(repr=False)
-    filename: str | None = None
+PRIORITIES: tuple[Priority, ...] = get_args(Priority)
 
 
 class ReportIn(Frozen):
@@ -50,48 +42,6 @@ class PersonalDatum(Frozen):
     value: str
     start: int
     end: int
-
-
-class OcrLine(Frozen):
-    text: str
-    score: float
-
-
-class SceneGuess(Frozen):
-    """What a vision backend says a photo shows: one of the candidate categories (or none), already
-    validated against the candidates it was given."""
-
-    backend: str                   # "clip:<model dir name>" or "vision-openai:<model>"
-    category_id: str | None        # None: the backend saw none of the candidates
-    score: float | None = None     # the backend's own probability, when it has one
-    description: str | None = None
-    alternatives: tuple[tuple[str, float], ...] = ()
-    rejected: tuple[str, ...] = ()  # outputs refused by validation (e.g. a category not offered)
-    latency_ms: float = 0.0
-    error: str | None = None       # why the backend gave no answer (it failed, timed out, or erred twice)
-
-
-class PhotoFacts(Frozen):
-    """What a photo contributes, as the audit log and the case keep it (the bytes live on disk,
-    content-addressed by `sha256`)."""
-
-    sha256: str
-    format: Literal["jpeg", "png", "webp"]
-    width: int                      # after EXIF orientation
-    height: int
-    size_bytes: int
-    filename: str | None = None
-    taken_at: datetime | None = None       # EXIF DateTimeOriginal, on the city's clock when it has no offset
-    lat: float | None = None               # EXIF GPS in the knowledge base's coordinate system
-    lon: float | None = None
-    gps_wgs84: tuple[float, float] | None = None  # as the camera wrote it (lat, lon)
-    phash: str                      # 64-bit perceptual hashes, hex
-    dhash: str
-    crop_hashes: tuple[tuple[str, str], ...] = ()  # (pHash, dHash) of centre crops: a cropped copy matches
-    ocr_text: str = ""              # masked, lines joined in reading order
-    ocr_lines: tuple[OcrLine, ...] = ()
-    scene: SceneGuess | None = None
-    timings_ms: dict[str, float] = Field(default_factory=dict)
 
 
 class IntakeResult(Frozen):
@@ -323,15 +273,6 @@ class DraftOutcome(Frozen):
     draft: CaseDraft
     calls: tuple[LLMCall, ...] = ()
     fallback_reason: str | None = None
-
-
-class PhotoBlob(Frozen):
-    """A validated photo's bytes and thumbnail, on their way to the content-addressed photo store."""
-
-    sha256: str
-    format: Literal["jpeg", "png", "webp"]
-    data: bytes = Field(repr=False)
-    thumbnail: bytes = Field(repr=False)
 
 
 class PreparedReport(Frozen):

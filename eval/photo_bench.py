@@ -32,8 +32,8 @@ from classifiers.photos import (
     photo_distance,
     photo_hashes,
 )
+from core.photo_types import PhotoIn
 from core.settings import SAME_PHOTO_MAX_DISTANCE, PhotoSettings
-from core.types import PhotoIn
 
 Colour = tuple[int, int, int]
 

@@ -3,77 +3,22 @@ measure every task the dataset has labels for, with baselines side by side."""
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from agent.dedup import DedupStage
-from agent.intake import ReportRejected
 from agent.models import Models
-from agent.pipeline import TriagePipeline
 from classifiers.urgency import UrgencyDetector
 from core.settings import DedupSettings, Settings
-from core.types import PreparedReport, ReportIn, TriageResult, Urgency
 from eval import metrics
-from eval.baselines import BASELINES, KeywordRouter, TfidfClauses, TfidfDedup, TfidfSvm
-from eval.datasets import Dataset, LabelledReport
+from eval.baseline_runs import run_baselines
+from eval.datasets import Dataset
+from eval.predictions import REJECTED, Prediction, run_gridtriage
 
 TASKS = ("classification", "routing", "urgency", "dedup", "speed", "confidence")
-REJECTED = "(rejected)"
-
-
-@dataclass
-class Prediction:
-    report: LabelledReport
-    result: TriageResult | None
-    prepared: PreparedReport | None
-    error: str | None
-    latency_ms: float
-    held_out_urgency: Urgency | None = None  # when the urgency model learned from this very report
-
-    @property
-    def urgency(self) -> Urgency | None:
-        """The urgency to score: the cross-validated one for a report the model learned from."""
-        if self.held_out_urgency is not None:
-            return self.held_out_urgency
-        return self.result.understanding.urgency if self.result else None
-
-    @property
-    def category(self) -> str:
-        return self.result.understanding.classification.category.id if self.result else REJECTED
-
-    @property
-    def ranked_categories(self) -> list[str]:
-        if not self.result:
-            return [REJECTED]
-        return [a.category.id for a in self.result.understanding.classification.alternatives]
-
-
-def _report_in(r: LabelledReport) -> ReportIn:
-    return ReportIn(text=r.text, title=r.title, channel="eval", received_at=r.time, reported_at=r.time,
-                    external_id=r.id)
-
-
-def run_gridtriage(dataset: Dataset, settings: Settings, models: Models | None = None) -> list[Prediction]:
-    with tempfile.TemporaryDirectory() as work:
-        pipeline = TriagePipeline(settings.model_copy(update={"db": str(Path(work) / "eval.db")}), models=models)
-        pipeline.warm_up()
-        out = []
-        for r in dataset.reports:
-            started = time.perf_counter()
-            try:
-                prepared = pipeline.prepare(_report_in(r))
-                result = pipeline.commit(prepared)
-                out.append(Prediction(r, result, prepared, None, (time.perf_counter() - started) * 1000))
-            except ReportRejected as exc:
-                out.append(Prediction(r, None, None, str(exc), (time.perf_counter() - started) * 1000))
-        pipeline.store.close()
-    return out
 
 
 def evaluate(dataset: Dataset, settings: Settings, tasks: Sequence[str] = TASKS,
@@ -162,7 +107,7 @@ def evaluate(dataset: Dataset, settings: Settings, tasks: Sequence[str] = TASKS,
                              "auto_dispatch": metrics.at_threshold(conf, correct, mode.auto_dispatch_threshold),
                              "curve": [metrics.at_threshold(conf, correct, t) for t in np.linspace(0.3, 0.99, 15)]}
     if baselines:
-        out["baselines"] = _baselines(dataset, models, baselines, labelled, predictions, settings)
+        out["baselines"] = run_baselines(dataset, models, baselines, labelled, predictions, settings)
     return out
 
 
@@ -296,92 +241,3 @@ def _replay(rows: list[Prediction], models: Models, settings: DedupSettings) -> 
             clusters.append(i)
             stage.register(i, p.prepared.vector, u.place, u.classification.category.id, when, kind=u.kind)
     return clusters
-
-
-def _baselines(dataset: Dataset, models: Models, names: Sequence[str], labelled: list[Prediction],
-               predictions: list[Prediction], settings: Settings) -> dict[str, Any]:
-    """Baselines learn from what GridTriage learns from: the knowledge base's examples (and, for
-    urgency, its urgency examples and the labelled datasets they name, without this dataset)."""
-    kb = models.kb
-    rows = [p for p in labelled if p.report.category is not None]
-    texts = [f"{p.report.title or ''} {p.report.text}" for p in rows]
-    gold = [str(p.report.category) for p in rows]
-    out: dict[str, Any] = {}
-    for name in names:
-        if name == "tfidf-svm":
-            train_texts = [e for leaf in kb.leaves.values() for e in leaf.examples]
-            train_labels = [leaf.id for leaf in kb.leaves.values() for _ in leaf.examples]
-            ranked = TfidfSvm(models.tokenizer).fit(train_texts, train_labels).rank(texts)
-        elif name == "keywords":
-            ranked = KeywordRouter(kb).rank(texts)
-        else:
-            raise ValueError(f"unknown baseline {name!r}; choose from {', '.join(BASELINES)}")
-        report = metrics.classification_report(gold, [r[0] for r in ranked])
-        entry: dict[str, Any] = {"accuracy": report["accuracy"], "macro_f1": report["macro_f1"],
-                                 "top3_accuracy": metrics.top_k_accuracy(gold, ranked, 3)}
-        if dataset.has("department"):
-            dept_rows = [(p, r) for p, r in zip(rows, ranked, strict=True) if p.report.department]
-            leads = [list(dict.fromkeys(kb.leaves[leaf].lead[0] for leaf in r[:5])) for _, r in dept_rows]
-            dept_gold = [str(p.report.department) for p, _ in dept_rows]
-            entry["department_top1_accuracy"] = metrics.top_k_accuracy(dept_gold, leads, 1)
-            entry["department_top3_accuracy"] = metrics.top_k_accuracy(dept_gold, leads, 3)
-        if name == "tfidf-svm":
-            entry.update(_tfidf_beyond_categories(dataset, models, rows, ranked, labelled, predictions, settings))
-        out[name] = entry
-    return out
-
-
-def _tfidf_beyond_categories(dataset: Dataset, models: Models, rows: list[Prediction], ranked: list[list[str]],
-                             labelled: list[Prediction], predictions: list[Prediction],
-                             settings: Settings) -> dict[str, Any]:
-    """The TF-IDF counterparts of urgency, clauses, dedup and refusals: a linear SVM over the urgency
-    levels, the most similar clause of the predicted lead, text-only merging, and no refusals."""
-    kb = models.kb
-    out: dict[str, Any] = {}
-    text_of = {p.report.id: f"{p.report.title or ''} {p.report.text}" for p in predictions}
-    if dataset.has("urgent"):
-        held = frozenset(f"{dataset.name}.jsonl:{p.report.id}" for p in predictions)
-        detector = UrgencyDetector(kb, models.embedder, models.tokenizer, models.classifier,
-                                   text_filter=models.places.content, settings=settings.urgency, holdout=held)
-        examples = detector.training_examples()
-        levels = TfidfSvm(models.tokenizer).fit([e.text for e in examples], [e.level for e in examples])
-        urgency_rows = [p for p in labelled if p.report.urgent is not None]
-        got = [r[0] for r in levels.rank([text_of[p.report.id] for p in urgency_rows])]
-        out["urgency"] = metrics.binary_report([bool(p.report.urgent) for p in urgency_rows],
-                                               [g == "urgent" for g in got])
-        if any(p.report.urgency for p in urgency_rows):
-            pairs = [(p, g) for p, g in zip(urgency_rows, got, strict=True) if p.report.urgency]
-            out["urgency_levels"] = {level: metrics.binary_report([p.report.urgency == level for p, _ in pairs],
-                                                                  [g == level for _, g in pairs])
-                                     for level in ("urgent", "high")}
-        harmless = [g == "urgent" for p, g in zip(urgency_rows, got, strict=True) if p.report.alarming_harmless]
-        if harmless:
-            out["harmless_flagged_urgent"] = sum(harmless)
-    if dataset.has("clauses"):
-        clauses = TfidfClauses(kb, models.tokenizer)
-        first = []
-        for p, r in zip(rows, ranked, strict=True):
-            if p.report.clauses and p.result:
-                lead = kb.leaves[r[0]].lead[0]
-                cited = clauses.first(text_of[p.report.id], lead) if lead == p.report.department else None
-                first.append(cited in set(p.report.clauses))
-        out["clause_precision_at_1"] = float(np.mean(first)) if first else float("nan")
-    if dataset.has("cluster"):
-        kept = [p for p in predictions if p.result and p.prepared]
-        times = [(p.prepared.intake.reported_at or p.prepared.intake.received_at).timestamp()
-                 for p in kept if p.prepared]
-        found = TfidfDedup(models.tokenizer, settings.dedup.time_window_hours).clusters(
-            [text_of[p.report.id] for p in kept], times)
-        gold_clusters = [p.report.cluster or f"single:{p.report.id}" for p in kept]
-        out["dedup"] = metrics.pairwise_clustering(gold_clusters, found)
-        if dataset.has("near_miss_of"):
-            members: dict[str, set[int]] = {}
-            for p, c in zip(kept, found, strict=True):
-                if p.report.cluster:
-                    members.setdefault(p.report.cluster, set()).add(c)
-            out["near_miss_false_merges"] = sum(
-                1 for i, (p, c) in enumerate(zip(kept, found, strict=True))
-                if p.report.near_miss_of and c != i and c in members.get(str(p.report.near_miss_of), set()))
-    if any(p.report.expect_error for p in predictions):
-        out["refused"] = 0  # a classifier files every input
-    return out

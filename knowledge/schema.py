@@ -7,8 +7,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from core.types import PRIORITIES, Priority
+
 ID_PATTERN = r"^[a-z0-9][a-z0-9._-]*$"
-Priority = Literal["urgent", "high", "normal", "low"]
 
 
 def _as_text(value: object) -> object:
@@ -146,7 +147,7 @@ class Mode(Entry):
     @field_validator("deadlines")
     @classmethod
     def _all_priorities(cls, value: dict[str, ModeDeadline]) -> dict[str, ModeDeadline]:
-        missing = {"urgent", "high", "normal", "low"} - set(value)
+        missing = set(PRIORITIES) - set(value)
         if missing:
             raise ValueError(f"deadlines miss the priorities {sorted(missing)}")
         return value

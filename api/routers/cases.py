@@ -26,6 +26,7 @@ from api.schemas import (
 )
 from core.messages import Forbidden, Refusal, message
 from core.roles import ABILITIES
+from core.types import PRIORITIES
 
 router = APIRouter(prefix="/v1", tags=["cases"])
 
@@ -101,7 +102,7 @@ def edit(case_id: int, body: Edit, client: Editor, service: ServiceDep, workflow
         raise Refusal(message("edit.unknown_department", id=body.changes["lead_department_id"]))
     if "category_id" in body.changes and body.changes["category_id"] not in kb.leaves:
         raise Refusal(message("edit.unknown_category", id=body.changes["category_id"]))
-    if "priority" in body.changes and body.changes["priority"] not in ("urgent", "high", "normal", "low"):
+    if "priority" in body.changes and body.changes["priority"] not in PRIORITIES:
         raise Refusal(message("edit.unknown_priority", value=body.changes["priority"]))
     before = workflow.edit(case_id, body.changes, body.reason, client.actor)
     return {**_short(workflow, case_id), "before": before}

@@ -14,7 +14,8 @@ from starlette.datastructures import UploadFile
 
 from api.deps import ServiceDep, Submitter
 from api.schemas import ReportCreate
-from core.types import PhotoIn, ReportIn
+from core.photo_types import PhotoIn
+from core.types import ReportIn
 
 router = APIRouter(prefix="/v1", tags=["reports"])
 

@@ -18,6 +18,7 @@ from api.web.i18n import Translate, language, lookup, translator
 from api.web.render import kb_of, page, service_of
 from api.web.session import load_session
 from core.messages import Refusal, message
+from core.types import PRIORITIES
 
 router = APIRouter(prefix="/ui/cases", include_in_schema=False)
 TIMELINE = ("case.created", "case.transition", "case.confirmed", "case.edited", "case.reassigned", "case.rejected",
@@ -48,7 +49,7 @@ def case_page(request: Request, case_id: int, client: WebUser) -> HTMLResponse:
                 actor_name=lambda actor: actor_name(str(actor), t),
                 departments=[(d.id, d.name) for d in kb.departments.values()],
                 groups=[(top.name, [(leaf.id, leaf.name) for leaf in top.children]) for top in kb.categories.values()],
-                priorities=("urgent", "high", "normal", "low"))
+                priorities=PRIORITIES)
 
 
 def _latest(audit: list[dict[str, Any]], event: str, report_id: int) -> dict[str, Any] | None:

@@ -17,7 +17,8 @@ from api.service import TriageService
 from api.web.access import CsrfChecked, WebUser, attempt, can, need
 from api.web.i18n import language, lookup
 from api.web.render import fragment, kb_of, page, service_of
-from core.types import PhotoIn, ReportIn
+from core.photo_types import PhotoIn
+from core.types import PRIORITIES, ReportIn
 
 router = APIRouter(prefix="/ui/intake", include_in_schema=False)
 
@@ -66,7 +67,7 @@ def _draft_html(request: Request, client: Any, body: dict[str, Any]) -> str:
     return fragment("_draft.html", request, client, case=body, similar=similar, titles=titles,
                     suggested=[(c, kb.leaves[c].name) for c in suggested if c in kb.leaves], groups=groups,
                     departments=[(d.id, d.name) for d in kb.departments.values()],
-                    priorities=("urgent", "high", "normal", "low"))
+                    priorities=PRIORITIES)
 
 
 @router.post("/{case_id}/finish", dependencies=[CsrfChecked])

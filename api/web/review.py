@@ -16,6 +16,7 @@ from api.web.access import CsrfChecked, WebUser, attempt, need
 from api.web.i18n import language, lookup
 from api.web.render import kb_of, page, service_of
 from api.web.session import load_session
+from core.types import PRIORITIES
 
 router = APIRouter(prefix="/ui/review", include_in_schema=False)
 LIMIT = 300
@@ -37,7 +38,7 @@ def queue(request: Request, client: WebUser, status: str = "received", category:
     filters = {"status": status, "category": category, "department": department, "priority": priority,
                "overdue": overdue, "below": below}
     return page(request, "review.html", client, nav="review", rows=rows, filters=filters, limit=LIMIT,
-                statuses=STATUSES, ceilings=CONFIDENCE_CEILINGS, priorities=("urgent", "high", "normal", "low"),
+                statuses=STATUSES, ceilings=CONFIDENCE_CEILINGS, priorities=PRIORITIES,
                 categories=[(c.id, c.name) for c in kb.categories.values()],
                 departments=[(d.id, d.name) for d in kb.departments.values()],
                 back=urlencode({k: v for k, v in filters.items() if v}))

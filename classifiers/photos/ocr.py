@@ -14,8 +14,8 @@ from PIL import Image, ImageOps
 from classifiers.lazy import require
 from classifiers.photos.scale import fit_within
 from core.component import LoadOnce
+from core.photo_types import OcrLine
 from core.settings import OCR_MAX_SIDE, OCR_MIN_SCORE
-from core.types import OcrLine
 
 # Measured on synthetic sign photos (1600×1200 and 4000×3000, signs 10-60% of the width): at 1280 px
 # on the long side every sign down to 15% of the width was read exactly and a 12 MP photo took half

@@ -17,9 +17,9 @@ from classifiers.photos.hashing import photo_hashes
 from classifiers.photos.ocr import OcrEngine, ocr_text
 from classifiers.photos.scale import fit_within
 from classifiers.photos.validate import PhotoValidator
+from core.photo_types import OcrLine, PhotoFacts, PhotoIn
 from core.settings import PhotoSettings
 from core.timing import timed
-from core.types import OcrLine, PhotoFacts, PhotoIn
 
 
 @dataclass(frozen=True)

@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from core.component import LoadOnce
+from core.photo_types import SceneGuess
 from core.settings import VisionSettings
-from core.types import SceneGuess
 
 if TYPE_CHECKING:
     from PIL.Image import Image

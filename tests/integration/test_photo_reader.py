@@ -19,8 +19,8 @@ from classifiers.photos import (
     wgs84_to_gcj02,
 )
 from classifiers.photos.ocr import TextBox, reading_rows
+from core.photo_types import PhotoIn
 from core.settings import DedupSettings, PhotoSettings
-from core.types import PhotoIn
 from tests.concurrently import concurrently
 from tests.photo_images import (
     PLATE_TEXT,

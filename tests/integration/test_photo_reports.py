@@ -17,8 +17,9 @@ from agent.models import Models
 from agent.pipeline import TriagePipeline
 from classifiers.photos import wgs84_to_gcj02
 from classifiers.vision import make_vision
+from core.photo_types import PhotoIn
 from core.settings import VisionSettings
-from core.types import PhotoIn, ReportIn
+from core.types import ReportIn
 from tests.integration.test_vision_openai import KEY, MAX_SIDE, MODEL, ScriptedServer
 from tests.photo_images import bomb_png, crop, fake_jpeg, photo_bytes, recompress, render_sign, street_scene
 
