@@ -31,7 +31,8 @@ def compute_deadlines(kb: KnowledgeBase, mode_id: str, category_id: str, priorit
             respond = _earliest(respond, override.respond_minutes)
             arrive = _earliest(arrive, override.arrive_minutes)
             resolve = _earliest(resolve, override.resolve_hours)
-    assert respond is not None and resolve is not None
+    assert respond is not None
+    assert resolve is not None
     received_at = received_at.replace(microsecond=0)
     return Deadlines(
         mode=mode.id,

@@ -181,26 +181,15 @@ class LLMDrafter(Drafter):
               ) -> tuple[dict[str, Any] | None, DraftProposal | None, list[str], tuple[str, ...]]:
         """Parse and validate one output. Returns the parsed JSON, the proposal if it validates, the
         problems (said so the model can fix them) and which of those were guardrail rejections."""
-        text = re.sub(r"^```(?:json)?\s*|\s*```$", "", raw.strip())
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            return None, None, [f"不是合法的JSON（{exc.msg}，第{exc.pos}个字符）"], ()
-        if not isinstance(data, dict):
-            return None, None, ["输出必须是一个JSON对象"], ()
-        try:
-            proposal = DraftProposal.model_validate(data)
-        except ValidationError as exc:
-            return data, None, [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()], ()
+        data, proposal, problems = _parse(raw)
+        if proposal is None:
+            return data, None, problems, ()
+        rejected = _unknown_codes(proposal, candidates) + self._foreign_names(proposal, candidates)
+        return data, proposal, rejected, tuple(rejected)
+
+    def _foreign_names(self, proposal: DraftProposal, candidates: Candidates) -> list[str]:
+        """Departments and offices the rationale or steps name that are not among the candidates."""
         rejected: list[str] = []
-        if proposal.category not in candidates.categories:
-            rejected.append(f"category {proposal.category} 不是候选分类编号")
-        for code in [proposal.lead, *proposal.assist]:
-            if code not in candidates.departments:
-                rejected.append(f"部门 {code} 不是候选部门编号")
-        for code in proposal.clauses:
-            if code not in candidates.clauses:
-                rejected.append(f"条款 {code} 不在所给条款中")
         given = {dept_id for dept_id, _ in candidates.departments.values()}
         own_words = proposal.rationale + "".join(proposal.steps)
         for name, dept_id in self._department_names.items():
@@ -209,7 +198,7 @@ class LLMDrafter(Drafter):
         for name in set(_OFFICES.findall(own_words)):
             if not any(name in n for _, n in candidates.departments.values()):
                 rejected.append(f"理由或建议提到了非候选机构“{name}”")
-        return data, proposal, rejected, tuple(rejected)
+        return rejected
 
     def _needs_plate(self, category_id: str) -> bool:
         keep = self.kb.policy.plate_categories
@@ -239,6 +228,35 @@ class LLMDrafter(Drafter):
 
 
 _OFFICES = re.compile(r"市委办公室|市政府办公厅|市委|纪委|监委|市长")
+
+
+def _parse(raw: str) -> tuple[dict[str, Any] | None, DraftProposal | None, list[str]]:
+    """The output's JSON object and the proposal it validates to, or the problems that stop it."""
+    text = re.sub(r"^```(?:json)?\s*|\s*```$", "", raw.strip())
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        return None, None, [f"不是合法的JSON（{exc.msg}，第{exc.pos}个字符）"]
+    if not isinstance(data, dict):
+        return None, None, ["输出必须是一个JSON对象"]
+    try:
+        return data, DraftProposal.model_validate(data), []
+    except ValidationError as exc:
+        return data, None, [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+
+
+def _unknown_codes(proposal: DraftProposal, candidates: Candidates) -> list[str]:
+    """The category, departments and clauses the proposal chose from outside the candidates."""
+    rejected: list[str] = []
+    if proposal.category not in candidates.categories:
+        rejected.append(f"category {proposal.category} 不是候选分类编号")
+    for code in [proposal.lead, *proposal.assist]:
+        if code not in candidates.departments:
+            rejected.append(f"部门 {code} 不是候选部门编号")
+    for code in proposal.clauses:
+        if code not in candidates.clauses:
+            rejected.append(f"条款 {code} 不在所给条款中")
+    return rejected
 
 
 def _department_names(kb: KnowledgeBase) -> dict[str, str]:

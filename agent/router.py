@@ -39,16 +39,7 @@ class Router:
         clause_scores = self.index.scores(tokens, vector)
         retrieval = self.index.department_scores(clause_scores)
         top_retrieval = max(retrieval.values()) or 1.0
-        lead_prior: dict[str, float] = dict.fromkeys(kb.departments, 0.0)
-        assist_prior: dict[str, float] = dict.fromkeys(kb.departments, 0.0)
-        for alt in classification.alternatives:
-            leaf = kb.leaves[alt.category.id]
-            for d in leaf.lead:
-                lead_prior[d] += alt.probability / len(leaf.lead)
-            if leaf.local_office == "lead" and local not in leaf.lead:
-                lead_prior[local] += alt.probability
-            for d in leaf.assist:
-                assist_prior[d] += alt.probability
+        lead_prior, assist_prior = self._category_priors(classification)
         score = {
             d: s.category_weight * lead_prior[d] + s.retrieval_weight * retrieval[d] / top_retrieval
             for d in kb.departments
@@ -94,6 +85,22 @@ class Router:
             joint=joint,
             reasons=tuple(reasons) or (message("route.by_category", category=top_leaf.name),),
         )
+
+    def _category_priors(self, classification: Classification) -> tuple[dict[str, float], dict[str, float]]:
+        """How much the likely categories, weighted by their probabilities, name each department to
+        lead and to assist."""
+        kb, local = self.kb, self.kb.policy.local_office_department
+        lead_prior: dict[str, float] = dict.fromkeys(kb.departments, 0.0)
+        assist_prior: dict[str, float] = dict.fromkeys(kb.departments, 0.0)
+        for alt in classification.alternatives:
+            leaf = kb.leaves[alt.category.id]
+            for d in leaf.lead:
+                lead_prior[d] += alt.probability / len(leaf.lead)
+            if leaf.local_office == "lead" and local not in leaf.lead:
+                lead_prior[local] += alt.probability
+            for d in leaf.assist:
+                assist_prior[d] += alt.probability
+        return lead_prior, assist_prior
 
     def justifying_clauses(self, department_id: str, classification: Classification, clause_scores: np.ndarray,
                            k: int) -> tuple[ClauseRef, ...]:

@@ -69,20 +69,6 @@ def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
 
     app.middleware("http")(metrics.middleware)
 
-    def error(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
-        async def handle(request: Request, exc: Exception) -> JSONResponse:
-            message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
-            return JSONResponse({"detail": message}, status_code=status)
-        return handle
-
-    def explained(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
-        """A refusal from the catalogue: its text in the caller's language beside its code."""
-        async def handle(request: Request, exc: Exception) -> JSONResponse:
-            assert isinstance(exc, Explained)
-            lang = "en" if request.headers.get("accept-language", "").lower().startswith("en") else "zh"
-            return JSONResponse({"detail": exc.text(lang), "code": exc.code}, status_code=status)
-        return handle
-
     app.add_exception_handler(Refusal, explained(422))
     app.add_exception_handler(NotFound, explained(404))
     app.add_exception_handler(Forbidden, explained(403))
@@ -95,3 +81,19 @@ def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
         app.include_router(router)
     install_web(app, settings)  # the pages under /ui
     return app
+
+
+def error(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    async def handle(request: Request, exc: Exception) -> JSONResponse:
+        message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+        return JSONResponse({"detail": message}, status_code=status)
+    return handle
+
+
+def explained(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    """A refusal from the catalogue: its text in the caller's language beside its code."""
+    async def handle(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, Explained)
+        lang = "en" if request.headers.get("accept-language", "").lower().startswith("en") else "zh"
+        return JSONResponse({"detail": exc.text(lang), "code": exc.code}, status_code=status)
+    return handle

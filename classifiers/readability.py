@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from itertools import pairwise
 
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
 _CJK = re.compile(r"[\u4e00-\u9fff]")
@@ -64,7 +65,7 @@ def is_mash(word: str) -> bool:
     vowels = sum(ch in _VOWELS for ch in w)
     if (vowels == 0 and len(w) >= 4) or re.search(r"[^aeiouy]{6}", w):  # no language strings six consonants
         return True
-    walked = sum(b in _NEAR.get(a, ()) for a, b in zip(w, w[1:], strict=False)) / (len(w) - 1)
+    walked = sum(b in _NEAR.get(a, ()) for a, b in pairwise(w)) / (len(w) - 1)
     if len(w) >= 4 and walked >= 0.6:  # along the keyboard (asdfgh, qwerty, mnbv)
         return True
     return len(w) >= 7 and vowels / len(w) < 0.2

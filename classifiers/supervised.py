@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -150,7 +151,7 @@ class SupervisedModel:
 
 def _words(tokenizer: Tokenizer, text: str) -> list[str]:
     tokens = tokenizer.tokens(text)
-    return tokens + [f"{a}_{b}" for a, b in zip(tokens, tokens[1:], strict=False)]
+    return tokens + [f"{a}_{b}" for a, b in pairwise(tokens)]
 
 
 def _chars(text: str) -> list[str]:

@@ -144,7 +144,7 @@ class Urgency(Frozen):
     level: UrgencyLevel
     urgent: bool
     priority: Priority
-    probabilities: dict[str, float] = {}  # the urgency model's, per level
+    probabilities: dict[str, float] = Field(default_factory=dict)  # the urgency model's, per level
     signals: tuple[UrgencySignal, ...] = ()
     evidence: tuple[str, ...] = ()  # the words that weighed most for the level
     reason: Message

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Hashable, Sequence
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -102,7 +103,7 @@ def calibration(confidences: Sequence[float], correct: Sequence[bool], bins: int
     hit = np.asarray(correct, dtype=float)
     edges = np.linspace(0, 1, bins + 1)
     table, ece = [], 0.0
-    for low, high in zip(edges[:-1], edges[1:], strict=True):
+    for low, high in pairwise(edges):
         inside = (conf > low) & (conf <= high) if low > 0 else (conf >= low) & (conf <= high)
         if not inside.any():
             continue

@@ -168,23 +168,28 @@ def _html(markdown: str, plots: dict[str, Path], title: str) -> str:
         if in_table:
             body.append("</table>")
             in_table = False
-        if line.startswith("# "):
-            body.append(f"<h1>{html.escape(line[2:])}</h1>")
-        elif line.startswith("## "):
-            body.append(f"<h2>{html.escape(line[3:])}</h2>")
-        elif line.startswith("!["):
-            name = line[line.index("(") + 1 : -1]
-            data = base64.b64encode((next(p for p in plots.values() if p.name == name)).read_bytes()).decode()
-            body.append(f'<img alt="{html.escape(name)}" src="data:image/png;base64,{data}">')
-        elif line.startswith("- "):
-            body.append(f"<li>{html.escape(line[2:])}</li>")
-        elif line.strip():
-            body.append(f"<p>{html.escape(line)}</p>")
+        if line.strip():
+            body.append(_html_line(line, plots))
     if in_table:
         body.append("</table>")
     style = "body{font-family:sans-serif;max-width:1000px;margin:2em auto}td{border:1px solid #ccc;padding:4px 8px}"
     return (f"<!doctype html><html lang='zh'><meta charset='utf-8'><title>{html.escape(title)}</title>"
             f"<style>{style}</style><body>{''.join(body)}</body></html>")
+
+
+def _html_line(line: str, plots: dict[str, Path]) -> str:
+    """One non-blank Markdown line outside tables and code blocks: a heading, a plot, a list item or a paragraph."""
+    if line.startswith("# "):
+        return f"<h1>{html.escape(line[2:])}</h1>"
+    if line.startswith("## "):
+        return f"<h2>{html.escape(line[3:])}</h2>"
+    if line.startswith("!["):
+        name = line[line.index("(") + 1 : -1]
+        data = base64.b64encode((next(p for p in plots.values() if p.name == name)).read_bytes()).decode()
+        return f'<img alt="{html.escape(name)}" src="data:image/png;base64,{data}">'
+    if line.startswith("- "):
+        return f"<li>{html.escape(line[2:])}</li>"
+    return f"<p>{html.escape(line)}</p>"
 
 
 def compare(a: dict[str, Any], b: dict[str, Any]) -> list[tuple[str, Any, Any, Any]]:

@@ -24,17 +24,8 @@ TASKS = ("classification", "routing", "urgency", "dedup", "speed", "confidence")
 def evaluate(dataset: Dataset, settings: Settings, tasks: Sequence[str] = TASKS,
              baselines: Sequence[str] = (), models: Models | None = None) -> dict[str, Any]:
     models = models or Models.load(settings)
-    foreign = {r.category for r in dataset.reports if r.category} - set(models.kb.leaves)
-    if foreign and "classification" in tasks:
-        raise ValueError(
-            f"{dataset.name} has labels that are not categories of this knowledge base "
-            f"({', '.join(sorted(foreign)[:5])}…): cross-validate on them with --cv K, or evaluate with "
-            "--tasks that do not need categories")
-    started = time.perf_counter()
-    predictions = run_gridtriage(dataset, settings, models)
-    elapsed = time.perf_counter() - started
-    if "urgency" in tasks:
-        _cross_validate_urgency(dataset, predictions, models, settings)
+    _refuse_foreign_categories(dataset, models, tasks)
+    predictions, elapsed = _predict(dataset, settings, models, cross_validate_urgency="urgency" in tasks)
     out: dict[str, Any] = {"dataset": {"name": dataset.name, "digest": dataset.digest, "reports": len(dataset.reports)},
                            "rejected": sum(p.result is None for p in predictions)}
     labelled = [p for p in predictions if not p.report.expect_error]
@@ -43,43 +34,11 @@ def evaluate(dataset: Dataset, settings: Settings, tasks: Sequence[str] = TASKS,
         out["rejection"] = {"expected": len(bad), "rejected": sum(p.result is None for p in bad),
                             "wrongly_rejected": sum(p.result is None for p in labelled)}
     if "classification" in tasks and dataset.has("category"):
-        rows = [p for p in labelled if p.report.category is not None]
-        gold = [str(p.report.category) for p in rows]
-        report = metrics.classification_report(gold, [p.category for p in rows])
-        report["top3_accuracy"] = metrics.top_k_accuracy(gold, [p.ranked_categories for p in rows], 3)
-        parents = [g.split(".")[0] for g in gold]
-        report["parent_accuracy"] = float(np.mean([p.category.split(".")[0] == g for p, g in zip(rows, parents,
-                                                                                                  strict=True)]))
-        out["classification"] = report
+        out["classification"] = _classification(labelled)
     if "routing" in tasks and dataset.has("department"):
-        rows = [p for p in labelled if p.report.department is not None]
-        gold = [str(p.report.department) for p in rows]
-        ranked = [[d.id for d in p.result.routing.ranking] if p.result else [] for p in rows]
-        leads = [[d.id for d in p.result.routing.departments if d.role == "lead"] if p.result else [] for p in rows]
-        assists = [[d.id for d in p.result.routing.departments if d.role == "assist"] if p.result else []
-                   for p in rows]
-        out["routing"] = {
-            "n": len(rows),
-            "top1_accuracy": metrics.top_k_accuracy(gold, ranked, 1),
-            "top3_accuracy": metrics.top_k_accuracy(gold, ranked, 3),
-            "lead_or_joint_lead_accuracy": float(np.mean([g in lead for g, lead in zip(gold, leads, strict=True)])),
-            "joint_share": float(np.mean([len(lead) > 1 for lead in leads])),
-            "assist_recall": metrics.set_recall([list(p.report.assist) for p in rows], assists),
-            "errors": _top_errors(gold, [r[0] if r else REJECTED for r in ranked]),
-        }
+        out["routing"] = _routing(labelled)
     if "urgency" in tasks and dataset.has("urgent"):
-        rows = [p for p in labelled if p.report.urgent is not None]
-        predicted = [bool(p.urgency and p.urgency.urgent) for p in rows]
-        gold_urgent = [bool(p.report.urgent) for p in rows]
-        chances = [p.urgency.probabilities.get("urgent", 0.0) if p.urgency else 0.0 for p in rows]
-        out["urgency"] = {
-            **metrics.binary_report(gold_urgent, predicted),
-            "cross_validated": any(p.held_out_urgency is not None for p in rows),
-            "curve": [{"threshold": t, **metrics.binary_report(gold_urgent, [c >= t for c in chances])}
-                      for t in (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)],
-            "missed_ids": [p.report.id for p, hit in zip(rows, predicted, strict=True) if p.report.urgent and not hit],
-            **_urgency_levels(labelled),
-        }
+        out["urgency"] = _urgency(labelled)
     if "urgency" in tasks and dataset.has("emergency"):
         out["emergency"] = _emergency(labelled)
     if "routing" in tasks and dataset.has("clauses"):
@@ -89,26 +48,99 @@ def evaluate(dataset: Dataset, settings: Settings, tasks: Sequence[str] = TASKS,
         if dataset.has("near_miss_of"):
             out["dedup"]["near_misses"] = _near_misses(predictions)
     if "speed" in tasks:
-        stages: dict[str, list[float]] = {}
-        for p in predictions:
-            if p.result:
-                for stage, ms in p.result.timings_ms.items():
-                    stages.setdefault(stage, []).append(ms)
-        latencies = [p.latency_ms for p in predictions if p.result]
-        out["speed"] = {**metrics.latency(latencies), "latencies_ms": latencies,
-                        "throughput_per_s": len(predictions) / elapsed,
-                        "stages": {k: metrics.latency(v) for k, v in stages.items()}}
+        out["speed"] = _speed(predictions, elapsed)
     if "confidence" in tasks and "classification" in out:
-        rows = [p for p in labelled if p.report.category is not None and p.result]
-        conf = [p.result.understanding.classification.confidence for p in rows if p.result]
-        correct = [p.category == p.report.category for p in rows]
-        mode = next(m for m in models.kb.policy.modes if m.id == (settings.mode or models.kb.policy.default_mode))
-        out["confidence"] = {**metrics.calibration(conf, correct),
-                             "auto_dispatch": metrics.at_threshold(conf, correct, mode.auto_dispatch_threshold),
-                             "curve": [metrics.at_threshold(conf, correct, t) for t in np.linspace(0.3, 0.99, 15)]}
+        out["confidence"] = _confidence(labelled, models, settings)
     if baselines:
         out["baselines"] = run_baselines(dataset, models, baselines, labelled, predictions, settings)
     return out
+
+
+def _refuse_foreign_categories(dataset: Dataset, models: Models, tasks: Sequence[str]) -> None:
+    """Classification needs category labels from this knowledge base."""
+    foreign = {r.category for r in dataset.reports if r.category} - set(models.kb.leaves)
+    if foreign and "classification" in tasks:
+        raise ValueError(
+            f"{dataset.name} has labels that are not categories of this knowledge base "
+            f"({', '.join(sorted(foreign)[:5])}…): cross-validate on them with --cv K, or evaluate with "
+            "--tasks that do not need categories")
+
+
+def _predict(dataset: Dataset, settings: Settings, models: Models,
+             cross_validate_urgency: bool) -> tuple[list[Prediction], float]:
+    """GridTriage's predictions for the dataset and the seconds the run took."""
+    started = time.perf_counter()
+    predictions = run_gridtriage(dataset, settings, models)
+    elapsed = time.perf_counter() - started
+    if cross_validate_urgency:
+        _cross_validate_urgency(dataset, predictions, models, settings)
+    return predictions, elapsed
+
+
+def _classification(labelled: list[Prediction]) -> dict[str, Any]:
+    rows = [p for p in labelled if p.report.category is not None]
+    gold = [str(p.report.category) for p in rows]
+    report = metrics.classification_report(gold, [p.category for p in rows])
+    report["top3_accuracy"] = metrics.top_k_accuracy(gold, [p.ranked_categories for p in rows], 3)
+    parents = [g.split(".")[0] for g in gold]
+    report["parent_accuracy"] = float(np.mean([p.category.split(".")[0] == g for p, g in zip(rows, parents,
+                                                                                              strict=True)]))
+    return report
+
+
+def _routing(labelled: list[Prediction]) -> dict[str, Any]:
+    rows = [p for p in labelled if p.report.department is not None]
+    gold = [str(p.report.department) for p in rows]
+    ranked = [[d.id for d in p.result.routing.ranking] if p.result else [] for p in rows]
+    leads = [[d.id for d in p.result.routing.departments if d.role == "lead"] if p.result else [] for p in rows]
+    assists = [[d.id for d in p.result.routing.departments if d.role == "assist"] if p.result else []
+               for p in rows]
+    return {
+        "n": len(rows),
+        "top1_accuracy": metrics.top_k_accuracy(gold, ranked, 1),
+        "top3_accuracy": metrics.top_k_accuracy(gold, ranked, 3),
+        "lead_or_joint_lead_accuracy": float(np.mean([g in lead for g, lead in zip(gold, leads, strict=True)])),
+        "joint_share": float(np.mean([len(lead) > 1 for lead in leads])),
+        "assist_recall": metrics.set_recall([list(p.report.assist) for p in rows], assists),
+        "errors": _top_errors(gold, [r[0] if r else REJECTED for r in ranked]),
+    }
+
+
+def _urgency(labelled: list[Prediction]) -> dict[str, Any]:
+    rows = [p for p in labelled if p.report.urgent is not None]
+    predicted = [bool(p.urgency and p.urgency.urgent) for p in rows]
+    gold_urgent = [bool(p.report.urgent) for p in rows]
+    chances = [p.urgency.probabilities.get("urgent", 0.0) if p.urgency else 0.0 for p in rows]
+    return {
+        **metrics.binary_report(gold_urgent, predicted),
+        "cross_validated": any(p.held_out_urgency is not None for p in rows),
+        "curve": [{"threshold": t, **metrics.binary_report(gold_urgent, [c >= t for c in chances])}
+                  for t in (0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7)],
+        "missed_ids": [p.report.id for p, hit in zip(rows, predicted, strict=True) if p.report.urgent and not hit],
+        **_urgency_levels(labelled),
+    }
+
+
+def _speed(predictions: list[Prediction], elapsed: float) -> dict[str, Any]:
+    stages: dict[str, list[float]] = {}
+    for p in predictions:
+        if p.result:
+            for stage, ms in p.result.timings_ms.items():
+                stages.setdefault(stage, []).append(ms)
+    latencies = [p.latency_ms for p in predictions if p.result]
+    return {**metrics.latency(latencies), "latencies_ms": latencies,
+            "throughput_per_s": len(predictions) / elapsed,
+            "stages": {k: metrics.latency(v) for k, v in stages.items()}}
+
+
+def _confidence(labelled: list[Prediction], models: Models, settings: Settings) -> dict[str, Any]:
+    rows = [p for p in labelled if p.report.category is not None and p.result]
+    conf = [p.result.understanding.classification.confidence for p in rows if p.result]
+    correct = [p.category == p.report.category for p in rows]
+    mode = next(m for m in models.kb.policy.modes if m.id == (settings.mode or models.kb.policy.default_mode))
+    return {**metrics.calibration(conf, correct),
+            "auto_dispatch": metrics.at_threshold(conf, correct, mode.auto_dispatch_threshold),
+            "curve": [metrics.at_threshold(conf, correct, t) for t in np.linspace(0.3, 0.99, 15)]}
 
 
 def _cross_validate_urgency(dataset: Dataset, predictions: list[Prediction], models: Models, settings: Settings,

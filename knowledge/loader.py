@@ -205,40 +205,8 @@ def load_kb(directory: str | Path = DEFAULT_KB) -> KnowledgeBase:
     r.unique("places.yaml", "place", (p.id for g in (districts, streets, landmarks, roads) for p in g))
 
     dept_ids = {d.id for d in departments}
-    clause_owner = {c.id: d.id for d in departments for c in d.duties}
-    for top in tops:
-        for leaf in top.children:
-            where = f"category {leaf.id}"
-            if not leaf.id.startswith(top.id + "."):
-                r.problem("taxonomy.yaml", where, f"leaf id must start with its parent id '{top.id}.'")
-            for dep in (*leaf.lead, *leaf.assist):
-                if dep not in dept_ids:
-                    r.problem("taxonomy.yaml", where, f"unknown department '{dep}'")
-            owners = {*leaf.lead, *leaf.assist}
-            if leaf.local_office != "none" and policy is not None:
-                owners.add(policy.local_office_department)
-            for clause in leaf.clauses:
-                owner = clause_owner.get(clause)
-                if owner is None:
-                    r.problem("taxonomy.yaml", where, f"unknown clause '{clause}'")
-                elif owner not in owners:
-                    r.problem("taxonomy.yaml", where, f"clause '{clause}' is a duty of '{owner}', which is neither "
-                                                      f"a lead nor an assisting department of this category")
-    district_ids = {d.id for d in districts}
-    street_ids = {s.id for s in streets}
-    for s in streets:
-        if s.district not in district_ids:
-            r.problem("places.yaml", f"streets {s.id}", f"unknown district '{s.district}'")
-    for lm in landmarks:
-        if not lm.street_ids:
-            r.problem("places.yaml", f"landmarks {lm.id}", "needs `street` or `streets`")
-        for sid in lm.street_ids:
-            if sid not in street_ids:
-                r.problem("places.yaml", f"landmarks {lm.id}", f"unknown street '{sid}'")
-    for road in roads:
-        for sid in road.streets:
-            if sid not in street_ids:
-                r.problem("places.yaml", f"roads {road.id}", f"unknown street '{sid}'")
+    _check_taxonomy(r, tops, departments, policy)
+    _check_places(r, districts, streets, landmarks, roads)
     if policy is not None:
         _check_policy(r, policy, dept_ids, {t.id for t in tops} | {leaf.id for leaf in leaves})
         _check_emergency_calls(r, policy, leaves, urgency_examples)
@@ -266,6 +234,50 @@ def load_kb(directory: str | Path = DEFAULT_KB) -> KnowledgeBase:
         urgency_examples=urgency_examples,
         urgency_labelled=labelled,
     )
+
+
+def _check_taxonomy(r: _Reader, tops: list[TopCategory], departments: list[Department], policy: Policy | None) -> None:
+    """Each leaf sits under its parent's id and names known departments, and known clauses of those."""
+    dept_ids = {d.id for d in departments}
+    clause_owner = {c.id: d.id for d in departments for c in d.duties}
+    for top in tops:
+        for leaf in top.children:
+            where = f"category {leaf.id}"
+            if not leaf.id.startswith(top.id + "."):
+                r.problem("taxonomy.yaml", where, f"leaf id must start with its parent id '{top.id}.'")
+            for dep in (*leaf.lead, *leaf.assist):
+                if dep not in dept_ids:
+                    r.problem("taxonomy.yaml", where, f"unknown department '{dep}'")
+            owners = {*leaf.lead, *leaf.assist}
+            if leaf.local_office != "none" and policy is not None:
+                owners.add(policy.local_office_department)
+            for clause in leaf.clauses:
+                owner = clause_owner.get(clause)
+                if owner is None:
+                    r.problem("taxonomy.yaml", where, f"unknown clause '{clause}'")
+                elif owner not in owners:
+                    r.problem("taxonomy.yaml", where, f"clause '{clause}' is a duty of '{owner}', which is neither "
+                                                      f"a lead nor an assisting department of this category")
+
+
+def _check_places(r: _Reader, districts: list[District], streets: list[Street], landmarks: list[Landmark],
+                  roads: list[Road]) -> None:
+    """Streets name a known district; landmarks and roads name known streets."""
+    district_ids = {d.id for d in districts}
+    street_ids = {s.id for s in streets}
+    for s in streets:
+        if s.district not in district_ids:
+            r.problem("places.yaml", f"streets {s.id}", f"unknown district '{s.district}'")
+    for lm in landmarks:
+        if not lm.street_ids:
+            r.problem("places.yaml", f"landmarks {lm.id}", "needs `street` or `streets`")
+        for sid in lm.street_ids:
+            if sid not in street_ids:
+                r.problem("places.yaml", f"landmarks {lm.id}", f"unknown street '{sid}'")
+    for road in roads:
+        for sid in road.streets:
+            if sid not in street_ids:
+                r.problem("places.yaml", f"roads {road.id}", f"unknown street '{sid}'")
 
 
 def _labelled_urgency(r: _Reader, examples: UrgencyExamples | None,
@@ -311,6 +323,17 @@ def _check_policy(r: _Reader, policy: Policy, dept_ids: set[str], category_ids: 
         r.problem(
             "policy.yaml", "local_office_department", f"unknown department '{policy.local_office_department}'"
         )
+    _check_policy_categories(r, policy, category_ids)
+    for signal in policy.urgency.signals:
+        for pattern in signal.patterns:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                r.problem("policy.yaml", f"urgency signal {signal.id}", f"bad pattern {pattern!r}: {exc}")
+
+
+def _check_policy_categories(r: _Reader, policy: Policy, category_ids: set[str]) -> None:
+    """Every category policy.yaml names is one of the taxonomy's."""
     if policy.photo_only_category and policy.photo_only_category not in category_ids:
         r.problem("policy.yaml", "photo_only_category", f"unknown category '{policy.photo_only_category}'")
     if policy.off_remit_category and policy.off_remit_category not in category_ids:
@@ -323,12 +346,6 @@ def _check_policy(r: _Reader, policy: Policy, dept_ids: set[str], category_ids: 
             for cat in override.categories:
                 if cat not in category_ids:
                     r.problem("policy.yaml", f"mode {mode.id}", f"override names unknown category '{cat}'")
-    for signal in policy.urgency.signals:
-        for pattern in signal.patterns:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                r.problem("policy.yaml", f"urgency signal {signal.id}", f"bad pattern {pattern!r}: {exc}")
 
 
 def _check_emergency_calls(r: _Reader, policy: Policy, leaves: list[Leaf],

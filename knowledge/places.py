@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 
 import ahocorasick
 
@@ -62,38 +64,12 @@ class PlaceResolver(LoadOnce):
 
     def _load(self) -> None:
         automaton = ahocorasick.Automaton()
-        entries: dict[str, _Name] = {}
-        rank = {"landmark": 0, "community": 1, "street": 2, "road": 3, "district": 4}
-
-        def add(word: str, entry: _Name) -> None:
-            word = word.strip()
-            if len(word) < 2:
-                return
-            current = entries.get(word)
-            if current is None or rank[entry.kind] < rank[current.kind]:
-                entries[word] = entry
-
-        kb = self.kb
-        for d in kb.districts.values():
-            for w in (d.name, *d.aliases):
-                add(w, _Name("district", d.id, d.name))
-        for s in kb.streets.values():
-            base = s.name.removesuffix("街道").removesuffix("办事处")
-            for w in (s.name, *s.aliases, base + "办事处", base + "街道办"):
-                add(w, _Name("street", s.id, s.name))
-            for c in s.communities:
-                add(c, _Name("community", s.id, c))
-        for lm in kb.landmarks.values():
-            for w in (lm.name, *lm.aliases):
-                add(w, _Name("landmark", lm.id, lm.name))
-        for road in kb.roads.values():
-            for w in (road.name, *road.aliases):
-                add(w, _Name("road", road.id, road.name))
+        entries = _gazetteer(self.kb)
         for word, entry in entries.items():
             automaton.add_word(word, (len(word), entry))
         automaton.make_automaton()
         self._automaton = automaton
-        city = kb.meta.city
+        city = self.kb.meta.city
         self._city_names = {city, city.removesuffix("市")}
 
     def _hits(self, text: str) -> list[_Hit]:
@@ -134,24 +110,7 @@ class PlaceResolver(LoadOnce):
         roads = [h for h in hits if h.entry.kind == "road"]
         districts = [h for h in hits if h.entry.kind == "district"]
 
-        street_ids: list[str] = []
-        landmark: PlaceRef | None = None
-        crossing: tuple[str, ...] = ()
-        if landmarks:
-            lm = kb.landmarks[landmarks[0].entry.id]
-            landmark = PlaceRef(id=lm.id, name=lm.name)
-            street_ids = list(lm.street_ids)
-        if streets:
-            street_ids = [streets[0].entry.id]
-        pair = _crossing(source, roads)
-        if pair:
-            a, b = (kb.roads[h.entry.id] for h in pair)
-            crossing = tuple(sorted((a.id, b.id)))
-            shared = [s for s in a.streets if s in b.streets]
-            if not street_ids:
-                street_ids = shared or sorted(set(a.streets) | set(b.streets))
-        elif roads and not street_ids:
-            street_ids = list(kb.roads[roads[0].entry.id].streets)
+        street_ids, landmark, crossing = self._named_streets(source, landmarks, streets, roads)
 
         district_id = districts[0].entry.id if districts else None
         if district_id and len(street_ids) > 1:
@@ -194,6 +153,31 @@ class PlaceResolver(LoadOnce):
             outside_city=self._other_city(source, bool(hits)),
             evidence=tuple(evidence),
         )
+
+    def _named_streets(self, source: str, landmarks: list[_Hit], streets: list[_Hit], roads: list[_Hit]
+                       ) -> tuple[list[str], PlaceRef | None, tuple[str, ...]]:
+        """The streets the names point to (a street or community named outright, else a landmark's,
+        else the street two crossing roads share, else a road's), the landmark and the crossing."""
+        kb = self.kb
+        street_ids: list[str] = []
+        landmark: PlaceRef | None = None
+        crossing: tuple[str, ...] = ()
+        if landmarks:
+            lm = kb.landmarks[landmarks[0].entry.id]
+            landmark = PlaceRef(id=lm.id, name=lm.name)
+            street_ids = list(lm.street_ids)
+        if streets:
+            street_ids = [streets[0].entry.id]
+        pair = _crossing(source, roads)
+        if pair:
+            a, b = (kb.roads[h.entry.id] for h in pair)
+            crossing = tuple(sorted((a.id, b.id)))
+            shared = [s for s in a.streets if s in b.streets]
+            if not street_ids:
+                street_ids = shared or sorted(set(a.streets) | set(b.streets))
+        elif roads and not street_ids:
+            street_ids = list(kb.roads[roads[0].entry.id].streets)
+        return street_ids, landmark, crossing
 
     def _nearest_street(self, lat: float, lon: float, max_km: float = 3.0) -> str | None:
         best, best_km = None, max_km
@@ -277,8 +261,43 @@ def _same_detail(a: str, b: str) -> bool:
     return len(short) >= 3 and long.endswith(short)
 
 
+_RANK = {"landmark": 0, "community": 1, "street": 2, "road": 3, "district": 4}
+
+
+def _gazetteer(kb: KnowledgeBase) -> dict[str, _Name]:
+    """Every name and alias of a place, each to one place: a landmark before a community before a
+    street before a road before a district."""
+    entries: dict[str, _Name] = {}
+    for word, entry in _names(kb):
+        word = word.strip()
+        if len(word) < 2:
+            continue
+        current = entries.get(word)
+        if current is None or _RANK[entry.kind] < _RANK[current.kind]:
+            entries[word] = entry
+    return entries
+
+
+def _names(kb: KnowledgeBase) -> Iterator[tuple[str, _Name]]:
+    for d in kb.districts.values():
+        for w in (d.name, *d.aliases):
+            yield w, _Name("district", d.id, d.name)
+    for s in kb.streets.values():
+        base = s.name.removesuffix("街道").removesuffix("办事处")
+        for w in (s.name, *s.aliases, base + "办事处", base + "街道办"):
+            yield w, _Name("street", s.id, s.name)
+        for c in s.communities:
+            yield c, _Name("community", s.id, c)
+    for lm in kb.landmarks.values():
+        for w in (lm.name, *lm.aliases):
+            yield w, _Name("landmark", lm.id, lm.name)
+    for road in kb.roads.values():
+        for w in (road.name, *road.aliases):
+            yield w, _Name("road", road.id, road.name)
+
+
 def _crossing(text: str, roads: list[_Hit]) -> tuple[_Hit, _Hit] | None:
-    for first, second in zip(roads, roads[1:], strict=False):
+    for first, second in pairwise(roads):
         if first.entry.id == second.entry.id:
             continue
         between = text[first.end : second.start]

@@ -14,13 +14,10 @@ import pytest
 os.environ.setdefault("GRIDTRIAGE_CACHE", tempfile.mkdtemp(prefix="gridtriage-test-cache-"))
 
 from agent.models import Models
-from agent.pipeline import TriagePipeline  # noqa: E402
-from core import clock  # noqa: E402
-from core.settings import (
-    LLMSettings,
-    Settings,  # noqa: E402
-)
-from knowledge.loader import DEFAULT_KB, KnowledgeBase, load_kb  # noqa: E402
+from agent.pipeline import TriagePipeline
+from core import clock
+from core.settings import LLMSettings, Settings
+from knowledge.loader import DEFAULT_KB, KnowledgeBase, load_kb
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

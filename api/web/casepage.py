@@ -4,6 +4,7 @@ drafter's rationale, the lifecycle timeline, the full audit trail, and the actio
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
@@ -80,42 +81,83 @@ def describe(entry: dict[str, Any], t: Translate, names: dict[str, str]) -> str:
     the knowledge base's names."""
     p = entry["payload"] or {}
     event = entry["event"]
-    if event == "case.transition":
-        return f"{t('status.' + str(p.get('from')))} → {t('status.' + str(p.get('to')))}" + (
-            f"（{p['note']}）" if p.get("note") else "")
     if event in ("case.edited", "case.confirmed") and "field" in p:
         return f"{p['field']}: {p.get('before')} → {p.get('after')}；{p.get('reason', '')}"
-    if event == "case.confirmed":
-        return (f"{names.get(str(p.get('category_id')), p.get('category_id'))} / "
-                f"{names.get(str(p.get('lead_department_id')), p.get('lead_department_id'))} / "
-                f"{t('priority.' + str(p.get('priority')), default=str(p.get('priority')))}"
-                + (f"；{p['note']}" if p.get("note") else ""))
-    if event == "case.reassigned":
-        return (f"{names.get(str(p.get('before')), p.get('before'))} → {names.get(str(p.get('after')), p.get('after'))}"
-                f"；{p.get('reason', '')}")
-    if event in ("case.merged_into", "case.absorbed", "case.merged"):
-        other = p.get("into") or p.get("from")
-        return (f"#{other} " if other else "") + (str(p.get("reason") or p.get("reporter_count") or ""))
-    if event == "case.rejected":
-        return f"{p.get('reason')} {p.get('note') or ''}".strip()
-    if event == "city.mode_switched":
-        return f"{p.get('before')} → {p.get('after')}；{p.get('reason', '')}"
-    if event == "llm.call":
-        return f"{p.get('provider')}:{p.get('model')} #{p.get('attempt')} {p.get('latency_ms', 0):.0f} ms" + (
-            f" ✗ {p['error']}" if p.get("error") else "")
-    if event == "case.sent_to_review":
-        return "；".join(x for x in (p.get("note"), "、".join(p.get("changed") or [])) if x)
-    if event == "report.understood":
-        c, u = p.get("classification") or {}, p.get("urgency") or {}
-        return (f"{(c.get('category') or {}).get('name')} {c.get('confidence', 0):.0%} · "
-                f"{t('priority.' + str(u.get('priority')), default=str(u.get('priority')))}")
-    if event == "report.dedup":
-        found = p.get("candidates") or []
-        return f"#{p['duplicate_of']}" if p.get("duplicate_of") else t("audit.no_duplicate", n=len(found))
+    if event in _DESCRIBE:
+        return _DESCRIBE[event](p, t, names)
     for key in ("title", "reason", "status", "text"):
         if p.get(key):
             return str(p[key])[:120]
     return ""
+
+
+Describe = Callable[[dict[str, Any], Translate, dict[str, str]], str]
+
+
+def _transition(p: dict[str, Any], t: Translate, names: dict[str, str]) -> str:
+    return f"{t('status.' + str(p.get('from')))} → {t('status.' + str(p.get('to')))}" + (
+        f"（{p['note']}）" if p.get("note") else "")
+
+
+def _confirmed(p: dict[str, Any], t: Translate, names: dict[str, str]) -> str:
+    return (f"{names.get(str(p.get('category_id')), p.get('category_id'))} / "
+            f"{names.get(str(p.get('lead_department_id')), p.get('lead_department_id'))} / "
+            f"{t('priority.' + str(p.get('priority')), default=str(p.get('priority')))}"
+            + (f"；{p['note']}" if p.get("note") else ""))
+
+
+def _reassigned(p: dict[str, Any], t: Translate, names: dict[str, str]) -> str:
+    return (f"{names.get(str(p.get('before')), p.get('before'))} → {names.get(str(p.get('after')), p.get('after'))}"
+            f"；{p.get('reason', '')}")
+
+
+def _merged(p: dict[str, Any], t: Translate, names: dict[str, str]) -> str:
+    other = p.get("into") or p.get("from")
+    return (f"#{other} " if other else "") + (str(p.get("reason") or p.get("reporter_count") or ""))
+
+
+def _rejected(p: dict[str, Any], t: Translate, names: dict[str, str]) -> str:
+    return f"{p.get('reason')} {p.get('note') or ''}".strip()
+
+
+def _mode_switched(p: dict[str, Any], t: Translate, names: dict[str, str]) -> str:
+    return f"{p.get('before')} → {p.get('after')}；{p.get('reason', '')}"
+
+
+def _llm_call(p: dict[str, Any], t: Translate, names: dict[str, str]) -> str:
+    return f"{p.get('provider')}:{p.get('model')} #{p.get('attempt')} {p.get('latency_ms', 0):.0f} ms" + (
+        f" ✗ {p['error']}" if p.get("error") else "")
+
+
+def _sent_to_review(p: dict[str, Any], t: Translate, names: dict[str, str]) -> str:
+    return "；".join(x for x in (p.get("note"), "、".join(p.get("changed") or [])) if x)
+
+
+def _understood(p: dict[str, Any], t: Translate, names: dict[str, str]) -> str:
+    c, u = p.get("classification") or {}, p.get("urgency") or {}
+    return (f"{(c.get('category') or {}).get('name')} {c.get('confidence', 0):.0%} · "
+            f"{t('priority.' + str(u.get('priority')), default=str(u.get('priority')))}")
+
+
+def _dedup(p: dict[str, Any], t: Translate, names: dict[str, str]) -> str:
+    found = p.get("candidates") or []
+    return f"#{p['duplicate_of']}" if p.get("duplicate_of") else t("audit.no_duplicate", n=len(found))
+
+
+_DESCRIBE: dict[str, Describe] = {
+    "case.transition": _transition,
+    "case.confirmed": _confirmed,
+    "case.reassigned": _reassigned,
+    "case.merged_into": _merged,
+    "case.absorbed": _merged,
+    "case.merged": _merged,
+    "case.rejected": _rejected,
+    "city.mode_switched": _mode_switched,
+    "llm.call": _llm_call,
+    "case.sent_to_review": _sent_to_review,
+    "report.understood": _understood,
+    "report.dedup": _dedup,
+}
 
 
 @router.post("/{case_id}/act", dependencies=[CsrfChecked])

@@ -86,7 +86,7 @@ class VisionBackend(LoadOnce, ABC):
         """`SceneGuess.backend`: the backend and the model, e.g. "clip:chinese-clip-vit-base-patch16"."""
         return self.name
 
-    def _load(self) -> None:  # noqa: B027 - remote backends have nothing to load
+    def _load(self) -> None:  # remote backends have nothing to load
         """Load the model, if it is local; raise VisionUnavailable when the configuration is wrong."""
 
     @abstractmethod

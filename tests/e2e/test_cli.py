@@ -40,7 +40,8 @@ def test_triage_json_has_the_documented_fields(tmp_path: Path) -> None:
     assert set(case["category"]) >= {"id", "name", "parent"}
     lead = [d for d in case["departments"] if d["role"] == "lead"]
     assert lead[0]["name"] == "郑州市城市管理局"
-    assert lead[0]["clauses"] and {"id", "text"} <= set(lead[0]["clauses"][0])
+    assert lead[0]["clauses"]
+    assert {"id", "text"} <= set(lead[0]["clauses"][0])
     assert case["place"]["district"] == "二七区"
     assert 0 < case["confidence"] <= 1
 
@@ -49,7 +50,8 @@ def test_triage_human_readable_and_duplicate_across_runs(tmp_path: Path) -> None
     db = str(tmp_path / "cases.db")
     first = run("triage", "紫荆山公园南门的公厕好几天没人打扫了，又脏又臭", "--db", db)
     assert first.returncode == 0, first.stderr
-    assert "案件" in first.stdout and "主办" in first.stdout
+    assert "案件" in first.stdout
+    assert "主办" in first.stdout
     second = run("triage", "紫荆山公园南门那个公共厕所太脏太臭了，一直没人保洁", "--db", db, "--json")
     assert json.loads(second.stdout)["duplicate_of"] is not None
 
@@ -71,9 +73,11 @@ def test_bad_reports_fail_with_a_clear_message(tmp_path: Path, text: str, messag
 
 def test_unknown_embedder_and_missing_kb_are_clear_errors(tmp_path: Path) -> None:
     proc = run("triage", "路灯不亮", "--embedder", "nope", "--db", str(tmp_path / "c.db"))
-    assert proc.returncode == 2 and "unknown embedder backend 'nope'" in proc.stderr
+    assert proc.returncode == 2
+    assert "unknown embedder backend 'nope'" in proc.stderr
     proc = run("triage", "路灯不亮", "--kb", str(tmp_path / "nokb"), "--db", str(tmp_path / "c.db"))
-    assert proc.returncode == 2 and "is not a directory" in proc.stderr
+    assert proc.returncode == 2
+    assert "is not a directory" in proc.stderr
 
 
 def test_batch_jsonl_keeps_order_ids_errors_and_merges_duplicates(tmp_path: Path) -> None:
@@ -95,7 +99,8 @@ def test_batch_jsonl_keeps_order_ids_errors_and_merges_duplicates(tmp_path: Path
     assert proc.returncode == 0, proc.stderr
     lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
     assert [line["id"] for line in lines] == ["r1", "r2", "r3", "r4", "r5", "6"]
-    assert lines[1]["code"] == "report.empty" and "诉求内容为空" in lines[1]["error"]
+    assert lines[1]["code"] == "report.empty"
+    assert "诉求内容为空" in lines[1]["error"]
     assert lines[2]["duplicate_of"] == lines[0]["case_id"]
     assert lines[2]["reporter_count"] == 2
     assert "ISO date-time" in lines[4]["error"]
@@ -135,7 +140,8 @@ def test_kb_check_passes_on_the_default_and_names_problems_in_a_broken_copy(tmp_
     (broken / "kb.yaml").unlink()
     proc = run("kb", "check", str(broken))
     assert proc.returncode == 1
-    assert "taxonomy.yaml: category" in proc.stderr and "unknown department 'cityguard'" in proc.stderr
+    assert "taxonomy.yaml: category" in proc.stderr
+    assert "unknown department 'cityguard'" in proc.stderr
     assert "kb.yaml: (file): missing" in proc.stderr
 
 
@@ -148,7 +154,9 @@ def test_triage_drafts_with_the_local_model_by_default(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     case = json.loads(proc.stdout)
     assert case["drafter"].startswith("llamacpp:"), case["draft_fallback"]
-    assert case["title"] and case["rationale"] and case["cited_clause_ids"]
+    assert case["title"]
+    assert case["rationale"]
+    assert case["cited_clause_ids"]
 
 
 def test_llm_none_drafts_from_templates(tmp_path: Path) -> None:
@@ -160,9 +168,11 @@ def test_llm_none_drafts_from_templates(tmp_path: Path) -> None:
 def test_a_misconfigured_llm_is_a_clear_error(tmp_path: Path) -> None:
     proc = run("triage", "桐柏路上有个井盖碎了一半", "--db", str(tmp_path / "c.db"), llm="openai")
     assert proc.returncode == 2
-    assert "needs a base URL" in proc.stderr and "GRIDTRIAGE_LLM_BASE_URL" in proc.stderr
+    assert "needs a base URL" in proc.stderr
+    assert "GRIDTRIAGE_LLM_BASE_URL" in proc.stderr
     proc = run("triage", "井盖碎了", "--llm", "gpt", "--db", str(tmp_path / "c.db"))
-    assert proc.returncode == 2 and "llm.provider" in proc.stderr
+    assert proc.returncode == 2
+    assert "llm.provider" in proc.stderr
 
 
 def test_triage_a_photo_only_report_from_the_command_line(tmp_path: Path) -> None:
@@ -173,11 +183,14 @@ def test_triage_a_photo_only_report_from_the_command_line(tmp_path: Path) -> Non
     proc = run("triage", "--photo", str(sign), "--json", "--db", str(tmp_path / "c.db"))
     assert proc.returncode == 0, proc.stderr
     case = json.loads(proc.stdout)
-    assert "井盖" in case["photos"][0]["ocr_text"] and case["photos"][0]["filename"] == "sign.jpg"
+    assert "井盖" in case["photos"][0]["ocr_text"]
+    assert case["photos"][0]["filename"] == "sign.jpg"
     assert case["photos"][0]["taken_at"].startswith("2026-11-20T08:30:00+08:00")
     assert "manhole" in case["category"]["id"]
     assert list((tmp_path / "photos").rglob("*.thumb.jpg")), "the photo store sits beside the database"
     human = run("triage", "--photo", str(sign), "--db", str(tmp_path / "c.db"))
-    assert "照片1" in human.stdout and "井盖" in human.stdout
+    assert "照片1" in human.stdout
+    assert "井盖" in human.stdout
     missing = run("triage", "--photo", str(tmp_path / "nope.jpg"), "--db", str(tmp_path / "c.db"))
-    assert missing.returncode == 2 and "cannot read photo" in missing.stderr
+    assert missing.returncode == 2
+    assert "cannot read photo" in missing.stderr

@@ -63,7 +63,8 @@ def test_eval_measures_every_task_and_writes_reports(tmp_path: Path) -> None:
     assert run("eval", str(data), "--report", str(again), "--tasks", "classification,urgency").returncode == 0
     compared = run("eval", "compare", str(out), str(again))
     assert compared.returncode == 0, compared.stderr
-    assert "classification.accuracy" in compared.stdout and "0.0000" in compared.stdout
+    assert "classification.accuracy" in compared.stdout
+    assert "0.0000" in compared.stdout
 
 
 def test_train_on_a_label_set_the_taxonomy_has_never_seen(tmp_path: Path) -> None:
@@ -81,7 +82,8 @@ def test_train_on_a_label_set_the_taxonomy_has_never_seen(tmp_path: Path) -> Non
     proc = run("train", str(data), "--out", str(model), "--label-field", "topic", "--cv", "3")
     assert proc.returncode == 0, proc.stderr
     info = json.loads(proc.stdout)
-    assert info["classes"] == 3 and info["knowledge_base_examples"] == 0
+    assert info["classes"] == 3
+    assert info["knowledge_base_examples"] == 0
     assert 0 <= info["cross_validation"]["gridtriage"]["macro_f1_mean"] <= 1
     assert sorted(json.loads((model / "model.json").read_text(encoding="utf-8"))["labels"]) == ["money", "noise",
                                                                                                "roads"]
@@ -89,9 +91,11 @@ def test_train_on_a_label_set_the_taxonomy_has_never_seen(tmp_path: Path) -> Non
     assert cv.returncode == 0, cv.stderr
     assert set(json.loads(cv.stdout)["cross_validation"]) >= {"gridtriage", "tfidf-svm"}
     refused = run("triage", "路上有坑", "--model", str(model), "--db", str(tmp_path / "c.db"))
-    assert refused.returncode == 2 and "not categories of this knowledge base" in refused.stderr
+    assert refused.returncode == 2
+    assert "not categories of this knowledge base" in refused.stderr
     plain = run("eval", str(data), "--label-field", "topic")
-    assert plain.returncode == 2 and "--cv" in plain.stderr
+    assert plain.returncode == 2
+    assert "--cv" in plain.stderr
 
 
 def test_a_model_trained_on_taxonomy_labels_is_used_by_triage(tmp_path: Path) -> None:
@@ -119,9 +123,12 @@ def test_train_from_the_supervisors_decisions_in_a_case_database(tmp_path: Path)
     proc = run("train", "--from-db", db, "--out", str(model))
     assert proc.returncode == 0, proc.stderr
     info = json.loads(proc.stdout)
-    assert info["dataset"] == "feedback:cases.db" and info["dataset_rows"] == 1
+    assert info["dataset"] == "feedback:cases.db"
+    assert info["dataset_rows"] == 1
     assert "noise.commercial-noise" in json.loads((model / "model.json").read_text(encoding="utf-8"))["labels"]
     empty = run("train", "--from-db", str(tmp_path / "empty.db"), "--out", str(tmp_path / "m2"))
-    assert empty.returncode == 2 and "no supervisor decisions" in empty.stderr
+    assert empty.returncode == 2
+    assert "no supervisor decisions" in empty.stderr
     neither = run("train", "--out", str(tmp_path / "m3"))
-    assert neither.returncode == 2 and "--from-db" in neither.stderr
+    assert neither.returncode == 2
+    assert "--from-db" in neither.stderr

@@ -24,7 +24,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
         proc = run("keys", "create", "--role", role, "--name", f"e2e-{role}", "--db", db)
         assert proc.returncode == 0, proc.stderr
         keys[role] = proc.stdout.strip()
-        assert keys[role].startswith("gt_") and "shown only now" in proc.stderr
+        assert keys[role].startswith("gt_")
+        assert "shown only now" in proc.stderr
     port = free_port()
     proc = start_server(db, port, log=folder / "server.log")
     try:
@@ -41,7 +42,8 @@ def test_a_client_system_posts_a_report_and_reads_the_case(server: tuple[str, st
     r = httpx.post(f"{base}/v1/reports", json={"text": text}, headers=h)
     assert r.status_code == 201, r.text
     case = r.json()
-    assert case["status"] == "dispatched" and case["departments"][0]["role"] == "lead"
+    assert case["status"] == "dispatched"
+    assert case["departments"][0]["role"] == "lead"
     detail = httpx.get(f"{base}/v1/cases/{case['case_id']}", headers=h).json()
     assert [a["event"] for a in detail["audit"]][-1] == "case.transition"
     assert httpx.get(f"{base}/docs").status_code == 200
@@ -50,7 +52,8 @@ def test_a_client_system_posts_a_report_and_reads_the_case(server: tuple[str, st
     assert forbidden.status_code == 403
     switched = httpx.put(f"{base}/v1/mode", json={"mode": "holiday", "reason": "国庆"},
                          headers={"Authorization": f"Bearer {supervisor}"})
-    assert switched.status_code == 200 and switched.json()["mode"] == "holiday"
+    assert switched.status_code == 200
+    assert switched.json()["mode"] == "holiday"
 
 
 def test_concurrent_retries_through_the_network_make_one_case(server: tuple[str, str, str]) -> None:
@@ -92,4 +95,5 @@ def test_a_photo_report_over_the_network(server: tuple[str, str, str]) -> None:
     photo = r.json()["photos"][0]
     assert "井盖" in photo["ocr_text"]
     got = httpx.get(f"{base}/v1/photos/{photo['sha256']}", headers=h, timeout=30)
-    assert got.status_code == 200 and got.content == sign
+    assert got.status_code == 200
+    assert got.content == sign

@@ -114,7 +114,8 @@ def test_an_operator_drafts_confirms_and_finds_the_audit_entry(site: Site) -> No
     link.click()
     page.wait_for_selector("#audit")
     entry = page.locator('tr[data-event="case.sent_to_review"]')
-    assert entry.count() == 1 and "话务员 wang" in entry.inner_text()
+    assert entry.count() == 1
+    assert "话务员 wang" in entry.inner_text()
     assert entry.locator("[data-actor]").get_attribute("data-actor") == "operator:wang"
     assert page.inner_text("#case-lead") == CITY_MANAGEMENT
     site.shoot(page, "03-case")
@@ -124,7 +125,8 @@ def test_an_operator_drafts_confirms_and_finds_the_audit_entry(site: Site) -> No
     page.fill("#mode-reason", "国庆")
     page.click("#mode-switch")
     problem = page.wait_for_selector("#problem")
-    assert "话务员角色不能切换城市运行模式" in problem.inner_text() and "值班长" in problem.inner_text()
+    assert "话务员角色不能切换城市运行模式" in problem.inner_text()
+    assert "值班长" in problem.inner_text()
     site.shoot(page, "07-refused")
     page.context.close()
 
@@ -136,7 +138,8 @@ def test_a_supervisor_confirms_bulk_reassigns_and_switches_the_mode(site: Site) 
     page.keyboard.press("Control+s")
     page.wait_for_selector("#finished-case-link").click()
     confirmed = page.locator('tr[data-event="case.confirmed"]')
-    assert confirmed.count() == 1 and "值班长 li" in confirmed.inner_text()
+    assert confirmed.count() == 1
+    assert "值班长 li" in confirmed.inner_text()
     assert confirmed.locator("[data-actor]").get_attribute("data-actor") == "supervisor:li"
     assert "municipal." not in confirmed.inner_text(), "the summary names the category, not its code"
     assert page.inner_text("#case-status") == "已派单"
@@ -165,7 +168,8 @@ def test_a_supervisor_confirms_bulk_reassigns_and_switches_the_mode(site: Site) 
     page.fill("#mode-reason", "国庆假期")
     page.click("#mode-switch")
     page.wait_for_selector(".flash-ok")
-    assert page.inner_text("#current-mode") == "节假日" and "节假日" in page.inner_text(".mode-chip")
+    assert page.inner_text("#current-mode") == "节假日"
+    assert "节假日" in page.inner_text(".mode-chip")
     site.shoot(page, "05-dashboard")
     page.context.close()
 
@@ -196,7 +200,9 @@ def test_an_emergency_shows_its_banner_sounds_in_the_queue_and_goes_out_on_one_k
     log_in(site, operator, "wang")
     draft(operator, "惠济区天河路公交站有个老人突然晕倒在路边，叫不醒")
     banner = operator.wait_for_selector("#emergency-banner")
-    assert banner.is_visible() and "120" in banner.inner_text() and "立即转接" in banner.inner_text()
+    assert banner.is_visible()
+    assert "120" in banner.inner_text()
+    assert "立即转接" in banner.inner_text()
     assert operator.locator(".emergency-script li").count() >= 3
     site.shoot(operator, "08-intake-emergency")
     assert operator.locator("#emergency-dispatch").count() == 0, "operators cannot dispatch; they send it on"
@@ -259,7 +265,8 @@ def test_a_case_past_its_deadline_is_highlighted_after_a_restart_hours_later(
         log_in(Site(base, site.browser, site.shots, site.log), page, "li")
         page.goto(f"{base}/ui/review?status=open&overdue=true")
         row = page.locator(f'tr[data-case="{case_id}"]')
-        assert "overdue" in (row.get_attribute("class") or "") and "超时" in row.inner_text()
+        assert "overdue" in (row.get_attribute("class") or "")
+        assert "超时" in row.inner_text()
         background = row.evaluate("row => getComputedStyle(row).backgroundColor")
         assert background not in ("rgba(0, 0, 0, 0)", "transparent"), "the overdue row is highlighted"
         site.shoot(page, "10-review-overdue")

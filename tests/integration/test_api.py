@@ -84,9 +84,11 @@ def test_a_confident_report_is_dispatched_and_an_urgent_one_waits_first_in_the_q
         client: TestClient, keys: dict[str, dict[str, str]]) -> None:
     h = keys["dispatcher"]
     clear = submit(client, h, CLEAR)
-    assert clear["status"] == "dispatched" and not clear["needs_review"]
+    assert clear["status"] == "dispatched"
+    assert not clear["needs_review"]
     urgent = submit(client, h, URGENT)
-    assert urgent["urgent"] and urgent["status"] == "received"
+    assert urgent["urgent"]
+    assert urgent["status"] == "received"
     submit(client, h, "我想咨询一下公积金怎么提取")
     queue = client.get("/v1/review-queue", headers=h).json()
     assert queue[0]["id"] == urgent["case_id"]
@@ -100,7 +102,8 @@ def test_a_duplicate_returns_the_open_case(client: TestClient, keys: dict[str, d
     first = submit(client, h, "文化路和农业路交叉口的井盖没了，晚上很危险")
     r = client.post("/v1/reports", json={"text": "文化路农业路口那个井盖丢了，赶紧补上"}, headers=h)
     assert r.status_code == 200
-    assert r.json()["duplicate_of"] == first["case_id"] and r.json()["reporter_count"] == 2
+    assert r.json()["duplicate_of"] == first["case_id"]
+    assert r.json()["reporter_count"] == 2
 
 
 def test_the_same_idempotency_key_never_creates_a_second_report(client: TestClient,
@@ -109,9 +112,11 @@ def test_the_same_idempotency_key_never_creates_a_second_report(client: TestClie
     first = client.post("/v1/reports", json={"text": "东风路上路灯白天一直亮着"}, headers=h)
     again = client.post("/v1/reports", json={"text": "东风路上路灯白天一直亮着"}, headers=h)
     assert first.status_code == again.status_code == 201
-    assert again.headers["Idempotent-Replayed"] == "true" and again.json() == first.json()
+    assert again.headers["Idempotent-Replayed"] == "true"
+    assert again.json() == first.json()
     other = client.post("/v1/reports", json={"text": "另一件事：小区停水了"}, headers=h)
-    assert other.status_code == 409 and "different report" in other.json()["detail"]
+    assert other.status_code == 409
+    assert "different report" in other.json()["detail"]
     store = client.app.state.service.pipeline.store  # type: ignore[attr-defined]
     assert store.count("reports") == 1
 
@@ -134,9 +139,12 @@ def test_an_emergency_comes_with_its_protocol_and_tops_the_queue(client: TestCli
     h = keys["operator"]
     urgent = submit(client, h, URGENT)
     emergency = submit(client, h, "惠济区天河路有个老人突然晕倒在路边，叫不醒")
-    assert emergency["urgency_level"] == "urgent" and emergency["urgency_reason"]["code"] == "urgency.urgent"
-    assert "紧急" in emergency["urgency_reason"]["text"] and emergency["urgency_evidence"]
-    assert "120" in {c["number"] for c in emergency["emergency"]["call"]} and emergency["emergency"]["script"]
+    assert emergency["urgency_level"] == "urgent"
+    assert emergency["urgency_reason"]["code"] == "urgency.urgent"
+    assert "紧急" in emergency["urgency_reason"]["text"]
+    assert emergency["urgency_evidence"]
+    assert "120" in {c["number"] for c in emergency["emergency"]["call"]}
+    assert emergency["emergency"]["script"]
     queue = client.get("/v1/review-queue", headers=h).json()
     assert [c["id"] for c in queue][:2] == [emergency["case_id"], urgent["case_id"]]
     assert queue[0]["emergency"]["call"][0]["number"] == "120"
@@ -147,7 +155,9 @@ def test_keyboard_mash_is_refused_never_stored_and_never_merged(client: TestClie
     h = keys["operator"]
     for _ in range(2):
         r = client.post("/v1/reports", json={"text": "hjkhjk qwerasdf zxvc"}, headers=h)
-        assert r.status_code == 422 and r.json()["code"] == "report.keyboard_mash" and "乱码" in r.json()["detail"]
+        assert r.status_code == 422
+        assert r.json()["code"] == "report.keyboard_mash"
+        assert "乱码" in r.json()["detail"]
     english = client.post("/v1/reports", json={"text": "hjkhjk qwerasdf zxvc"},
                           headers={**h, "Accept-Language": "en-GB,en;q=0.9"})
     assert "random keystrokes" in english.json()["detail"]
@@ -158,15 +168,20 @@ def test_keyboard_mash_is_refused_never_stored_and_never_merged(client: TestClie
 def test_bad_input_gets_a_clear_4xx_never_a_500(client: TestClient, keys: dict[str, dict[str, str]]) -> None:
     h = keys["operator"]
     r = client.post("/v1/reports", json={"txt": "typo"}, headers=h)
-    assert r.status_code == 422 and {tuple(e["loc"]) for e in r.json()["detail"]} == {("body", "txt")}
+    assert r.status_code == 422
+    assert {tuple(e["loc"]) for e in r.json()["detail"]} == {("body", "txt")}
     r = client.post("/v1/reports", json={"text": "！！！？？？"}, headers=h)
-    assert r.status_code == 422 and r.json()["code"] == "report.no_words" and "可读的文字" in r.json()["detail"]
+    assert r.status_code == 422
+    assert r.json()["code"] == "report.no_words"
+    assert "可读的文字" in r.json()["detail"]
     r = client.post("/v1/reports", json={"text": "路灯坏了", "lat": 200}, headers=h)
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "lat"]
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"] == ["body", "lat"]
     r = client.post("/v1/reports", content=b"{not json", headers={**h, "Content-Type": "application/json"})
     assert r.status_code == 422
     r = client.post("/v1/reports", json={"text": "长" * 30_000}, headers=h)
-    assert r.status_code == 413 and "limit" in r.json()["detail"]
+    assert r.status_code == 413
+    assert "limit" in r.json()["detail"]
     assert client.get("/v1/cases/999", headers=h).status_code == 404
     assert client.get("/v1/cases/abc", headers=h).status_code == 422
     assert client.get("/v1/cases?status=lost", headers=h).status_code == 422
@@ -181,7 +196,8 @@ def test_the_lifecycle_allows_only_its_edges(client: TestClient, keys: dict[str,
         return client.post(f"/v1/cases/{case_id}/transition", json={"to": to, "note": f"→{to}"}, headers=h)
 
     refused = move("closed")
-    assert refused.status_code == 409 and refused.json()["code"] == "transition.refused"
+    assert refused.status_code == 409
+    assert refused.json()["code"] == "transition.refused"
     assert refused.json()["detail"] == ("「待审核」的案件不能改为「已办结」：从「待审核」只能改为 "
                                         "已受理、已派单、已合并、不予受理。")
     english = client.post(f"/v1/cases/{case_id}/transition", json={"to": "closed"},
@@ -189,7 +205,8 @@ def test_the_lifecycle_allows_only_its_edges(client: TestClient, keys: dict[str,
     assert "from Received it can become Accepted, Dispatched, Merged, Rejected" in english.json()["detail"]
     for status in ("accepted", "dispatched", "handling", "resolved", "verified", "closed", "handling"):
         r = move(status)
-        assert r.status_code == 200 and r.json()["status"] == status, r.text
+        assert r.status_code == 200, r.text
+        assert r.json()["status"] == status, r.text
     assert move("received").status_code == 409
     transitions = [a for a in audit(client, h, case_id) if a["event"] == "case.transition"]
     assert [(t["payload"]["from"], t["payload"]["to"]) for t in transitions][-2:] == [
@@ -206,7 +223,8 @@ def test_overdue_cases_are_listed(client: TestClient, keys: dict[str, dict[str, 
     resolve_by = next(c["resolve_by"] for c in client.get("/v1/cases", headers=h).json() if c["id"] == late)
     frozen_clock.set(datetime.fromisoformat(resolve_by) + timedelta(minutes=1))
     overdue = client.get("/v1/cases?overdue=true", headers=h).json()
-    assert [c["id"] for c in overdue] == [late] and overdue[0]["overdue"]
+    assert [c["id"] for c in overdue] == [late]
+    assert overdue[0]["overdue"]
 
 
 # ---- review ----------------------------------------------------------------------------------------
@@ -216,12 +234,17 @@ def test_confirm_edit_and_reassign_leave_a_full_audit_trail(client: TestClient,
     case_id = submit(client, h, URGENT)["case_id"]
     r = client.post(f"/v1/cases/{case_id}/edit", json={"changes": {"priority": "high", "title": "金水路路面塌陷"},
                                                       "reason": "现场已围挡"}, headers=h)
-    assert r.status_code == 200 and r.json()["priority"] == "high" and r.json()["before"]["priority"] == "urgent"
+    assert r.status_code == 200
+    assert r.json()["priority"] == "high"
+    assert r.json()["before"]["priority"] == "urgent"
     r = client.post(f"/v1/cases/{case_id}/reassign", json={"department_id": "urban-rural-construction",
                                                           "reason": "施工导致"}, headers=h)
-    assert r.status_code == 200 and r.json()["lead_department_id"] == "urban-rural-construction"
+    assert r.status_code == 200
+    assert r.json()["lead_department_id"] == "urban-rural-construction"
     r = client.post(f"/v1/cases/{case_id}/confirm", json={"note": "核实无误"}, headers=h)
-    assert r.status_code == 200 and r.json()["status"] == "dispatched" and not r.json()["needs_review"]
+    assert r.status_code == 200
+    assert r.json()["status"] == "dispatched"
+    assert not r.json()["needs_review"]
     trail = {a["event"]: a for a in audit(client, h, case_id)}
     edited = [a for a in audit(client, h, case_id) if a["event"] == "case.edited"]
     assert {(e["payload"]["field"], e["payload"]["before"], e["payload"]["after"]) for e in edited} == {
@@ -231,9 +254,11 @@ def test_confirm_edit_and_reassign_leave_a_full_audit_trail(client: TestClient,
                                                   "reason": "施工导致"}
     assert trail["case.confirmed"]["payload"]["lead_department_id"] == "urban-rural-construction"
     labels = client.app.state.service.pipeline.store.feedback_labels("lead_department_id")  # type: ignore[attr-defined]
-    assert labels and labels[-1][2] == "urban-rural-construction"
+    assert labels
+    assert labels[-1][2] == "urban-rural-construction"
     again = client.post(f"/v1/cases/{case_id}/confirm", json={}, headers=h)
-    assert again.status_code == 422 and again.json()["code"] == "review.not_waiting"
+    assert again.status_code == 422
+    assert again.json()["code"] == "review.not_waiting"
     assert "只有待审核的案件可以确认" in again.json()["detail"]
 
 
@@ -241,16 +266,19 @@ def test_operators_edit_drafts_only(client: TestClient, keys: dict[str, dict[str
     case_id = submit(client, keys["operator"], CLEAR)["case_id"]  # auto-dispatched
     r = client.post(f"/v1/cases/{case_id}/edit", json={"changes": {"title": "x"}, "reason": "y"},
                     headers=keys["operator"])
-    assert r.status_code == 403 and r.json()["code"] == "edit.operator_drafts_only"
+    assert r.status_code == 403
+    assert r.json()["code"] == "edit.operator_drafts_only"
     assert "话务员只能修改待审核的草稿" in r.json()["detail"]
     h = keys["supervisor"]
     for changes, code in (({"lead_department_id": "nobody"}, "edit.unknown_department"),
                           ({"category_id": "municipal"}, "edit.unknown_category"),
                           ({"priority": "asap"}, "edit.unknown_priority")):
         r = client.post(f"/v1/cases/{case_id}/edit", json={"changes": changes, "reason": "y"}, headers=h)
-        assert r.status_code == 422 and r.json()["code"] == code, r.json()
+        assert r.status_code == 422, r.json()
+        assert r.json()["code"] == code, r.json()
     r = client.get("/v1/cases", params={"status": "done"}, headers=h)
-    assert r.status_code == 422 and "没有「done」这个状态" in r.json()["detail"]
+    assert r.status_code == 422
+    assert "没有「done」这个状态" in r.json()["detail"]
 
 
 def test_reject_and_merge(client: TestClient, keys: dict[str, dict[str, str]]) -> None:
@@ -259,19 +287,25 @@ def test_reject_and_merge(client: TestClient, keys: dict[str, dict[str, str]]) -
     b = submit(client, h, "二七区德化街步行街的垃圾桶满了没人清理，臭气熏天")["case_id"]
     c = submit(client, h, "我想咨询一下社保卡丢了怎么补办")["case_id"]
     r = client.post(f"/v1/cases/{c}/reject", json={"reason": "not_our_remit", "note": "转人社"}, headers=h)
-    assert r.status_code == 200 and r.json()["status"] == "rejected"
+    assert r.status_code == 200
+    assert r.json()["status"] == "rejected"
     r = client.post(f"/v1/cases/{c}/reject", json={"reason": "bogus"}, headers=h)
     assert r.status_code == 422
     cases = {x["id"]: x for x in client.get("/v1/cases", headers=h).json()}
     assert cases[a]["emergency"] is None or cases[a]["urgent"], "an emergency protocol only on urgent cases"
     r = client.post(f"/v1/cases/{b}/merge", json={"into": a, "reason": "同一问题"}, headers=h)
-    assert r.status_code == 409 and r.json()["code"] in ("merge.different_district", "merge.different_street")
-    assert f"#{b}" in r.json()["detail"] and f"#{a}" in r.json()["detail"], "the warning names both cases"
+    assert r.status_code == 409
+    assert r.json()["code"] in ("merge.different_district", "merge.different_street")
+    assert f"#{b}" in r.json()["detail"], "the warning names both cases"
+    assert f"#{a}" in r.json()["detail"], "the warning names both cases"
     before = client.get(f"/v1/cases/{b}", headers=h).json()
-    assert before["status"] != "merged" and before["merged_into"] is None, "nothing moved"
+    assert before["status"] != "merged", "nothing moved"
+    assert before["merged_into"] is None, "nothing moved"
     r = client.post(f"/v1/cases/{b}/merge", json={"into": a, "reason": "同一问题", "confirm_different_place": True},
                     headers=h)
-    assert r.status_code == 200 and r.json()["status"] == "merged" and r.json()["reporter_count"] == 2
+    assert r.status_code == 200
+    assert r.json()["status"] == "merged"
+    assert r.json()["reporter_count"] == 2
     merged = client.get(f"/v1/cases/{a}", headers=h).json()
     assert len(merged["reports"]) == 2
     assert client.get(f"/v1/cases/{b}", headers=h).json()["merged_into"] == a, "the merged case links to its target"
@@ -288,19 +322,25 @@ def test_split_takes_reports_into_a_new_case(client: TestClient, keys: dict[str,
                     headers=h)
     assert r.status_code == 200, r.text
     new = r.json()["new_case"]
-    assert r.json()["case"]["reporter_count"] == 1 and new["reporter_count"] == 1
-    assert new["status"] == "received" and new["needs_review"]
+    assert r.json()["case"]["reporter_count"] == 1
+    assert new["reporter_count"] == 1
+    assert new["status"] == "received"
+    assert new["needs_review"]
     detail = client.get(f"/v1/cases/{new['id']}", headers=h).json()
     assert [rep["id"] for rep in detail["reports"]] == [second["report_id"]]
     assert "case.split_from" in [a["event"] for a in detail["audit"]]
     assert "case.split" in [a["event"] for a in audit(client, h, case_id)]
     bad = client.post(f"/v1/cases/{case_id}/split", json={"report_ids": [first["report_id"]], "reason": "x"},
                       headers=h)
-    assert bad.status_code == 422 and "至少要保留一条诉求" in bad.json()["detail"]
+    assert bad.status_code == 422
+    assert "至少要保留一条诉求" in bad.json()["detail"]
     bad = client.post(f"/v1/cases/{case_id}/split", json={"report_ids": [999], "reason": "x"}, headers=h)
-    assert bad.status_code == 422 and bad.json()["code"] == "split.not_in_case" and "不在案件" in bad.json()["detail"]
+    assert bad.status_code == 422
+    assert bad.json()["code"] == "split.not_in_case"
+    assert "不在案件" in bad.json()["detail"]
     missing = client.get("/v1/cases/99999", headers=h)
-    assert missing.status_code == 404 and missing.json() == {"detail": "案件 #99999 不存在：请检查案件编号。",
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "案件 #99999 不存在：请检查案件编号。",
                                                              "code": "case.not_found"}
 
 
@@ -309,9 +349,11 @@ def test_bulk_actions_report_each_case(client: TestClient, keys: dict[str, dict[
     ids = [submit(client, h, text)["case_id"] for text in (URGENT, "小区楼道里闻到很大的煤气味，好像燃气管道漏气了")]
     r = client.post("/v1/cases/bulk-reassign", json={"case_ids": [*ids, 999], "department_id": "traffic-police",
                                                      "reason": "交警先处置"}, headers=h)
-    assert r.json()["done"] == ids and "999" in r.json()["failed"], r.json()
+    assert r.json()["done"] == ids, r.json()
+    assert "999" in r.json()["failed"], r.json()
     r = client.post("/v1/cases/bulk-confirm", json={"case_ids": ids}, headers=h)
-    assert r.status_code == 200 and r.json()["done"] == ids
+    assert r.status_code == 200
+    assert r.json()["done"] == ids
     assert all(client.get(f"/v1/cases/{i}", headers=h).json()["status"] == "dispatched" for i in ids)
 
 
@@ -321,7 +363,8 @@ def test_a_mode_switch_tightens_new_deadlines_and_is_logged(client: TestClient,
     h = keys["supervisor"]
     before = submit(client, h, "楼下饭店油烟太大，熏得没法开窗")
     r = client.put("/v1/mode", json={"mode": "emergency", "reason": "暴雨红色预警"}, headers=h)
-    assert r.status_code == 200 and r.json() == {"mode": "emergency", "before": None, "name": "应急",
+    assert r.status_code == 200
+    assert r.json() == {"mode": "emergency", "before": None, "name": "应急",
                                                  "auto_dispatch_threshold": r.json()["auto_dispatch_threshold"]}
     after = submit(client, h, "纬五路小区门口饭店油烟很大，熏得人头疼")
     assert after["deadlines"]["mode"] == "emergency"
@@ -348,9 +391,11 @@ def test_reporter_contact_is_shown_only_to_roles_that_need_it(client: TestClient
     assert seen == {"operator": "13812345678", "supervisor": "13812345678", "dispatcher": "[已隐藏]",
                     "evaluator": "[已隐藏]"}
     exported = client.get("/v1/export", headers=keys["evaluator"])
-    assert exported.status_code == 200 and exported.headers["content-type"].startswith("application/x-ndjson")
+    assert exported.status_code == 200
+    assert exported.headers["content-type"].startswith("application/x-ndjson")
     rows = [json.loads(line) for line in exported.text.splitlines()]
-    assert [r["id"] for r in rows] == [case_id] and rows[0]["reports"][0]["text"] == "东风路路灯不亮"
+    assert [r["id"] for r in rows] == [case_id]
+    assert rows[0]["reports"][0]["text"] == "东风路路灯不亮"
     assert "13812345678" not in exported.text
 
 
@@ -360,7 +405,8 @@ def test_open311_round_trip_in_json_and_xml(client: TestClient, keys: dict[str, 
     assert {"service_code", "service_name", "description", "metadata", "type", "keywords", "group"} <= set(services[0])
     assert any(s["service_code"] == "municipal.manhole-cover" for s in services)
     xml = ElementTree.fromstring(client.get("/open311/v2/services.xml").content)
-    assert xml.tag == "services" and len(xml) == len(services)
+    assert xml.tag == "services"
+    assert len(xml) == len(services)
     key = keys["dispatcher"]["Authorization"].removeprefix("Bearer ")
     r = client.post("/open311/v2/requests.json", data={
         "api_key": key, "service_code": "municipal.manhole-cover", "description": "花园路上的井盖碎了",
@@ -370,18 +416,22 @@ def test_open311_round_trip_in_json_and_xml(client: TestClient, keys: dict[str, 
     request_id = created["service_request_id"]
     assert "主办" in created["service_notice"]
     (one,) = client.get(f"/open311/v2/requests/{request_id}.json", params={"api_key": key}).json()
-    assert one["status"] == "open" and one["service_code"] == "municipal.manhole-cover"
-    assert one["agency_responsible"] == "郑州市城市管理局" and one["expected_datetime"]
+    assert one["status"] == "open"
+    assert one["service_code"] == "municipal.manhole-cover"
+    assert one["agency_responsible"] == "郑州市城市管理局"
+    assert one["expected_datetime"]
     assert (one["lat"], one["long"]) == (pytest.approx(34.78, abs=1e-6), pytest.approx(113.68, abs=1e-6))
     stored = client.get(f"/v1/cases/{one['service_request_id']}", headers=keys["supervisor"]).json()["place"]
     assert stored["lat"] != pytest.approx(34.78, abs=1e-4)  # kept as GCJ-02, like the bundled places
     listed = client.get("/open311/v2/requests.json", params={"api_key": key, "status": "open"}).json()
     assert request_id in [x["service_request_id"] for x in listed]
     xml = ElementTree.fromstring(client.get(f"/open311/v2/requests/{request_id}.xml", params={"api_key": key}).content)
-    assert xml.tag == "service_requests" and xml.findtext("request/agency_responsible") == "郑州市城市管理局"
+    assert xml.tag == "service_requests"
+    assert xml.findtext("request/agency_responsible") == "郑州市城市管理局"
     bad = client.post("/open311/v2/requests.xml", data={"api_key": key, "service_code": "nope", "description": "x"})
     error = ElementTree.fromstring(bad.content)
-    assert bad.status_code == 400 and error.tag == "errors"
+    assert bad.status_code == 400
+    assert error.tag == "errors"
     assert "unknown service_code" in (error.findtext("error/description") or "")
     assert client.post("/open311/v2/requests.json", data={"description": "x"}).status_code == 401
 
@@ -401,5 +451,6 @@ def test_the_rate_limit_answers_429_with_retry_after(tmp_path: Path, models: Mod
     with TestClient(create_app(settings, models=models)) as c:
         h = {"Authorization": f"Bearer {c.app.state.workflow.create_key('evaluator', 'e')}"}  # type: ignore[attr-defined]
         codes = [c.get("/v1/cases", headers=h).status_code for _ in range(5)]
-        assert codes[:3] == [200, 200, 200] and codes[3] == 429
+        assert codes[:3] == [200, 200, 200]
+        assert codes[3] == 429
         assert int(c.get("/v1/cases", headers=h).headers["Retry-After"]) >= 1

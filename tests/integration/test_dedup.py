@@ -19,11 +19,14 @@ def test_same_incident_reworded_at_the_same_place_merges(pipeline: TriagePipelin
     second = pipeline.triage(_report("东风路与文化路路口那里有个下水道井盖丢了，晚上看不见容易掉下去", 2))
     third = pipeline.triage(_report("你好，文化路东风路口井盖缺失，请尽快处理", 5))
     assert first.duplicate_of is None
-    assert second.duplicate_of == first.case_id and second.case_id == first.case_id
+    assert second.duplicate_of == first.case_id
+    assert second.case_id == first.case_id
     assert third.duplicate_of == first.case_id
     assert third.reporter_count == 3
-    evidence = [c for c in third.dedup.candidates if c.case_id == first.case_id][0]
-    assert evidence.verdict == "duplicate" and evidence.place_match == 1.0 and evidence.similarity > 0
+    evidence = next(c for c in third.dedup.candidates if c.case_id == first.case_id)
+    assert evidence.verdict == "duplicate"
+    assert evidence.place_match == 1.0
+    assert evidence.similarity > 0
 
 
 def test_same_category_at_another_street_does_not_merge(pipeline: TriagePipeline) -> None:
@@ -38,13 +41,15 @@ def test_same_category_at_another_street_does_not_merge(pipeline: TriagePipeline
 def test_same_place_outside_the_time_window_does_not_merge(pipeline: TriagePipeline) -> None:
     first = pipeline.triage(_report("德化街步行街有人摆摊占道经营，堵住了路"))
     later = pipeline.triage(_report("德化街步行街又有人摆摊占道经营，堵住了路", 24 * 10))
-    assert later.duplicate_of is None and later.case_id != first.case_id
+    assert later.duplicate_of is None
+    assert later.case_id != first.case_id
 
 
 def test_different_problem_at_the_same_place_does_not_merge(pipeline: TriagePipeline) -> None:
     first = pipeline.triage(_report("二七塔附近的路灯晚上都不亮"))
     other = pipeline.triage(_report("二七塔附近有人摆摊占道经营", 1))
-    assert other.duplicate_of is None and other.case_id != first.case_id
+    assert other.duplicate_of is None
+    assert other.case_id != first.case_id
 
 
 def test_index_is_rebuilt_from_the_store_after_a_restart(settings: Settings, pipeline: TriagePipeline) -> None:
@@ -62,7 +67,8 @@ def test_a_request_is_not_merged_into_an_incident_at_the_same_spot(pipeline: Tri
     incident = pipeline.triage(_report("花园路农业路口公交站有辆私家车一直停在站台上，公交车都进不了站"))
     request = pipeline.triage(_report("建议在花园路农业路口附近规划一些外卖骑手的停车位，现在电动车没地方停", 1))
     assert (incident.understanding.kind, request.understanding.kind) == ("incident", "request")
-    assert request.duplicate_of is None and request.case_id != incident.case_id
+    assert request.duplicate_of is None
+    assert request.case_id != incident.case_id
     evidence = [c for c in request.dedup.candidates if c.case_id == incident.case_id]
     assert not evidence or evidence[0].verdict != "duplicate"
 

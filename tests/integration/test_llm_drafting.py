@@ -76,22 +76,29 @@ def test_a_real_draft_in_chinese_is_logged_in_full(models: Models, tmp_path: Pat
     assert set(draft.assisting_department_ids) <= given
     clauses = {c.id for d in result.routing.departments for c in d.clauses} | {
         c.id for r in result.routing.ranking for c in r.clauses}
-    assert draft.cited_clause_ids and set(draft.cited_clause_ids) <= clauses
+    assert draft.cited_clause_ids
+    assert set(draft.cited_clause_ids) <= clauses
     assert draft.place == case["draft"]["place"]  # the gazetteer's place, not the model's
-    assert case["draft"]["drafter"] == draft.drafter and case["title"] == draft.title
+    assert case["draft"]["drafter"] == draft.drafter
+    assert case["title"] == draft.title
     (call,) = events(case, "llm.call")
-    assert call["provider"] == "llamacpp" and call["model"] == bundled.MODEL_NAME
-    assert call["prompt_id"] == "draft_case" and call["error"] is None
-    assert call["messages"][-1]["role"] == "human" and "井盖没了" in call["messages"][-1]["content"]
+    assert call["provider"] == "llamacpp"
+    assert call["model"] == bundled.MODEL_NAME
+    assert call["prompt_id"] == "draft_case"
+    assert call["error"] is None
+    assert call["messages"][-1]["role"] == "human"
+    assert "井盖没了" in call["messages"][-1]["content"]
     assert json.loads(call["raw_output"])["title"] == draft.title
     assert call["parsed"]["title"] == draft.title
-    assert call["latency_ms"] > 0 and call["prompt_tokens"] > 100 and call["completion_tokens"] > 10
+    assert call["latency_ms"] > 0
+    assert call["prompt_tokens"] > 100
+    assert call["completion_tokens"] > 10
 
 
 def test_personal_data_never_reaches_the_prompt(models: Models, tmp_path: Path, model_path: Path) -> None:
     text = ("我叫王建国，身份证410102199001011234，电话13812345678。我家楼下的垃圾站好几天没人清运了，"
             "臭得不行，旁边还停着豫A12345，请张女士转告环卫。")
-    result, case = triage(models, tmp_path, text)
+    _result, case = triage(models, tmp_path, text)
     prompt = "\n".join(m["content"] for call in events(case, "llm.call") for m in call["messages"])
     for secret in ("王建国", "410102199001011234", "13812345678", "豫A12345", "张女士"):
         assert secret not in prompt
@@ -112,11 +119,13 @@ def test_the_local_model_stops_at_its_time_limit(models: Models, tmp_path: Path,
     """llama.cpp's own generation limit (the drafter's fallback logic is tested with the fake provider)."""
     result, case = triage(models, tmp_path, "纬五路上路灯坏了一排，晚上黑漆漆的", LLMSettings(timeout_s=0.5))
     assert result.draft.drafter == "template"
-    assert result.draft_fallback and "GenerationTimeout" in result.draft_fallback
+    assert result.draft_fallback
+    assert "GenerationTimeout" in result.draft_fallback
     (fallback,) = events(case, "draft.fallback")
     assert "0.5 s limit" in fallback["reason"]
     (call,) = events(case, "llm.call")
-    assert "GenerationTimeout" in call["error"] and call["raw_output"] is None
+    assert "GenerationTimeout" in call["error"]
+    assert call["raw_output"] is None
 
 
 INJECTIONS = [
@@ -178,7 +187,8 @@ def test_instructions_inside_a_report_do_not_change_routing_or_raise_priority(
                             clean.understanding.urgency.priority, result.understanding.urgency.priority))
         draft = result.draft
         given = {d.id for d in result.routing.departments} | {r.id for r in result.routing.ranking}
-        assert draft.lead_department_id in given and set(draft.assisting_department_ids) <= given
+        assert draft.lead_department_id in given
+        assert set(draft.assisting_department_ids) <= given
         assert case["lead_department_id"] == result.routing.lead.id  # the case follows the router
         assert case["priority"] == result.understanding.urgency.priority  # and the rules, not the model
         for forbidden in ("市委办公室", "市政府办公厅", "纪委", "市长", "D9"):
@@ -228,8 +238,10 @@ def test_the_openai_provider_drafts_through_a_real_server(models: Models, tmp_pa
     result, case = triage(models, tmp_path, "陇海路高架桥下面积水很深，车都熄火了，赶紧派人来排水", llm)
     assert result.draft.drafter == "openai:qwen-local", result.draft_fallback
     calls = events(case, "llm.call")
-    assert calls[-1]["provider"] == "openai" and calls[-1]["error"] is None
-    assert calls[-1]["prompt_tokens"] > 100 and calls[-1]["completion_tokens"] > 10
+    assert calls[-1]["provider"] == "openai"
+    assert calls[-1]["error"] is None
+    assert calls[-1]["prompt_tokens"] > 100
+    assert calls[-1]["completion_tokens"] > 10
     assert "陇海路" in calls[0]["messages"][-1]["content"]
 
 
@@ -238,7 +250,8 @@ def test_an_unreachable_endpoint_falls_back_after_retrying(models: Models, tmp_p
                       retries=1, timeout_s=5)
     result, case = triage(models, tmp_path, "东风路上的路灯白天一直亮着，浪费电", llm)
     assert result.draft.drafter == "template"
-    assert result.draft_fallback and "openai failed: APIConnectionError" in result.draft_fallback
+    assert result.draft_fallback
+    assert "openai failed: APIConnectionError" in result.draft_fallback
     assert "APIConnectionError" in events(case, "draft.fallback")[0]["reason"]
 
 
@@ -254,11 +267,13 @@ def test_the_api_answers_at_once_and_the_llm_draft_follows(models: Models, tmp_p
         # (the bus-stop sign report this used before now draws a draft that names 公安局, not a candidate,
         # and the guard rightly falls back to the template; the redraft mechanism is what is tested here)
         r = client.post("/v1/reports", json={"text": "我们小区门口的路灯坏了好几天了，晚上黑漆漆的"}, headers=h)
-        assert r.status_code == 201 and r.json()["draft_status"] == "llm_pending"
+        assert r.status_code == 201
+        assert r.json()["draft_status"] == "llm_pending"
         assert r.json()["drafter"] == "template"
         assert app_state.service.redrafter.wait_idle(180)
         case = client.get(f"/v1/cases/{r.json()['case_id']}", headers=h).json()
     assert case["draft"]["drafter"].startswith("llamacpp:"), [a for a in case["audit"] if a["stage"] == "draft"]
     assert case["title"] == case["draft"]["title"]
     events = [a["event"] for a in case["audit"]]
-    assert "llm.call" in events and events.index("case.redrafted") > events.index("llm.call")
+    assert "llm.call" in events
+    assert events.index("case.redrafted") > events.index("llm.call")

@@ -40,18 +40,22 @@ def events(case: dict[str, Any], name: str) -> list[dict[str, Any]]:
 def test_a_valid_reply_becomes_the_draft_and_is_logged_in_full(models: Models, tmp_path: Path) -> None:
     reply = VALID
     result, case = triage(models, tmp_path, json.dumps(reply, ensure_ascii=False))
-    assert result.draft.drafter == "fake:fake" and not result.draft_fallback
+    assert result.draft.drafter == "fake:fake"
+    assert not result.draft_fallback
     assert result.draft.title == "文化路东风路口井盖缺失"
     assert result.draft.lead_department_id == result.routing.lead.id
     (call,) = events(case, "llm.call")
-    assert call["attempt"] == 1 and call["error"] is None and json.loads(call["raw_output"]) == reply
+    assert call["attempt"] == 1
+    assert call["error"] is None
+    assert json.loads(call["raw_output"]) == reply
     assert REPORT in call["messages"][-1]["content"]
 
 
 def test_bad_output_twice_falls_back_after_one_retry_that_names_the_problem(models: Models, tmp_path: Path) -> None:
     result, case = triage(models, tmp_path, '{"title": "井盖', "好的，我来处理")
     assert result.draft.drafter == "template"
-    assert result.draft_fallback and "invalid twice" in result.draft_fallback
+    assert result.draft_fallback
+    assert "invalid twice" in result.draft_fallback
     calls = events(case, "llm.call")
     assert [c["attempt"] for c in calls] == [1, 2]
     assert all("不是合法的JSON" in c["error"] for c in calls)
@@ -65,9 +69,11 @@ def test_a_failing_provider_falls_back_to_the_template_and_says_why(models: Mode
                                                                     reply: str, error: str) -> None:
     result, case = triage(models, tmp_path, reply)
     assert result.draft.drafter == "template"
-    assert result.draft_fallback and error in result.draft_fallback
+    assert result.draft_fallback
+    assert error in result.draft_fallback
     (call,) = events(case, "llm.call")
-    assert error in call["error"] and call["raw_output"] is None
+    assert error in call["error"]
+    assert call["raw_output"] is None
 
 
 def test_a_reply_outside_the_candidates_is_refused_and_logged(models: Models, tmp_path: Path) -> None:
@@ -76,6 +82,7 @@ def test_a_reply_outside_the_candidates_is_refused_and_logged(models: Models, tm
     result, case = triage(models, tmp_path, json.dumps(outside, ensure_ascii=False))
     assert result.draft.drafter == "template"
     calls = events(case, "llm.call")
-    assert len(calls) == 2 and all("部门 D9 不是候选部门编号" in c["error"] for c in calls)
+    assert len(calls) == 2
+    assert all("部门 D9 不是候选部门编号" in c["error"] for c in calls)
     assert all("非候选机构“市委办公室”" in c["error"] for c in calls)
     assert result.routing.lead.id == case["lead_department_id"]  # the router's lead, never the model's

@@ -112,7 +112,9 @@ def test_exif_time_and_gps_come_out_on_the_city_clock_and_in_gcj02(reader: Photo
     facts = read(reader, data).facts
     assert facts.taken_at == datetime(2026, 5, 1, 8, 30, tzinfo=SHANGHAI)
     assert facts.gps_wgs84 == pytest.approx((34.7466, 113.6253), abs=1e-6)
-    assert facts.gps_wgs84 is not None and facts.lat is not None and facts.lon is not None
+    assert facts.gps_wgs84 is not None
+    assert facts.lat is not None
+    assert facts.lon is not None
     assert (facts.lat, facts.lon) == pytest.approx(wgs84_to_gcj02(*facts.gps_wgs84), abs=1e-12)
     assert facts.lat - 34.7466 == pytest.approx(-0.00118, abs=5e-5)  # GCJ-02 is ~130 m south, ~550 m east here
     assert facts.lon - 113.6253 == pytest.approx(0.00605, abs=5e-5)
@@ -122,7 +124,8 @@ def test_an_exif_offset_wins_and_a_wgs84_base_keeps_the_camera_position() -> Non
     taken = datetime(2026, 5, 1, 8, 30, tzinfo=timezone(timedelta(hours=2)))
     data = photo_bytes(street_scene(2), exif_time=taken, gps=(34.7466, 113.6253))
     facts = PhotoReader(PhotoSettings(ocr=False), "wgs84", SHANGHAI).read(PhotoIn(data=data)).facts
-    assert facts.taken_at == taken and facts.taken_at is not None
+    assert facts.taken_at == taken
+    assert facts.taken_at is not None
     assert facts.taken_at.utcoffset() == timedelta(hours=2)
     assert (facts.lat, facts.lon) == facts.gps_wgs84
 
@@ -141,17 +144,22 @@ def test_a_reading_has_the_upload_a_thumbnail_and_a_vision_image(reader: PhotoRe
     assert reading.data is data
     assert facts.sha256 == hashlib.sha256(data).hexdigest()
     assert (facts.format, facts.width, facts.height, facts.size_bytes) == ("jpeg", 1600, 1200, len(data))
-    assert facts.filename == "IMG_0001.JPG" and facts.scene is None
+    assert facts.filename == "IMG_0001.JPG"
+    assert facts.scene is None
     assert set(facts.timings_ms) == {"validate", "exif", "hash", "ocr", "thumbnail"}
-    assert len(facts.phash) == len(facts.dhash) == 16 and len(facts.crop_hashes) == 4
+    assert len(facts.phash) == len(facts.dhash) == 16
+    assert len(facts.crop_hashes) == 4
     thumbnail = Image.open(io.BytesIO(reading.thumbnail))
-    assert thumbnail.format == "JPEG" and max(thumbnail.size) == 320
-    assert reading.image.mode == "RGB" and reading.image.size == (1024, 768)
+    assert thumbnail.format == "JPEG"
+    assert max(thumbnail.size) == 320
+    assert reading.image.mode == "RGB"
+    assert reading.image.size == (1024, 768)
 
 
 def test_ocr_can_be_switched_off() -> None:
     facts = PhotoReader(PhotoSettings(ocr=False)).read(PhotoIn(data=photo_bytes(render_sign(SIGN_TEXT)))).facts
-    assert facts.ocr_text == "" and facts.ocr_lines == ()
+    assert facts.ocr_text == ""
+    assert facts.ocr_lines == ()
     assert "ocr" not in facts.timings_ms
 
 

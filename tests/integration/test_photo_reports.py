@@ -63,7 +63,8 @@ def test_photo_files_are_stored_by_content_with_a_thumbnail(pipeline: TriagePipe
     original = pipeline.photo_files.original(facts.sha256, facts.format)
     assert original.read_bytes() == data
     with Image.open(pipeline.photo_files.thumbnail(facts.sha256)) as thumb:
-        assert max(thumb.size) == 320 and thumb.format == "JPEG"
+        assert max(thumb.size) == 320
+        assert thumb.format == "JPEG"
     assert pipeline.store.count("photos") == 1
 
 
@@ -76,12 +77,14 @@ def test_exif_gps_and_time_stand_in_for_the_pin_and_report_time(pipeline: Triage
     data = photo_bytes(render_sign(SIGN), exif_time=taken, gps=_camera_point(gcj_lat, gcj_lon))
     result = pipeline.triage(ReportIn(text="这里井盖没了", photos=(PhotoIn(data=data),)))
     intake = result.intake
-    assert intake.lat == pytest.approx(gcj_lat, abs=1e-4) and intake.lon == pytest.approx(gcj_lon, abs=1e-4)
+    assert intake.lat == pytest.approx(gcj_lat, abs=1e-4)
+    assert intake.lon == pytest.approx(gcj_lon, abs=1e-4)
     assert intake.photos[0].gps_wgs84 is not None
     assert intake.photos[0].gps_wgs84 != pytest.approx((gcj_lat, gcj_lon), abs=1e-4)  # the shift was applied
     assert intake.reported_at == taken.replace(tzinfo=ZoneInfo(kb.meta.timezone))
     place = result.understanding.place
-    assert place.street is not None and place.street.id == street.id, place
+    assert place.street is not None, place
+    assert place.street.id == street.id, place
 
 
 def test_the_same_photo_recompressed_or_cropped_is_a_duplicate(pipeline: TriagePipeline) -> None:
@@ -92,7 +95,8 @@ def test_the_same_photo_recompressed_or_cropped_is_a_duplicate(pipeline: TriageP
         again = pipeline.triage(ReportIn(text="", photos=(PhotoIn(data=variant),)))
         assert again.duplicate_of == first.case_id
         evidence = next(c for c in again.dedup.candidates if c.case_id == first.case_id)
-        assert evidence.photo_distance is not None and evidence.reason.code == "dedup.same_photo"
+        assert evidence.photo_distance is not None
+        assert evidence.reason.code == "dedup.same_photo"
         assert "同一张照片" in evidence.reason.text()
     other = pipeline.triage(ReportIn(text="", photos=(PhotoIn(data=photo_bytes(street_scene(8))),)))
     assert other.duplicate_of is None
@@ -119,7 +123,8 @@ def test_bad_photos_refuse_the_report_and_store_nothing(pipeline: TriagePipeline
         pipeline.triage(ReportIn(text="路灯坏了", photos=(good, PhotoIn(data=photo, filename="bad.jpg"))))
     assert str(caught.value).startswith("第 2 张照片（bad.jpg）：")
     assert caught.value.text("en").startswith("Photo 2 (bad.jpg): ")
-    assert pipeline.store.count("reports") == 0 and pipeline.store.count("photos") == 0
+    assert pipeline.store.count("reports") == 0
+    assert pipeline.store.count("photos") == 0
 
 
 def test_more_photos_than_allowed_are_refused(pipeline: TriagePipeline) -> None:
@@ -151,9 +156,11 @@ def test_a_vision_backend_names_the_category_of_a_photo_only_report(pipeline: Tr
         server.server_close()
     assert server.problems == []
     classification = only_photo.understanding.classification
-    assert classification.source == "photo" and classification.category.id == "municipal.manhole-cover"
+    assert classification.source == "photo"
+    assert classification.category.id == "municipal.manhole-cover"
     scene = only_photo.intake.photos[0].scene
-    assert scene is not None and scene.description == "人行道上的井盖不见了"
+    assert scene is not None
+    assert scene.description == "人行道上的井盖不见了"
     assert any(r.code == "review.photo_category" and r.values["backend"] == f"vision-openai:{MODEL}"
                for r in only_photo.review_reasons)
     assert only_photo.needs_review

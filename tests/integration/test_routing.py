@@ -72,4 +72,5 @@ def test_street_office_is_named_after_the_place(pipeline: TriagePipeline) -> Non
     office = [d for d in result.routing.departments if d.id == "street-office"]
     assert office, "占道经营 needs the 属地 street office"
     assert office[0].jurisdiction is not None
-    assert office[0].name.endswith("办事处") and office[0].jurisdiction.name in office[0].name
+    assert office[0].name.endswith("办事处")
+    assert office[0].jurisdiction.name in office[0].name

@@ -18,7 +18,8 @@ pytestmark = pytest.mark.integration
 def test_places_resolve_to_district_and_street(models: Models, text: str, district: str,
                                                street_or_landmark: str | None) -> None:
     place = models.places.resolve(normalize(text))
-    assert place.district is not None and place.district.name == district
+    assert place.district is not None
+    assert place.district.name == district
     if street_or_landmark:
         names = {place.street.name if place.street else None, place.landmark.name if place.landmark else None}
         assert street_or_landmark in names
@@ -69,7 +70,8 @@ def test_classifier_reuses_its_fit_and_refits_when_the_examples_change(
     again = category.CategoryClassifier(models.kb, models.embedder, models.tokenizer,
                                         text_filter=models.places.content)
     again.warm_up()
-    assert again.model is not None and models.classifier.model is not None
+    assert again.model is not None
+    assert models.classifier.model is not None
     assert np.allclose(again.model.coef, models.classifier.model.coef)
 
     leaf_id = next(iter(models.kb.leaves))

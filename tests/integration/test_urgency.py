@@ -33,31 +33,41 @@ def test_life_safety_reports_are_urgent_with_the_emergency_protocol(pipeline: Tr
                                                                     calls: set[str], text: str) -> None:
     result = pipeline.triage(ReportIn(text=text))
     urgency = result.understanding.urgency
-    assert urgency.level == "urgent" and urgency.urgent and urgency.priority == "urgent", (danger, urgency)
-    assert urgency.evidence and urgency.reason.code == "urgency.urgent"
-    assert urgency.emergency is not None and calls <= {c.id for c in urgency.emergency.call}, urgency.emergency
-    assert urgency.emergency.script and all(line for line in urgency.emergency.script)
+    assert urgency.level == "urgent", (danger, urgency)
+    assert urgency.urgent, (danger, urgency)
+    assert urgency.priority == "urgent", (danger, urgency)
+    assert urgency.evidence
+    assert urgency.reason.code == "urgency.urgent"
+    assert urgency.emergency is not None, urgency.emergency
+    assert calls <= {c.id for c in urgency.emergency.call}, urgency.emergency
+    assert urgency.emergency.script
+    assert all(line for line in urgency.emergency.script)
     assert result.needs_review, "urgent reports always reach a person"
     assert result.draft.title.startswith("【紧急】")
     assert result.draft.suggested_steps[0].startswith("立即转接")
     case = pipeline.store.case(result.case_id)
-    assert case is not None and case["emergency"]["call"], "the case keeps its protocol for the queue"
+    assert case is not None, "the case keeps its protocol for the queue"
+    assert case["emergency"]["call"], "the case keeps its protocol for the queue"
 
 
 @pytest.mark.parametrize("text", NOT_URGENT)
 def test_ordinary_resolved_and_figurative_reports_are_not_urgent(pipeline: TriagePipeline, text: str) -> None:
     urgency = pipeline.triage(ReportIn(text=text)).understanding.urgency
-    assert not urgency.urgent and urgency.emergency is None, urgency
+    assert not urgency.urgent, urgency
+    assert urgency.emergency is None, urgency
 
 
 def test_a_hazard_to_remove_quickly_is_high_not_urgent(pipeline: TriagePipeline) -> None:
     text = "小区后门那条小路上有个井盖松了，踩上去咯噔响，白天没什么人走"
     urgency = pipeline.triage(ReportIn(text=text)).understanding.urgency
-    assert urgency.level in ("high", "normal") and not urgency.urgent and urgency.priority != "urgent"
+    assert urgency.level in ("high", "normal")
+    assert not urgency.urgent
+    assert urgency.priority != "urgent"
 
 
 def test_a_rambling_report_with_a_danger_in_it_is_still_urgent(pipeline: TriagePipeline) -> None:
     result = pipeline.triage(ReportIn(text="喂，那个，我也不知道该找谁，就是我们这边有人说要跳河，在东风渠桥上"))
     urgency = result.understanding.urgency
-    assert urgency.urgent and urgency.emergency is not None
+    assert urgency.urgent
+    assert urgency.emergency is not None
     assert "suicide" in {s.id for s in urgency.signals}, "the policy's patterns are evidence beside the model's words"

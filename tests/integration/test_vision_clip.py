@@ -102,9 +102,11 @@ def test_a_saved_model_directory_classifies_a_photo_among_the_default_candidates
     assert guess.error is None, guess.error
     assert guess.backend == f"clip:{model_dir.name}"
     ids = [c.id for c in candidates]
-    assert guess.category_id in ids and guess.score is not None
+    assert guess.category_id in ids
+    assert guess.score is not None
     ranked = [(guess.category_id, guess.score), *guess.alternatives]
-    assert len(ranked) == 4 and len({cid for cid, _ in ranked}) == 4
+    assert len(ranked) == 4
+    assert len({cid for cid, _ in ranked}) == 4
     assert all(cid in ids for cid, _ in ranked)
     probabilities = [p for _, p in ranked]
     assert all(0.0 < p <= 1.0 for p in probabilities)
@@ -130,9 +132,11 @@ def test_text_embeddings_are_computed_once_per_candidate_list(
 
     first = backend.classify(_photo(), candidates)
     text_calls = calls["text"]
-    assert text_calls >= 1 and calls["image"] == 1
+    assert text_calls >= 1
+    assert calls["image"] == 1
     second = backend.classify(_photo(), list(candidates))  # an equal list, not the same object
-    assert calls["text"] == text_calls and calls["image"] == 2  # the photo is embedded, the prompts are not
+    assert calls["text"] == text_calls
+    assert calls["image"] == 2  # the photo is embedded, the prompts are not
     assert (first.category_id, first.score) == (second.category_id, second.score)
     backend.classify(_photo(), candidates[:5])  # a different candidate list is embedded once
     assert calls["text"] == text_calls + 1
@@ -143,7 +147,9 @@ def test_a_best_guess_below_min_score_is_only_an_alternative(
     backend = make_vision(VisionSettings(backend="clip", model_dir=str(model_dir), min_score=0.99))
     assert backend is not None
     guess = backend.classify(_photo(), candidates)
-    assert guess.error is None and guess.category_id is None and guess.score is None
+    assert guess.error is None
+    assert guess.category_id is None
+    assert guess.score is None
     assert len(guess.alternatives) == 4
     assert guess.alternatives[0][1] == max(p for _, p in guess.alternatives)
 
@@ -157,7 +163,8 @@ def test_english_only_prompts_work_for_an_english_model(model_dir: Path) -> None
     english = VisualCandidate(id="x.z", name="路灯", description="路灯", prompts_zh=(),
                               prompts_en=("a photo of a lamp",))
     guess = backend.classify(_photo(), [no_english, english])  # falls back to the Chinese prompt for x.y
-    assert guess.error is None and guess.category_id in {"x.y", "x.z"}
+    assert guess.error is None
+    assert guess.category_id in {"x.y", "x.z"}
 
 
 def test_a_wrong_directory_says_what_it_found_and_what_to_do(tmp_path: Path, model_dir: Path) -> None:
@@ -176,7 +183,8 @@ def test_a_wrong_directory_says_what_it_found_and_what_to_do(tmp_path: Path, mod
     notes.mkdir()
     (notes / "readme.txt").write_text("not a model", encoding="utf-8")
     message = failure(notes)
-    assert "has no config.json (found: readme.txt)" in message and "--local-dir" in message
+    assert "has no config.json (found: readme.txt)" in message
+    assert "--local-dir" in message
 
     from transformers import BertConfig, BertModel
 
@@ -191,7 +199,8 @@ def test_a_wrong_directory_says_what_it_found_and_what_to_do(tmp_path: Path, mod
     for name in ("config.json", "model.safetensors"):
         (weights_only / name).write_bytes((model_dir / name).read_bytes())
     message = failure(weights_only)
-    assert "no usable processor" in message and "processor.save_pretrained" in message
+    assert "no usable processor" in message
+    assert "processor.save_pretrained" in message
 
     broken = tmp_path / "broken"
     broken.mkdir()
@@ -201,4 +210,6 @@ def test_a_wrong_directory_says_what_it_found_and_what_to_do(tmp_path: Path, mod
     backend = make_vision(VisionSettings(backend="clip", model_dir=str(notes)))
     assert backend is not None
     guess = backend.classify(_photo(), visual_candidates(load_kb(DEFAULT_KB)))  # never raises
-    assert guess.category_id is None and guess.error is not None and "VisionUnavailable" in guess.error
+    assert guess.category_id is None
+    assert guess.error is not None
+    assert "VisionUnavailable" in guess.error

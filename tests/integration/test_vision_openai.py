@@ -70,7 +70,7 @@ class ScriptedServer(ThreadingHTTPServer):
 class Handler(BaseHTTPRequestHandler):
     server: ScriptedServer
 
-    def do_POST(self) -> None:  # noqa: N802 - the http.server interface
+    def do_POST(self) -> None:  # the http.server interface
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.server.requests.append(body)
         problems = ([f"path was {self.path}"] if self.path != "/v1/chat/completions" else []) + \
@@ -98,7 +98,7 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up waiting (the timeout test)
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
 
 
@@ -136,11 +136,16 @@ def test_a_valid_code_gives_its_category_and_a_cleaned_description(
     assert backend is not None
     guess = backend.classify(_photo(), candidates)
     assert server.problems == []
-    assert guess.error is None and guess.rejected == ()
-    assert guess.category_id == candidates[1].id and guess.backend == f"vision-openai:{MODEL}"
-    assert guess.description is not None and len(guess.description) == 60
-    assert guess.description.startswith("路面有坑 洼 ，联系人") and "13812345678" not in guess.description
-    assert len(server.requests) == 1 and guess.latency_ms > 0
+    assert guess.error is None
+    assert guess.rejected == ()
+    assert guess.category_id == candidates[1].id
+    assert guess.backend == f"vision-openai:{MODEL}"
+    assert guess.description is not None
+    assert len(guess.description) == 60
+    assert guess.description.startswith("路面有坑 洼 ，联系人")
+    assert "13812345678" not in guess.description
+    assert len(server.requests) == 1
+    assert guess.latency_ms > 0
 
 
 def test_none_means_no_category_without_an_error(server: ScriptedServer,
@@ -148,7 +153,9 @@ def test_none_means_no_category_without_an_error(server: ScriptedServer,
     server.replies = ['```json\n{"category": "none", "description": "一张室内的自拍"}\n```']
     guess = make_vision(_settings(server)).classify(_photo(), candidates)  # type: ignore[union-attr]
     assert server.problems == []
-    assert guess.category_id is None and guess.error is None and guess.description == "一张室内的自拍"
+    assert guess.category_id is None
+    assert guess.error is None
+    assert guess.description == "一张室内的自拍"
 
 
 def test_a_code_not_offered_is_rejected_and_asked_again_once(server: ScriptedServer,
@@ -156,12 +163,16 @@ def test_a_code_not_offered_is_rejected_and_asked_again_once(server: ScriptedSer
     server.replies = ['{"category": "V99", "description": "井盖没了"}', '{"category": "v1", "description": "井盖没了"}']
     guess = make_vision(_settings(server)).classify(_photo(), candidates)  # type: ignore[union-attr]
     assert server.problems == []
-    assert guess.category_id == candidates[0].id and guess.error is None
-    assert len(guess.rejected) == 1 and "'V99' 不是候选编号" in guess.rejected[0]
+    assert guess.category_id == candidates[0].id
+    assert guess.error is None
+    assert len(guess.rejected) == 1
+    assert "'V99' 不是候选编号" in guess.rejected[0]
     assert len(server.requests) == 2
     retry = server.requests[1]["messages"]
     assert retry[2] == {"role": "assistant", "content": '{"category": "V99", "description": "井盖没了"}'}
-    assert retry[3]["role"] == "user" and "V99" in retry[3]["content"] and f"V{len(candidates)}" in retry[3]["content"]
+    assert retry[3]["role"] == "user"
+    assert "V99" in retry[3]["content"]
+    assert f"V{len(candidates)}" in retry[3]["content"]
 
 
 def test_invalid_twice_gives_no_category_and_the_reason(server: ScriptedServer,
@@ -169,11 +180,13 @@ def test_invalid_twice_gives_no_category_and_the_reason(server: ScriptedServer,
     server.replies = ["这张照片里是一个井盖", '{"category": "井盖缺失破损"}']
     guess = make_vision(_settings(server)).classify(_photo(), candidates)  # type: ignore[union-attr]
     assert server.problems == []
-    assert guess.category_id is None and len(server.requests) == 2
+    assert guess.category_id is None
+    assert len(server.requests) == 2
     assert len(guess.rejected) == 2
     assert guess.rejected[0].startswith("attempt 1: 不是合法的JSON")
     assert guess.rejected[1].startswith("attempt 2: category '井盖缺失破损' 不是候选编号")
-    assert guess.error is not None and guess.error.startswith("vision-openai output invalid twice")
+    assert guess.error is not None
+    assert guess.error.startswith("vision-openai output invalid twice")
 
 
 def test_a_slow_server_times_out_into_an_error_not_an_exception(server: ScriptedServer,
@@ -183,7 +196,9 @@ def test_a_slow_server_times_out_into_an_error_not_an_exception(server: Scripted
     guess = make_vision(_settings(server, timeout_s=0.3, retries=1)).classify(  # type: ignore[union-attr]
         _photo(), candidates)
     assert server.problems == []
-    assert guess.category_id is None and guess.error is not None and "Timeout" in guess.error
+    assert guess.category_id is None
+    assert guess.error is not None
+    assert "Timeout" in guess.error
     assert len(server.requests) == 2  # the client's one retry, from the settings
     assert time.perf_counter() - started < 5
 
@@ -196,7 +211,9 @@ def test_a_server_that_is_not_there_gives_an_error(server: ScriptedServer,
     settings = VisionSettings(backend="vision-openai", base_url=f"http://127.0.0.1:{port}/v1", model=MODEL,
                               api_key=SecretStr(KEY), retries=0, timeout_s=2.0)
     guess = make_vision(settings).classify(_photo(), candidates)  # type: ignore[union-attr]
-    assert guess.category_id is None and guess.error is not None and "Connection" in guess.error
+    assert guess.category_id is None
+    assert guess.error is not None
+    assert "Connection" in guess.error
 
 
 def test_a_wrong_key_is_refused_by_the_server_and_reported(server: ScriptedServer,
@@ -204,4 +221,6 @@ def test_a_wrong_key_is_refused_by_the_server_and_reported(server: ScriptedServe
     settings = _settings(server).model_copy(update={"api_key": SecretStr("sk-wrong")})
     guess = make_vision(settings).classify(_photo(), candidates)  # type: ignore[union-attr]
     assert server.problems == ["Authorization header was 'Bearer sk-wrong'"]
-    assert guess.category_id is None and guess.error is not None and "BadRequestError" in guess.error
+    assert guess.category_id is None
+    assert guess.error is not None
+    assert "BadRequestError" in guess.error

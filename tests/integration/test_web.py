@@ -87,15 +87,21 @@ def events(app: TestClient, case_id: int) -> list[tuple[str, str]]:
 # ---- login ---------------------------------------------------------------------------------------
 def test_a_password_login_opens_a_session_with_safe_cookies(app: TestClient) -> None:
     r = app.get("/ui/intake")
-    assert r.status_code == 303 and r.headers["location"] == "/ui/login?next=/ui/intake"
+    assert r.status_code == 303
+    assert r.headers["location"] == "/ui/login?next=/ui/intake"
     r = app.post("/ui/login", data={"username": "li", "password": PASSWORDS["li"], "csrf_token": token_of(app),
                                     "next": "/ui/dashboard"})
-    assert r.status_code == 303 and r.headers["location"] == "/ui/dashboard"
+    assert r.status_code == 303
+    assert r.headers["location"] == "/ui/dashboard"
     cookie = r.headers["set-cookie"]
-    assert "gt_session=" in cookie and "HttpOnly" in cookie and "SameSite=lax" in cookie
+    assert "gt_session=" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=lax" in cookie
     assert "Secure" not in cookie  # plain http (loopback): a Secure cookie would never come back
     page = app.get("/ui/dashboard")
-    assert page.status_code == 200 and "li" in page.text and "值班长" in page.text
+    assert page.status_code == 200
+    assert "li" in page.text
+    assert "值班长" in page.text
     assert "default-src 'self'" in page.headers["content-security-policy"]
     assert ("web.login", "supervisor:li") in [(a[0], a[1]) for a in _access_log(app)]
     token = token_of(app, "/ui/dashboard")
@@ -113,7 +119,8 @@ def test_bad_credentials_and_a_foreign_next_are_refused(app: TestClient) -> None
     for form in ({"username": "li", "password": "wrong-password"}, {"username": "nobody", "password": "x" * 9},
                  {"api_key": "gt_not_a_key"}, {}):
         r = app.post("/ui/login", data={**form, "csrf_token": token_of(app)})
-        assert r.status_code == 401 and "不正确" in r.text, form
+        assert r.status_code == 401, form
+        assert "不正确" in r.text, form
     r = app.post("/ui/login", data={"username": "li", "password": PASSWORDS["li"], "csrf_token": token_of(app),
                                     "next": "//evil.example/ui"})
     assert r.headers["location"] == "/ui/review"
@@ -123,7 +130,8 @@ def test_an_api_key_logs_in_with_its_role_until_it_is_revoked(app: TestClient) -
     workflow = app.app.state.workflow  # type: ignore[attr-defined]
     key = workflow.create_key("operator", "desk-3")
     r = app.post("/ui/login", data={"api_key": key, "csrf_token": token_of(app)})
-    assert r.status_code == 303 and r.headers["location"] == "/ui/intake"
+    assert r.status_code == 303
+    assert r.headers["location"] == "/ui/intake"
     assert "desk-3" in app.get("/ui/intake").text
     from agent.store.models import ApiKeyRow
 
@@ -136,11 +144,13 @@ def test_a_one_time_login_link_works_once(app: TestClient, frozen_clock: FrozenC
     users = Users(app.app.state.workflow.store)  # type: ignore[attr-defined]
     token = users.issue_login_token(minutes=5)
     r = app.get(f"/ui/login?token={token}")
-    assert r.status_code == 303 and r.headers["location"] == "/ui/review"
+    assert r.status_code == 303
+    assert r.headers["location"] == "/ui/review"
     assert "supervisor" in app.get("/ui/review").text
     other = TestClient(app.app, follow_redirects=False)
     again = other.get(f"/ui/login?token={token}")
-    assert again.status_code == 401 and "已使用或已过期" in again.text
+    assert again.status_code == 401
+    assert "已使用或已过期" in again.text
     expired = users.issue_login_token(minutes=5)
     frozen_clock.advance(timedelta(minutes=5, seconds=1))
     assert other.get(f"/ui/login?token={expired}").status_code == 401
@@ -168,9 +178,11 @@ def test_a_form_without_the_csrf_token_is_refused(app: TestClient) -> None:
     log_in(app, "li")
     for data in ({"mode": "holiday", "reason": "国庆"}, {"mode": "holiday", "reason": "国庆", "csrf_token": "x"}):
         r = app.post("/ui/mode", data=data)
-        assert r.status_code == 403 and "表单已过期" in r.text
+        assert r.status_code == 403
+        assert "表单已过期" in r.text
     r = app.post("/ui/intake/draft", data={"text": CLEAR}, headers={"X-Requested-With": "fetch"})
-    assert r.status_code == 403 and r.json()["ok"] is False
+    assert r.status_code == 403
+    assert r.json()["ok"] is False
     assert app.app.state.workflow.city_mode() is None  # type: ignore[attr-defined]
     assert app.app.state.service.pipeline.store.count("cases") == 0  # type: ignore[attr-defined]
 
@@ -179,13 +191,16 @@ def test_each_role_is_refused_what_it_may_not_do_with_the_roles_that_may(app: Te
     operator = log_in(app, "wang")
     r = operator.post("/ui/mode", data={"mode": "holiday", "reason": "国庆", "csrf_token": token_of(operator,
                                                                                                "/ui/dashboard")})
-    assert r.status_code == 403 and "话务员角色不能切换城市运行模式" in r.text and "值班长" in r.text
+    assert r.status_code == 403
+    assert "话务员角色不能切换城市运行模式" in r.text
+    assert "值班长" in r.text
     r = operator.post("/ui/review/bulk", data={"action": "confirm", "case_ids": ["1"],
                                                "csrf_token": token_of(operator, "/ui/review")})
     assert r.status_code == 403
     case_id, _ = draft(operator, CLEAR)
     r = operator.post(f"/ui/intake/{case_id}/finish", data={"action": "confirm"}, headers=fetch_headers(operator))
-    assert r.status_code == 403 and r.json()["allowed_roles"] == ["supervisor"]
+    assert r.status_code == 403
+    assert r.json()["allowed_roles"] == ["supervisor"]
     r = operator.post(f"/ui/intake/{case_id}/merge", data={"into": "1"}, headers=fetch_headers(operator))
     assert r.status_code == 403
     evaluator = as_user(app, "zhao")
@@ -201,20 +216,26 @@ def test_an_operator_drafts_edits_and_sends_to_review(app: TestClient) -> None:
     operator = log_in(app, "wang")
     assert operator.get("/ui/intake").status_code == 200
     case_id, html = draft(operator, CLEAR)
-    assert "郑州市城市管理局" in html and "待审核" in html  # waits for the person: never auto-dispatched here
-    assert "data-primary=\"review\"" in html and "城市管理" in html
+    assert "郑州市城市管理局" in html
+    assert "待审核" in html  # waits for the person: never auto-dispatched here
+    assert "data-primary=\"review\"" in html
+    assert "城市管理" in html
     r = operator.post(f"/ui/intake/{case_id}/finish", headers=fetch_headers(operator),
                       data={"action": "review", "title": "德化街步行街流动摊贩占道", "reason": "标题更准确",
                             "priority": "normal", "note": "市民很着急"})
-    assert r.status_code == 200 and r.json()["status"] == "received" and r.json()["changed"] == ["title"]
+    assert r.status_code == 200
+    assert r.json()["status"] == "received"
+    assert r.json()["changed"] == ["title"]
     trail = events(app, case_id)
-    assert ("case.edited", "operator:wang") in trail and trail[-1] == ("case.sent_to_review", "operator:wang")
+    assert ("case.edited", "operator:wang") in trail
+    assert trail[-1] == ("case.sent_to_review", "operator:wang")
     store = app.app.state.workflow.store  # type: ignore[attr-defined]
     with store.session() as s:
         feedback = s.scalars(select(FeedbackRow).where(FeedbackRow.case_id == case_id)).all()
     assert [(f.field, f.after, f.actor) for f in feedback] == [("title", "德化街步行街流动摊贩占道", "operator:wang")]
     empty = operator.post("/ui/intake/draft", data={"text": "！！！"}, headers=fetch_headers(operator, "/ui/intake"))
-    assert empty.status_code == 422 and "没有可读的文字" in empty.json()["detail"]
+    assert empty.status_code == 422
+    assert "没有可读的文字" in empty.json()["detail"]
 
 
 def test_a_supervisor_confirms_a_draft_and_merges_the_same_incident(app: TestClient) -> None:
@@ -222,17 +243,22 @@ def test_a_supervisor_confirms_a_draft_and_merges_the_same_incident(app: TestCli
     first, _ = draft(supervisor, OTHERS[0])
     r = supervisor.post(f"/ui/intake/{first}/finish", headers=fetch_headers(supervisor),
                         data={"action": "confirm", "lead_department_id": "water-supply", "reason": "供水管网"})
-    assert r.status_code == 200 and r.json()["status"] == "dispatched"
+    assert r.status_code == 200
+    assert r.json()["status"] == "dispatched"
     trail = events(app, first)
-    assert ("case.reassigned", "supervisor:li") in trail and ("case.confirmed", "supervisor:li") in trail
+    assert ("case.reassigned", "supervisor:li") in trail
+    assert ("case.confirmed", "supervisor:li") in trail
     case = app.app.state.service.case(first, None, personal_data=False)  # type: ignore[attr-defined]
-    assert case["lead_department_id"] == "water-supply" and case["departments"][0]["id"] == "water-supply"
+    assert case["lead_department_id"] == "water-supply"
+    assert case["departments"][0]["id"] == "water-supply"
     again = supervisor.post(f"/ui/intake/{first}/finish", data={"action": "confirm"},
                             headers=fetch_headers(supervisor))
-    assert again.status_code == 409 and "已不在待审核" in again.json()["detail"]
+    assert again.status_code == 409
+    assert "已不在待审核" in again.json()["detail"]
     second, _ = draft(supervisor, OTHERS[1])
     r = supervisor.post(f"/ui/intake/{second}/merge", data={"into": str(first)}, headers=fetch_headers(supervisor))
-    assert r.status_code == 200 and r.json()["case_id"] == first
+    assert r.status_code == 200
+    assert r.json()["case_id"] == first
     workflow = app.app.state.workflow  # type: ignore[attr-defined]
     assert workflow.case_summary(second)["status"] == "merged"
     assert workflow.case_summary(first)["reporter_count"] == 2
@@ -257,12 +283,14 @@ def test_photos_from_the_intake_form_show_on_the_case_page(app: TestClient) -> N
     sha = re.findall(r'<img src="/v1/photos/([0-9a-f]{64})/thumbnail"', page)[0]
     assert "640×480" in page
     thumb = operator.get(f"/v1/photos/{sha}/thumbnail")  # the web session, no API key
-    assert thumb.status_code == 200 and thumb.headers["content-type"] == "image/jpeg"
+    assert thumb.status_code == 200
+    assert thumb.headers["content-type"] == "image/jpeg"
     assert operator.get(f"/v1/photos/{sha}").content == data.getvalue()
     seven = [("photos", (f"p{i}.jpg", data.getvalue(), "image/jpeg")) for i in range(7)]
     r = operator.post("/ui/intake/draft", data={"text": "井盖"}, files=seven,
                       headers=fetch_headers(operator, "/ui/intake"))
-    assert r.status_code == 422 and "最多 6 张" in r.json()["detail"]
+    assert r.status_code == 422
+    assert "最多 6 张" in r.json()["detail"]
 
 
 # ---- pages with real data ----------------------------------------------------------------------------
@@ -273,12 +301,15 @@ def test_the_queue_the_case_page_and_bulk_reassign(app: TestClient) -> None:
     queue = supervisor.get("/ui/review")
     assert queue.status_code == 200
     order = [int(i) for i in re.findall(r'<tr class="[^"]*" data-case="(\d+)"', queue.text)]
-    assert order[0] == ids[0] and sorted(order) == sorted(ids)  # the urgent one first
-    assert 'class="bar"' in queue.text and "prio-urgent" in queue.text
+    assert order[0] == ids[0]  # the urgent one first
+    assert sorted(order) == sorted(ids)
+    assert 'class="bar"' in queue.text
+    assert "prio-urgent" in queue.text
     r = supervisor.post("/ui/review/bulk", data={"action": "reassign", "case_ids": [str(i) for i in ids[1:]],
                                                  "department_id": "water-supply", "reason": "供水公司负责",
                                                  "csrf_token": token_of(supervisor), "back": "status=received"})
-    assert r.status_code == 303 and r.headers["location"] == "/ui/review?status=received"
+    assert r.status_code == 303
+    assert r.headers["location"] == "/ui/review?status=received"
     after = supervisor.get(r.headers["location"]).text
     assert "已改派 2 件" in after
     workflow = app.app.state.workflow  # type: ignore[attr-defined]
@@ -292,7 +323,8 @@ def test_the_queue_the_case_page_and_bulk_reassign(app: TestClient) -> None:
                      'data-to="accepted"', "case-confirm"):
         assert expected in page.text, expected
     r = supervisor.post(f"/ui/cases/{ids[1]}/act", data={"action": "confirm", "csrf_token": token_of(supervisor)})
-    assert r.status_code == 303 and workflow.case_summary(ids[1])["status"] == "dispatched"
+    assert r.status_code == 303
+    assert workflow.case_summary(ids[1])["status"] == "dispatched"
     r = supervisor.post(f"/ui/cases/{ids[1]}/act", data={"action": "transition", "to": "closed",
                                                          "csrf_token": token_of(supervisor)})
     assert "不能改为「已办结」" in supervisor.get(r.headers["location"]).text
@@ -307,9 +339,12 @@ def test_the_queue_the_case_page_and_bulk_reassign(app: TestClient) -> None:
 def test_the_english_toggle_keeps_the_page(app: TestClient) -> None:
     log_in(app, "li")
     r = app.get("/ui/lang?to=en&next=/ui/review%3Fstatus%3Dopen")
-    assert r.status_code == 303 and r.headers["location"] == "/ui/review?status=open"
+    assert r.status_code == 303
+    assert r.headers["location"] == "/ui/review?status=open"
     page = app.get(r.headers["location"]).text
-    assert "Review queue" in page and "Dashboard" in page and 'lang="en"' in page
+    assert "Review queue" in page
+    assert "Dashboard" in page
+    assert 'lang="en"' in page
     assert app.get("/ui/lang?to=zh&next=https://evil.example").headers["location"] == "/ui"
 
 
@@ -318,7 +353,8 @@ def test_a_supervisor_switches_the_mode_and_every_page_shows_it(app: TestClient)
     r = supervisor.post("/ui/mode", data={"mode": "holiday", "reason": "国庆", "csrf_token": token_of(supervisor)})
     assert r.status_code == 303
     page = supervisor.get("/ui/dashboard").text
-    assert "已切换为「节假日」模式" in page and re.search(r'id="current-mode">节假日<', page)
+    assert "已切换为「节假日」模式" in page
+    assert re.search(r'id="current-mode">节假日<', page)
     assert app.app.state.service.pipeline.mode == "holiday"  # type: ignore[attr-defined]
     assert "运行模式 · 节假日" in supervisor.get("/ui/review").text
     r = supervisor.post("/ui/mode", data={"mode": "party", "reason": "x", "csrf_token": token_of(supervisor)})
@@ -338,7 +374,9 @@ def test_the_dashboard_figures_match_the_cases(app: TestClient, frozen_clock: Fr
     cases = {c["case_id"] for c in made}
     auto = {c["case_id"] for c in made if c["status"] == "dispatched"}
     urgent = made[1]["case_id"]
-    assert made[2]["duplicate_of"] == urgent and CLEAR and auto
+    assert made[2]["duplicate_of"] == urgent
+    assert CLEAR
+    assert auto
     supervisor = as_user(app, "li")
     edited = next(i for i in cases if i not in auto)
     supervisor.post(f"/ui/cases/{edited}/act", data={"action": "reassign", "department_id": "housing",
@@ -350,19 +388,24 @@ def test_the_dashboard_figures_match_the_cases(app: TestClient, frozen_clock: Fr
     assert frozen_clock.now().astimezone(zone).date() == deadline.astimezone(zone).date(), "still the same day"
     figures = dashboard_figures(store, zone.key)
     assert figures["today"] == figures["week"] == len(cases)
-    assert figures["auto_dispatched"] == len(auto) and figures["auto_dispatch_rate"] == len(auto) / len(cases)
-    assert figures["edited"] == 1 and figures["edited_share"] == 1 / len(cases)
+    assert figures["auto_dispatched"] == len(auto)
+    assert figures["auto_dispatch_rate"] == len(auto) / len(cases)
+    assert figures["edited"] == 1
+    assert figures["edited_share"] == 1 / len(cases)
     assert sum(c["week"] for c in figures["categories"]) == len(cases)
     assert sum(d["week"] for d in figures["departments"]) == len(cases)
     assert "housing" in {d["id"] for d in figures["departments"]}
-    assert figures["overdue"] == 1 and figures["overdue_departments"][0]["count"] == 1
+    assert figures["overdue"] == 1
+    assert figures["overdue_departments"][0]["count"] == 1
     assert [(h["id"], h["last_24h"], h["reporters"]) for h in figures["hot"]] == [(urgent, 2, 2)]
     page = supervisor.get("/ui/dashboard").text
-    assert f'id="kpi-week">{len(cases)}<' in page and 'id="kpi-overdue">1<' in page
+    assert f'id="kpi-week">{len(cases)}<' in page
+    assert 'id="kpi-overdue">1<' in page
     assert f"/ui/cases/{urgent}" in page
     frozen_clock.advance(timedelta(days=8))
     tomorrow = dashboard_figures(store, zone.key)
-    assert tomorrow["week"] == tomorrow["today"] == 0 and tomorrow["hot"] == []
+    assert tomorrow["week"] == tomorrow["today"] == 0
+    assert tomorrow["hot"] == []
 
 
 def test_the_dashboard_counts_the_citys_day_and_week() -> None:
@@ -394,10 +437,15 @@ def test_overdue_crosses_the_citys_midnight_on_one_clock(app: TestClient, frozen
     frozen_clock.set(deadline + timedelta(minutes=1))
     assert frozen_clock.now().date() == datetime(2026, 12, 31).date(), "still the 31st in UTC"
     overdue = app.get("/v1/cases?overdue=true", headers=key).json()
-    assert [c["id"] for c in overdue] == [case["case_id"]] and overdue[0]["resolve_by"].endswith("+00:00")
+    assert [c["id"] for c in overdue] == [case["case_id"]]
+    assert overdue[0]["resolve_by"].endswith("+00:00")
     queue = supervisor.get("/ui/review?status=open").text
     row = re.search(rf'<tr class="([^"]*)"[^>]*data-case="{case["case_id"]}"', queue)
-    assert row and "overdue" in row.group(1) and "超时 1 分钟" in queue
+    assert row
+    assert "overdue" in row.group(1)
+    assert "超时 1 分钟" in queue
     page = supervisor.get("/ui/dashboard").text
-    assert 'id="kpi-overdue">1<' in page and 'id="kpi-today">0<' in page, "the city's new day has no cases yet"
-    assert "Asia/Shanghai" in page and "UTC+08:00" in page
+    assert 'id="kpi-overdue">1<' in page, "the city's new day has no cases yet"
+    assert 'id="kpi-today">0<' in page, "the city's new day has no cases yet"
+    assert "Asia/Shanghai" in page
+    assert "UTC+08:00" in page

@@ -14,16 +14,20 @@ def test_jsonl_keeps_going_past_bad_lines(tmp_path: Path) -> None:
     path.write_text('{"id": "a", "text": "路灯不亮"}\nnot json\n\n[1, 2]\n{"text": "井盖没了"}\n', encoding="utf-8")
     rows = list(read_rows(path))
     assert [r.id for r in rows] == ["a", "2", "4", "5"]
-    assert rows[0].fields is not None and rows[0].fields["text"] == "路灯不亮"
-    assert rows[1].error is not None and "not valid JSON" in rows[1].error
-    assert rows[2].error is not None and "JSON object" in rows[2].error
+    assert rows[0].fields is not None
+    assert rows[0].fields["text"] == "路灯不亮"
+    assert rows[1].error is not None
+    assert "not valid JSON" in rows[1].error
+    assert rows[2].error is not None
+    assert "JSON object" in rows[2].error
 
 
 def test_csv_and_xlsx_accept_chinese_column_names(tmp_path: Path) -> None:
     csv_path = tmp_path / "in.csv"
     csv_path.write_text("编号,留言主题,留言详情\n7,噪音,楼下广场舞太吵\n", encoding="utf-8-sig")
     [row] = list(read_rows(csv_path))
-    assert row.id == "7" and row.fields is not None
+    assert row.id == "7"
+    assert row.fields is not None
     assert (row.fields["title"], row.fields["text"]) == ("噪音", "楼下广场舞太吵")
 
     book = Workbook()

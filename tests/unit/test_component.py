@@ -36,7 +36,8 @@ def test_warm_up_from_many_threads_loads_once() -> None:
     for t in threads:
         t.join()
     component.warm_up()
-    assert component.loads == 1 and component.loaded
+    assert component.loads == 1
+    assert component.loaded
 
 
 def test_a_failed_load_is_tried_again() -> None:
@@ -45,7 +46,8 @@ def test_a_failed_load_is_tried_again() -> None:
         component.warm_up()
     assert not component.loaded
     component.warm_up()
-    assert component.loads == 2 and component.loaded
+    assert component.loads == 2
+    assert component.loaded
 
 
 def test_building_the_models_loads_nothing() -> None:
@@ -58,4 +60,6 @@ def test_building_the_models_loads_nothing() -> None:
         if isinstance(component, LoadOnce):
             assert not component.loaded, f"{name} loaded at construction"
     ocr = models.photos.reader.ocr
-    assert isinstance(models.photos, Component) and ocr is not None and not ocr.loaded
+    assert isinstance(models.photos, Component)
+    assert ocr is not None
+    assert not ocr.loaded

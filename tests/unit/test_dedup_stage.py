@@ -33,7 +33,8 @@ def test_the_merged_case_is_always_in_the_evidence(kb: KnowledgeBase) -> None:
     stage.register(99, twin, here, leaf, NOW)
     found = stage.run(query, here, _classification(kb, leaf), NOW)
     assert found.duplicate_of == 99
-    assert found.candidates[0].case_id == 99 and found.candidates[0].verdict == "duplicate"
+    assert found.candidates[0].case_id == 99
+    assert found.candidates[0].verdict == "duplicate"
     assert len(found.candidates) <= 2
 
 

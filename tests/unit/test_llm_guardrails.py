@@ -98,7 +98,7 @@ def test_a_gguf_with_the_wrong_hash_is_refused(tmp_path: Path) -> None:
     settings = LLMSettings(model_path=str(model), model_sha256="0" * 64)
     provider = make_provider(settings)
     assert provider is not None
-    with pytest.raises(LLMUnavailable, match="refusing to load .*model.gguf: its SHA-256 is"):
+    with pytest.raises(LLMUnavailable, match=r"refusing to load .*model\.gguf: its SHA-256 is"):
         provider.warm_up()
 
 

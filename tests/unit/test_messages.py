@@ -26,5 +26,7 @@ def test_a_refused_move_names_the_statuses_in_the_readers_language() -> None:
                                                                target=message("status.handling")))])
 def test_refusals_survive_the_trip_back_from_a_worker_process(refusal: Exception) -> None:
     again = pickle.loads(pickle.dumps(refusal))
-    assert type(again) is type(refusal) and str(again) == str(refusal)
-    assert again.code == refusal.code and again.text("en") == refusal.text("en")  # type: ignore[attr-defined]
+    assert type(again) is type(refusal)
+    assert str(again) == str(refusal)
+    assert again.code == refusal.code  # type: ignore[attr-defined]
+    assert again.text("en") == refusal.text("en")  # type: ignore[attr-defined]

@@ -64,7 +64,7 @@ def test_the_shift_stays_under_a_kilometre_across_china() -> None:
 def test_to_kb_coordinates() -> None:
     assert to_kb_coordinates(34.7466, 113.6253, "wgs84") == (34.7466, 113.6253)
     assert to_kb_coordinates(34.7466, 113.6253, "gcj02") == wgs84_to_gcj02(34.7466, 113.6253)
-    with pytest.raises(ValueError, match="unknown coordinate system 'bd09'.*places.yaml.*wgs84, gcj02"):
+    with pytest.raises(ValueError, match=r"unknown coordinate system 'bd09'.*places\.yaml.*wgs84, gcj02"):
         to_kb_coordinates(34.7466, 113.6253, "bd09")
 
 
@@ -83,7 +83,8 @@ def small_jpeg(exif: dict[str, dict[int, object]] | None = None, **options: obje
 def test_reads_capture_time_with_its_offset_and_gps() -> None:
     taken = datetime(2026, 5, 1, 8, 30, 15, tzinfo=timezone(timedelta(hours=2)))
     facts = read_exif(exif_of(small_jpeg(exif_time=taken, gps=(34.7466, 113.6253))), SHANGHAI)
-    assert facts.taken_at == taken and facts.taken_at is not None
+    assert facts.taken_at == taken
+    assert facts.taken_at is not None
     assert facts.taken_at.utcoffset() == timedelta(hours=2)
     assert facts.gps_wgs84 == pytest.approx((34.7466, 113.6253), abs=1e-6)
 
@@ -91,7 +92,8 @@ def test_reads_capture_time_with_its_offset_and_gps() -> None:
 def test_capture_time_without_offset_is_on_the_city_clock() -> None:
     facts = read_exif(exif_of(small_jpeg(exif_time=datetime(2026, 5, 1, 8, 30))), SHANGHAI)
     assert facts.taken_at == datetime(2026, 5, 1, 8, 30, tzinfo=SHANGHAI)
-    assert facts.taken_at is not None and facts.taken_at.utcoffset() == timedelta(hours=8)
+    assert facts.taken_at is not None
+    assert facts.taken_at.utcoffset() == timedelta(hours=8)
 
 
 def test_south_and_west_are_negative() -> None:

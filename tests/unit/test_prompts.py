@@ -35,12 +35,12 @@ def test_the_bundled_drafting_prompt_loads_and_renders() -> None:
 
 def test_render_names_the_missing_variable(tmp_path: Path) -> None:
     spec = load_prompt(write(tmp_path))
-    with pytest.raises(PromptError, match="needs the variable.*place"):
+    with pytest.raises(PromptError, match=r"needs the variable.*place"):
         spec.render(report="x")
 
 
 def test_render_refuses_an_undeclared_variable(tmp_path: Path) -> None:
-    with pytest.raises(PromptError, match="does not declare.*city"):
+    with pytest.raises(PromptError, match=r"does not declare.*city"):
         load_prompt(write(tmp_path)).render(report="x", place="y", city="z")
 
 
@@ -57,7 +57,7 @@ def test_a_declared_variable_never_used_fails_at_load(tmp_path: Path) -> None:
 
 def test_the_example_must_fill_every_variable(tmp_path: Path) -> None:
     path = write(tmp_path, example={"variables": {"report": "x"}, "output": {}})
-    with pytest.raises(PromptError, match="example lacks the variable.*place"):
+    with pytest.raises(PromptError, match=r"example lacks the variable.*place"):
         load_prompt(path)
 
 

@@ -21,10 +21,13 @@ def test_llm_settings_come_from_file_env_and_flags_in_that_order(tmp_path: Path,
     s = Settings.load(str(config))
     assert (s.llm.provider, s.llm.model, s.llm.base_url, s.llm.timeout_s) == (
         "openai", "deepseek-chat", "https://api.example.com/v1", 30)
-    assert s.llm.api_key is not None and s.llm.api_key.get_secret_value() == "sk-test"
-    assert "sk-test" not in repr(s) and "sk-test" not in s.model_dump_json()
+    assert s.llm.api_key is not None
+    assert s.llm.api_key.get_secret_value() == "sk-test"
+    assert "sk-test" not in repr(s)
+    assert "sk-test" not in s.model_dump_json()
     flagged = Settings.load(str(config), llm={"provider": "none"})
-    assert flagged.llm.provider == "none" and flagged.llm.model == "deepseek-chat"
+    assert flagged.llm.provider == "none"
+    assert flagged.llm.model == "deepseek-chat"
 
 
 def test_an_unknown_provider_is_refused_with_the_choices() -> None:

@@ -64,8 +64,10 @@ def test_a_good_answer_becomes_a_guess_with_its_latency_and_the_model_loads_once
     backend = FakeBackend(_settings(), delay_s=0.02)
     guess = backend.classify(Image.new("RGB", (40, 30)), CANDIDATES)
     backend.classify(Image.new("RGB", (40, 30)), CANDIDATES)
-    assert guess.category_id == "municipal.manhole-cover" and guess.score == 0.9
-    assert guess.backend == "fake" and guess.error is None
+    assert guess.category_id == "municipal.manhole-cover"
+    assert guess.score == 0.9
+    assert guess.backend == "fake"
+    assert guess.error is None
     assert guess.latency_ms >= 20
     assert backend.loads == 1
 
@@ -83,22 +85,27 @@ def test_a_failing_warm_up_is_also_caught() -> None:
             raise VisionUnavailable("no model here")
 
     guess = Broken(_settings()).classify(Image.new("RGB", (8, 8)), CANDIDATES)
-    assert guess.category_id is None and guess.error == "VisionUnavailable: no model here"
+    assert guess.category_id is None
+    assert guess.error == "VisionUnavailable: no model here"
 
 
 def test_an_answer_naming_a_category_not_offered_is_refused() -> None:
     backend = FakeBackend(_settings(), answer=SceneAnswer(category_id="safety.fire", score=0.99))
     guess = backend.classify(Image.new("RGB", (8, 8)), CANDIDATES)
-    assert guess.category_id is None and guess.score is None
+    assert guess.category_id is None
+    assert guess.score is None
     assert guess.rejected == ("safety.fire: not a candidate",)
-    assert guess.error is not None and "safety.fire" in guess.error
+    assert guess.error is not None
+    assert "safety.fire" in guess.error
 
 
 def test_no_candidates_means_no_call_and_no_category() -> None:
     backend = FakeBackend(_settings())
     guess = backend.classify(Image.new("RGB", (8, 8)), [])
-    assert guess.category_id is None and guess.error == "no candidate categories were given"
-    assert backend.seen == [] and backend.loads == 0
+    assert guess.category_id is None
+    assert guess.error == "no candidate categories were given"
+    assert backend.seen == []
+    assert backend.loads == 0
 
 
 def test_candidates_are_capped_at_max_candidates() -> None:
@@ -112,11 +119,14 @@ def test_the_backend_sees_an_rgb_copy_no_larger_than_image_max_side() -> None:
     original = Image.new("RGBA", (400, 100), (255, 0, 0, 0))
     backend.classify(original, CANDIDATES)
     seen = backend.seen[0][0]
-    assert seen.mode == "RGB" and seen.size == (64, 16)
+    assert seen.mode == "RGB"
+    assert seen.size == (64, 16)
     assert seen.getpixel((0, 0)) == (255, 255, 255)  # transparency laid over white, not black
-    assert original.size == (400, 100) and original.mode == "RGBA"  # the caller's image is untouched
+    assert original.size == (400, 100)
+    assert original.mode == "RGBA"  # the caller's image is untouched
     small = prepare_image(Image.new("L", (30, 20)), 64)
-    assert small.size == (30, 20) and small.mode == "RGB"
+    assert small.size == (30, 20)
+    assert small.mode == "RGB"
 
 
 def test_exif_orientation_is_applied_before_the_backend_sees_the_photo(tmp_path: Path) -> None:
@@ -135,9 +145,12 @@ def test_visual_candidates_of_the_default_knowledge_base() -> None:
     assert len(candidates) == 66
     assert [c.id for c in candidates] == [leaf.id for leaf in kb.leaves.values() if leaf.visual]
     for c in candidates:
-        assert c.prompts_zh[0] == f"一张{c.name}的照片" and len(c.prompts_zh) == 2
-        assert 1 <= len(c.prompts_en) <= 2 and all(p.startswith("a photo of ") for p in c.prompts_en)
-        assert c.description and "。" not in c.description
+        assert c.prompts_zh[0] == f"一张{c.name}的照片"
+        assert len(c.prompts_zh) == 2
+        assert 1 <= len(c.prompts_en) <= 2
+        assert all(p.startswith("a photo of ") for p in c.prompts_en)
+        assert c.description
+        assert "。" not in c.description
     manhole = next(c for c in candidates if c.id == "municipal.manhole-cover")
     assert manhole.prompts_zh[1] == "一张照片：道路、人行道上的窨井盖、雨水篦子缺失、破损、移位、下沉或异响"
 
@@ -176,15 +189,17 @@ def test_the_api_key_falls_back_to_the_environment(monkeypatch: pytest.MonkeyPat
     monkeypatch.delenv("GRIDTRIAGE_VISION_API_KEY", raising=False)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-from-env")
     key = VisionSettings().api_key
-    assert key is not None and key.get_secret_value() == "sk-from-env"
+    assert key is not None
+    assert key.get_secret_value() == "sk-from-env"
     monkeypatch.setenv("GRIDTRIAGE_VISION_API_KEY", "sk-vision")
     key = VisionSettings().api_key
-    assert key is not None and key.get_secret_value() == "sk-vision"
+    assert key is not None
+    assert key.get_secret_value() == "sk-vision"
 
 
 def test_make_vision() -> None:
     assert make_vision(VisionSettings(backend="none")) is None
-    with pytest.raises(VisionUnavailable, match="needs vision.model_dir"):
+    with pytest.raises(VisionUnavailable, match=r"needs vision\.model_dir"):
         make_vision(VisionSettings(backend="clip"))
     with pytest.raises(VisionUnavailable, match="needs a base URL"):
         make_vision(VisionSettings(backend="vision-openai", model="qwen"))
@@ -194,10 +209,13 @@ def test_make_vision() -> None:
         make_vision(VisionSettings(backend="vision-openai", base_url="127.0.0.1:9/v1", model="qwen"))
     settings = VisionSettings(backend="clip", model_dir="/nowhere")
     backend = make_vision(settings)
-    assert backend is not None and backend is make_vision(settings)  # one per setting in the process
+    assert backend is not None
+    assert backend is make_vision(settings)  # one per setting in the process
     assert backend.identity == "clip:nowhere"
     guess = backend.classify(Image.new("RGB", (8, 8)), CANDIDATES)  # the directory is missing
-    assert guess.category_id is None and guess.error is not None and "is not a directory" in guess.error
+    assert guess.category_id is None
+    assert guess.error is not None
+    assert "is not a directory" in guess.error
 
 
 def test_importing_the_backends_loads_no_heavy_package() -> None:

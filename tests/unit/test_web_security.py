@@ -27,9 +27,11 @@ def test_a_session_round_trips_and_a_login_rotates_the_csrf_token() -> None:
     session.log_in(ApiClient(-3, "wang", "operator"), "user", 3)
     session.add_flash("ok", "已保存")
     back = codec.loads(codec.dumps(session))
-    assert back is not None and session.csrf != before
+    assert back is not None
+    assert session.csrf != before
     assert (back.kind, back.pid, back.name, back.role, back.csrf) == ("user", 3, "wang", "operator", session.csrf)
-    assert back.flash == [("ok", "已保存")] and back.client is None  # the principal is looked up per request
+    assert back.flash == [("ok", "已保存")]
+    assert back.client is None  # the principal is looked up per request
 
 
 def test_a_forged_or_foreign_cookie_is_no_session() -> None:
@@ -78,24 +80,30 @@ def test_the_csrf_check_needs_the_session_token() -> None:
 
 def test_passwords_are_salted_scrypt_and_checked_exactly() -> None:
     first, second = hash_password("正确的马电池订书钉"), hash_password("正确的马电池订书钉")
-    assert first != second and first.startswith("scrypt$16384$8$1$")
-    assert verify_password("正确的马电池订书钉", first) and verify_password("正确的马电池订书钉", second)
+    assert first != second
+    assert first.startswith("scrypt$16384$8$1$")
+    assert verify_password("正确的马电池订书钉", first)
+    assert verify_password("正确的马电池订书钉", second)
     assert not verify_password("正确的马电池订书针", first)
-    assert not verify_password("x", "md5$abc") and not verify_password("x", "scrypt$garbage")
+    assert not verify_password("x", "md5$abc")
+    assert not verify_password("x", "scrypt$garbage")
 
 
 def test_every_string_has_both_languages_and_every_key_used_exists() -> None:
     table = catalogue()
     assert all(set(entry) == set(LANGS) and all(entry.values()) for entry in table.values())
-    assert lookup("nav.review", "zh") == "审核队列" and lookup("nav.review", "en") == "Review queue"
+    assert lookup("nav.review", "zh") == "审核队列"
+    assert lookup("nav.review", "en") == "Review queue"
     assert lookup("time.hours", "en", n=3) == "3 h"
-    assert lookup("no.such.key", "en") == "no.such.key" and lookup("no.such", "en", default="x") == "x"
+    assert lookup("no.such.key", "en") == "no.such.key"
+    assert lookup("no.such", "en", default="x") == "x"
     web = Path(__file__).parents[2] / "api" / "web"
     used = set()
     for file in [*(web / "templates").glob("*.html"), *web.glob("*.py")]:
         text = file.read_text(encoding="utf-8")
         used |= set(re.findall(r"""\bt\(['"]([a-z_]+\.[a-z_.]+)['"]""", text))
         used |= set(re.findall(r"""lookup\(['"]([a-z_]+\.[a-z_.]+)['"]""", text))
-    assert used and not sorted(used - set(table))
+    assert used
+    assert not sorted(used - set(table))
     for family in ("status", "role", "ability", "priority", "verdict", "reject", "dept"):
         assert any(k.startswith(family + ".") for k in table), family
