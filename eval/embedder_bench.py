@@ -23,7 +23,8 @@ from knowledge.places import PlaceResolver
 
 def _pair_scores(embedder: Any, left: list[str], right: list[str]) -> np.ndarray:
     a, b = embedder.embed(left), embedder.embed(right)
-    return np.einsum("ij,ij->i", a, b)
+    scores: np.ndarray = np.einsum("ij,ij->i", a, b)
+    return scores
 
 
 def compare_embedders(kb_dir: str, backends: list[str] | None = None, afqmc_pairs: int = 2000) -> list[dict[str, Any]]:

@@ -49,7 +49,8 @@ class DutyIndex(LoadOnce):
         lexical = lexical / (lexical.max() + 1e-6)
         dense = np.clip(self._vectors @ vector, 0.0, 1.0)
         w = self.lexical_weight
-        return w * lexical + (1 - w) * dense
+        fused: np.ndarray = w * lexical + (1 - w) * dense
+        return fused
 
     def department_scores(self, clause_scores: np.ndarray) -> dict[str, float]:
         best = np.zeros(len(self.department_ids))

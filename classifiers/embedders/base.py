@@ -54,10 +54,12 @@ class Embedder(LoadOnce, ABC):
         parts = [self._embed_batch(list(texts[i : i + size])) for i in range(0, len(texts), size)]
         vectors = np.ascontiguousarray(np.vstack(parts), dtype=np.float32)
         norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.maximum(norms, 1e-12)
+        normalised: np.ndarray = vectors / np.maximum(norms, 1e-12)
+        return normalised
 
     def embed_one(self, text: str) -> np.ndarray:
-        return self.embed([text])[0]
+        vector: np.ndarray = self.embed([text])[0]
+        return vector
 
     def embed_cached(self, texts: Sequence[str], cache_dir: Path | None = None) -> np.ndarray:
         """Embed a fixed corpus (knowledge-base texts) once and reuse the vectors on later starts."""
@@ -67,7 +69,7 @@ class Embedder(LoadOnce, ABC):
             digest.update(b"\0")
         path = (cache_dir or default_cache_dir()) / "embeddings" / f"{digest.hexdigest()[:32]}.npy"
         if path.exists():
-            cached = np.load(path)
+            cached: np.ndarray = np.load(path)
             if cached.shape[0] == len(texts):
                 return cached
         vectors = self.embed(texts)

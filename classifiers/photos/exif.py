@@ -80,7 +80,7 @@ def _coordinate(value: Any, ref: Any, positive: str, negative: str) -> float | N
     parts = [_rational(v) for v in value]
     if any(p is None or p < 0 for p in parts):
         return None
-    degrees = sum(p / 60**i for i, p in enumerate(parts) if p is not None)
+    degrees: float = sum(p / 60**i for i, p in enumerate(parts) if p is not None)
     direction = (_text(ref) or positive).upper()[:1]
     if direction not in (positive, negative):
         return None

@@ -158,4 +158,5 @@ class PhotoHashIndex:
 
 
 def _scored(ph: np.ndarray, dh: np.ndarray, p: np.uint64, d: np.uint64) -> np.ndarray:
-    return np.maximum(np.bitwise_count(ph ^ p), np.bitwise_count(dh ^ d)).astype(np.int16)
+    distance: np.ndarray = np.maximum(np.bitwise_count(ph ^ p), np.bitwise_count(dh ^ d)).astype(np.int16)
+    return distance
