@@ -16,8 +16,8 @@ os.environ.setdefault("GRIDTRIAGE_CACHE", tempfile.mkdtemp(prefix="gridtriage-te
 from agent.models import Models
 from agent.pipeline import TriagePipeline
 from core import clock
-from core.settings import LLMSettings, Settings
-from knowledge.loader import DEFAULT_KB, KnowledgeBase, load_kb
+from core.settings import DEFAULT_KB, LLMSettings, Settings
+from knowledge.loader import KnowledgeBase, load_kb
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:

@@ -17,7 +17,7 @@ import yaml
 from openpyxl import Workbook
 
 from core import clock
-from knowledge.loader import DEFAULT_KB
+from core.settings import DEFAULT_KB
 
 pytestmark = pytest.mark.e2e
 EXE = str(Path(sys.executable).with_name("gridtriage"))

@@ -27,12 +27,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
         assert keys[role].startswith("gt_")
         assert "shown only now" in proc.stderr
     port = free_port()
-    proc = start_server(db, port, log=folder / "server.log")
+    process = start_server(db, port, log=folder / "server.log")
     try:
         yield f"http://127.0.0.1:{port}", keys["dispatcher"], keys["supervisor"]
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        process.terminate()
+        process.wait(timeout=30)
 
 
 def test_a_client_system_posts_a_report_and_reads_the_case(server: tuple[str, str, str]) -> None:

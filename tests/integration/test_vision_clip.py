@@ -14,21 +14,24 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from PIL import Image, ImageDraw
 
 from classifiers.vision import VisionUnavailable, VisualCandidate, make_vision, visual_candidates
 from classifiers.vision.clip import ClipVisionBackend
-from core.settings import VisionSettings
-from knowledge.loader import DEFAULT_KB, load_kb
+from core.settings import DEFAULT_KB, VisionSettings
+from knowledge.loader import load_kb
+
+if TYPE_CHECKING:
+    from transformers.processing_utils import ImagesKwargs
 
 pytestmark = pytest.mark.integration
 
 TOWERS = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2, "num_attention_heads": 2}
 VISION = {**TOWERS, "image_size": 32, "patch_size": 8}
-IMAGE_SIZE = {"size": {"shortest_edge": 32}, "crop_size": {"height": 32, "width": 32}}
+IMAGE_SIZE: ImagesKwargs = {"size": {"shortest_edge": 32}, "crop_size": {"height": 32, "width": 32}}
 
 
 def _save_tiny_clip(target: Path) -> Path:

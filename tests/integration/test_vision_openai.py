@@ -19,8 +19,8 @@ from PIL import Image
 from pydantic import SecretStr
 
 from classifiers.vision import VisualCandidate, make_vision, visual_candidates
-from core.settings import VisionSettings
-from knowledge.loader import DEFAULT_KB, load_kb
+from core.settings import DEFAULT_KB, VisionSettings
+from knowledge.loader import load_kb
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from fastapi import Request
+from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
@@ -157,7 +157,10 @@ def test_a_one_time_login_link_works_once(app: TestClient, frozen_clock: FrozenC
 
 
 def test_a_disabled_user_is_logged_out_and_web_client_names_the_person(app: TestClient) -> None:
-    @app.app.get("/test-whoami")
+    api = app.app
+    assert isinstance(api, FastAPI)
+
+    @api.get("/test-whoami")
     def whoami(request: Request) -> dict[str, Any]:
         client = web_client(request)
         return {"actor": client.actor if client else None}
@@ -383,7 +386,7 @@ def test_the_dashboard_figures_match_the_cases(app: TestClient, frozen_clock: Fr
                                                      "reason": "物业负责", "csrf_token": token_of(supervisor)})
     store = workflow.store
     with store.session() as s:
-        deadline = s.get(CaseRow, urgent).resolve_by.replace(tzinfo=UTC)  # type: ignore[union-attr]
+        deadline = s.get(CaseRow, urgent).resolve_by.replace(tzinfo=UTC)
     frozen_clock.set(deadline + timedelta(minutes=1))  # the urgent case is now overdue
     assert frozen_clock.now().astimezone(zone).date() == deadline.astimezone(zone).date(), "still the same day"
     figures = dashboard_figures(store, zone.key)

@@ -7,7 +7,8 @@ pytestmark = pytest.mark.unit
 
 
 def _unit(rows: np.ndarray) -> np.ndarray:
-    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    unit: np.ndarray = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    return unit
 
 
 def test_flat_index_finds_added_vectors_and_forgets_removed_ones() -> None:

@@ -4,7 +4,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from knowledge.loader import DEFAULT_KB, KBError, check_kb, load_kb
+from core.settings import DEFAULT_KB
+from knowledge.loader import KBError, check_kb, load_kb
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,7 @@ import pytest
 
 from agent.intake import ReportRejected
 from agent.lifecycle import TransitionRefused, check_transition
-from core.messages import NotFound, message
+from core.messages import Explained, NotFound, message
 
 pytestmark = pytest.mark.unit
 
@@ -24,9 +24,9 @@ def test_a_refused_move_names_the_statuses_in_the_readers_language() -> None:
                                      NotFound(message("case.not_found", id=7)),
                                      TransitionRefused(message("transition.final", current=message("status.closed"),
                                                                target=message("status.handling")))])
-def test_refusals_survive_the_trip_back_from_a_worker_process(refusal: Exception) -> None:
+def test_refusals_survive_the_trip_back_from_a_worker_process(refusal: Explained) -> None:
     again = pickle.loads(pickle.dumps(refusal))
     assert type(again) is type(refusal)
     assert str(again) == str(refusal)
-    assert again.code == refusal.code  # type: ignore[attr-defined]
-    assert again.text("en") == refusal.text("en")  # type: ignore[attr-defined]
+    assert again.code == refusal.code
+    assert again.text("en") == refusal.text("en")

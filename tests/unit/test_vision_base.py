@@ -21,8 +21,8 @@ from classifiers.vision import (
     prepare_image,
     visual_candidates,
 )
-from core.settings import VisionSettings
-from knowledge.loader import DEFAULT_KB, check_kb, load_kb
+from core.settings import DEFAULT_KB, VisionSettings
+from knowledge.loader import check_kb, load_kb
 
 pytestmark = pytest.mark.unit
 
@@ -57,7 +57,7 @@ class FakeBackend(VisionBackend):
 
 
 def _settings(**kw: object) -> VisionSettings:
-    return VisionSettings(backend="clip", model_dir="/nowhere", api_key=None, **kw)  # type: ignore[arg-type]
+    return VisionSettings(backend="clip", model_dir="/nowhere", api_key=None, **kw)
 
 
 def test_a_good_answer_becomes_a_guess_with_its_latency_and_the_model_loads_once() -> None:
@@ -172,7 +172,7 @@ def test_visual_prompts_on_a_leaf_that_is_not_visual_is_a_named_error(tmp_path: 
 def test_settings_are_strict() -> None:
     assert VisionSettings().backend == "none"
     with pytest.raises(ValidationError):
-        VisionSettings(backend="gpt4v")  # type: ignore[arg-type]
+        VisionSettings(backend="gpt4v")
     with pytest.raises(ValidationError):
         VisionSettings(model_path="/x")  # type: ignore[call-arg]
     with pytest.raises(ValidationError):
