@@ -63,7 +63,7 @@ def fail(message: str, code: int = 2) -> NoReturn:
 
 def warm_pipeline(settings: Settings) -> TriagePipeline:
     from agent.pipeline import TriagePipeline
-    from knowledge.loader import KBError
+    from knowledge.reading import KBError
 
     pipeline = TriagePipeline(settings)
     try:

@@ -43,7 +43,7 @@ def eval_cmd(
     from eval.runner import TASKS, evaluate
     from eval.summary import print_summary
     from eval.training import cross_validate
-    from knowledge.loader import KBError
+    from knowledge.reading import KBError
 
     wanted = [t.strip() for t in tasks.split(",") if t.strip()]
     unknown = sorted(set(wanted) - set(TASKS))
@@ -117,7 +117,7 @@ def train(
     from agent.models import Models
     from eval.datasets import combine, feedback_dataset, read_dataset
     from eval.training import cross_validate, train_model
-    from knowledge.loader import KBError
+    from knowledge.reading import KBError
 
     if dataset is None and from_db is None:
         fail("give a labelled dataset, --from-db PATH, or both")

@@ -5,7 +5,8 @@ import pytest
 import yaml
 
 from core.settings import DEFAULT_KB
-from knowledge.loader import KBError, check_kb, load_kb
+from knowledge.loader import check_kb, load_kb
+from knowledge.reading import KBError
 
 pytestmark = pytest.mark.unit
 
