@@ -3,7 +3,7 @@ context every page shares: the user, their abilities, the language, the CSRF tok
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -61,19 +61,19 @@ class CityTimes:
     def zone_name(self) -> str:
         return str(self.zone)
 
-    def parse(self, value: Any) -> datetime | None:
+    def parse(self, value: datetime | str | None) -> datetime | None:
+        """A stored time (aware) or an ISO 8601 text with its offset, as the JSON answers write them."""
         if value is None or value == "":
             return None
-        when = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-        return when.replace(tzinfo=UTC) if when.tzinfo is None else when
+        return value if isinstance(value, datetime) else datetime.fromisoformat(value)
 
-    def when(self, value: Any, with_date: bool = True) -> str:
+    def when(self, value: datetime | str | None, with_date: bool = True) -> str:
         moment = self.parse(value)
         if moment is None:
             return "—"
         return moment.astimezone(self.zone).strftime("%m-%d %H:%M" if with_date else "%H:%M")
 
-    def until(self, value: Any) -> str:
+    def until(self, value: datetime | str | None) -> str:
         """'in 3 h' or '2 h overdue', in the page's language."""
         moment = self.parse(value)
         if moment is None:
