@@ -12,8 +12,10 @@ from agent.drafting import TemplateDrafter, make_drafter
 from agent.lifecycle import TransitionRefused
 from agent.models import Models
 from agent.pipeline import TriagePipeline
-from agent.store.workflow import PlaceConflict, Workflow
+from agent.store.actions import PlaceConflict
+from agent.store.workflow import Workflow
 from api.auth import RateLimiter
+from api.cases_service import CaseService
 from api.metrics import Metrics
 from api.redraft import Redrafter
 from api.routers import cases, city, open311, ops, photos, reports
@@ -34,7 +36,7 @@ def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
         pipeline.models.warm_up_photos()  # the first photo report does not wait for the OCR models
         pipeline.models.embedder.limit_threads(1)  # requests run side by side; BLAS threads would fight
         workflow = Workflow(pipeline.store)
-        stored_mode = workflow.city_mode()
+        stored_mode = workflow.city.current()
         if settings.mode is None and stored_mode:
             pipeline.mode = stored_mode  # a supervisor's switch outlives a restart
         redrafter = None
@@ -42,7 +44,8 @@ def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
             redrafter = Redrafter(pipeline, make_drafter(settings.llm, pipeline.models.kb))
             redrafter.start()
         app.state.workflow = workflow
-        app.state.service = TriageService(pipeline, workflow, redrafter)
+        app.state.service = service = TriageService(pipeline, workflow, redrafter)
+        app.state.cases = CaseService(service)
         try:
             yield
         finally:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 
 from fastapi import HTTPException, Request, status
 
-from agent.store.workflow import ApiClient
+from agent.store.keys import ApiClient
 from core.roles import ABILITIES
 
 
@@ -47,7 +47,7 @@ def authenticate(request: Request, api_key: str | None = None) -> ApiClient:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing API key: send `Authorization: Bearer KEY` "
                             "(create one with `gridtriage keys create --role ROLE`)",
                             headers={"WWW-Authenticate": "Bearer"})
-    client: ApiClient | None = request.app.state.workflow.client(key.strip())
+    client: ApiClient | None = request.app.state.workflow.keys.client(key.strip())
     if client is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or revoked API key",
                             headers={"WWW-Authenticate": "Bearer"})

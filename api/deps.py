@@ -1,4 +1,4 @@
-"""Dependencies as `Annotated` aliases: the service, the store, and the caller by ability."""
+"""Dependencies as `Annotated` aliases: the services, and the caller by ability."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from agent.store.workflow import ApiClient, Workflow
+from agent.store.keys import ApiClient
 from api.auth import requires
+from api.cases_service import CaseService
 from api.service import TriageService
 
 
@@ -16,13 +17,13 @@ def _service(request: Request) -> TriageService:
     return service
 
 
-def _workflow(request: Request) -> Workflow:
-    workflow: Workflow = request.app.state.workflow
-    return workflow
+def _cases(request: Request) -> CaseService:
+    cases: CaseService = request.app.state.cases
+    return cases
 
 
 ServiceDep = Annotated[TriageService, Depends(_service)]
-WorkflowDep = Annotated[Workflow, Depends(_workflow)]
+CasesDep = Annotated[CaseService, Depends(_cases)]
 Submitter = Annotated[ApiClient, Depends(requires("submit"))]
 Reader = Annotated[ApiClient, Depends(requires("read"))]
 Editor = Annotated[ApiClient, Depends(requires("edit"))]

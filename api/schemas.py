@@ -1,4 +1,4 @@
-"""Request and response bodies: one schema per direction."""
+"""Request bodies (the answers are in `api.responses`)."""
 
 from __future__ import annotations
 
@@ -84,8 +84,3 @@ class BulkReassign(Body):
 class ModeSwitch(Body):
     mode: str = Field(max_length=40)
     reason: str = Field(min_length=1, max_length=2000)
-
-
-class BulkResult(BaseModel):
-    done: list[int]
-    failed: dict[int, str]

@@ -66,12 +66,12 @@ def keys_create(
 ) -> None:
     """Create an API key and print it once; only its hash is stored."""
     from agent.store import CaseStore
-    from agent.store.workflow import Workflow
+    from agent.store.keys import ApiKeys
 
     settings = settings_from(config, None, db, None, None)
     store = CaseStore.open(settings.db)
     try:
-        key = Workflow(store).create_key(role, name)
+        key = ApiKeys(store).create(role, name)
     except ValueError as exc:
         fail(str(exc))
     finally:

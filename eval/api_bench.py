@@ -18,7 +18,7 @@ from typing import Any
 import httpx
 
 from agent.store import CaseStore
-from agent.store.workflow import Workflow
+from agent.store.keys import ApiKeys
 from core.settings import Settings
 from eval.bench import percentile, sample_reports
 
@@ -67,7 +67,7 @@ def bench_api(settings: Settings, requests: int = 5000, concurrency: int = 20,
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "bench.db")
         store = CaseStore.open(db)
-        key = Workflow(store).create_key("dispatcher", "bench")
+        key = ApiKeys(store).create("dispatcher", "bench")
         store.close()
         port = free_port()
         config = Path(tmp) / "config.json"  # the load generator is one client: lift its rate limit

@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from agent.lifecycle import ATTRACTS_DUPLICATES
 from agent.store.models import AuditRow, CaseRow, FeedbackRow, PhotoRow, ReportRow
+from agent.store.records import case_record
 from core import clock
 from core.messages import NotFound, Refusal, message
+from core.records import CaseRecord
 from core.types import IntakeResult
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -234,38 +236,9 @@ class CaseStore:
             rows = s.execute(select(CaseRow.id, CaseRow.title).where(CaseRow.id.in_(case_ids))).all()
             return {row.id: row.title for row in rows}
 
-    def case(self, case_id: int) -> dict[str, Any] | None:
+    def case(self, case_id: int) -> CaseRecord | None:
         with self.session() as s:
-            row = s.get(CaseRow, case_id)
-            if row is None:
-                return None
-            reports = s.scalars(select(ReportRow).where(ReportRow.case_id == case_id)).all()
-            report_ids = [r.id for r in reports]
-            photos: dict[int, list[dict[str, Any]]] = {}
-            for photo in s.scalars(select(PhotoRow).where(PhotoRow.report_id.in_(report_ids))
-                                   .order_by(PhotoRow.report_id, PhotoRow.position)):
-                photos.setdefault(photo.report_id, []).append(photo.facts)
-            audit = s.scalars(
-                select(AuditRow)
-                .where((AuditRow.case_id == case_id) | AuditRow.report_id.in_(report_ids))
-                .order_by(AuditRow.id)
-            ).all()
-            return {
-                "id": row.id, "status": row.status, "title": row.title, "summary": row.summary,
-                "category_id": row.category_id, "category_name": row.category_name,
-                "priority": row.priority, "urgent": row.urgent, "confidence": row.confidence,
-                "needs_review": row.needs_review, "reporter_count": row.reporter_count,
-                "lead_department_id": row.lead_department_id, "departments": row.departments,
-                "place": row.place, "draft": row.draft, "mode": row.mode, "emergency": row.emergency,
-                "merged_into": row.merged_into,
-                "respond_by": row.respond_by, "resolve_by": row.resolve_by,
-                "reports": [{"id": r.id, "text": r.text, "channel": r.channel, "contact": r.contact,
-                             "received_at": r.received_at, "external_id": r.external_id,
-                             "photos": photos.get(r.id, [])} for r in reports],
-                "audit": [{"id": a.id, "stage": a.stage, "event": a.event, "actor": a.actor,
-                           "report_id": a.report_id, "case_id": a.case_id, "payload": a.payload,
-                           "created_at": a.created_at} for a in audit],
-            }
+            return case_record(s, case_id)
 
     def count(self, table: str) -> int:
         model = {"cases": CaseRow, "reports": ReportRow, "audit_log": AuditRow, "feedback": FeedbackRow,

@@ -13,9 +13,9 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from agent.store.keys import ApiClient
 from agent.store.models import ApiKeyRow, CitySettingRow, LoginTokenRow, UserRow
 from agent.store.store import CaseStore, _audit
-from agent.store.workflow import ApiClient
 from core import clock
 from core.messages import Refusal, message
 from core.roles import ROLES

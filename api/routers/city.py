@@ -2,37 +2,33 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter
 
 from api.deps import ModeSwitcher, Reader, ServiceDep
+from api.responses import CategoryPublic, DepartmentPublic, ModePublic, ModeSwitchedPublic
 from api.schemas import ModeSwitch
 
 router = APIRouter(prefix="/v1", tags=["city"])
 
 
 @router.get("/mode")
-def get_mode(client: Reader, service: ServiceDep) -> dict[str, Any]:
-    kb = service.pipeline.models.kb
-    mode = next(m for m in kb.policy.modes if m.id == service.pipeline.mode)
-    return {"mode": mode.id, "name": mode.name, "auto_dispatch_threshold": mode.auto_dispatch_threshold,
-            "modes": [{"id": m.id, "name": m.name} for m in kb.policy.modes]}
+def get_mode(client: Reader, service: ServiceDep) -> ModePublic:
+    return service.mode()
 
 
 @router.put("/mode")
-def switch_mode(body: ModeSwitch, client: ModeSwitcher, service: ServiceDep) -> dict[str, Any]:
+def switch_mode(body: ModeSwitch, client: ModeSwitcher, service: ServiceDep) -> ModeSwitchedPublic:
     """Switch 平时/节假日/重大活动/应急: deadlines and the auto-dispatch threshold of new cases change."""
     return service.set_mode(body.mode, client.actor, body.reason)
 
 
 @router.get("/departments")
-def departments(client: Reader, service: ServiceDep) -> list[dict[str, Any]]:
+def departments(client: Reader, service: ServiceDep) -> list[DepartmentPublic]:
     kb = service.pipeline.models.kb
-    return [{"id": d.id, "name": d.name, "level": d.level} for d in kb.departments.values()]
+    return [DepartmentPublic(id=d.id, name=d.name, level=d.level) for d in kb.departments.values()]
 
 
 @router.get("/categories")
-def categories(client: Reader, service: ServiceDep) -> list[dict[str, Any]]:
+def categories(client: Reader, service: ServiceDep) -> list[CategoryPublic]:
     kb = service.pipeline.models.kb
-    return [{"id": leaf.id, "name": leaf.name, "parent": leaf.id.split(".")[0]} for leaf in kb.leaves.values()]
+    return [CategoryPublic(id=leaf.id, name=leaf.name, parent=leaf.id.split(".")[0]) for leaf in kb.leaves.values()]

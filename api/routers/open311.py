@@ -14,14 +14,28 @@ from fastapi import APIRouter, HTTPException, Request, Response
 
 from agent.intake import ReportRejected
 from agent.lifecycle import OPEN
-from agent.store.workflow import ApiClient
+from agent.store.keys import ApiClient
 from api.auth import authorize
+from api.cases_service import CaseService
+from api.responses import Open311CreatedPublic, Open311ErrorPublic, Open311RequestPublic, Open311ServicePublic
 from api.service import TriageService
 from classifiers.photos.geo import from_kb_coordinates, to_kb_coordinates
+from core.messages import NotFound
+from core.records import CaseFilter
 from core.types import ReportIn
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 FORMATS = ("json", "xml")
+ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": list[Open311ErrorPublic], "description": description} for code, description in (
+        (400, "The request is incomplete or names an unknown service."), (401, "No API key, or an unknown one."),
+        (403, "The key's role may not do this."), (404, "No such service request, or an unknown format."))}
+
+
+def _documented(model: Any, description: str) -> dict[int | str, dict[str, Any]]:
+    """The JSON answer's schema; the .xml path answers the same fields as XML."""
+    return {200: {"model": model, "description": description,
+                  "content": {"text/xml": {"schema": {"type": "string"}}}}, **ERRORS}
 
 
 def _render(data: Any, fmt: str, root: str, item: str, status: int = 200) -> Response:
@@ -51,7 +65,7 @@ def _format(fmt: str) -> str:
     return fmt
 
 
-@router.get("/services.{fmt}")
+@router.get("/services.{fmt}", responses=_documented(list[Open311ServicePublic], "The taxonomy's leaves."))
 def services(fmt: str, request: Request) -> Response:
     fmt = _format(fmt)
     kb = request.app.state.service.pipeline.models.kb
@@ -62,7 +76,7 @@ def services(fmt: str, request: Request) -> Response:
     return _render(rows, fmt, "services", "service")
 
 
-@router.post("/requests.{fmt}")
+@router.post("/requests.{fmt}", responses=_documented(list[Open311CreatedPublic], "The case made or joined."))
 async def create_request(fmt: str, request: Request) -> Response:
     fmt = _format(fmt)
     raw = await request.body()
@@ -114,7 +128,7 @@ async def _in_thread(service: TriageService, report: ReportIn, client: ApiClient
     return await run_in_threadpool(service.submit, report, client, key, {**fields, "api_key": None})
 
 
-@router.get("/requests.{fmt}")
+@router.get("/requests.{fmt}", responses=_documented(list[Open311RequestPublic], "Cases as service requests."))
 def list_requests(fmt: str, request: Request, service_request_id: str | None = None,
                   service_code: str | None = None, status: str | None = None, start_date: datetime | None = None,
                   end_date: datetime | None = None, api_key: str | None = None) -> Response:
@@ -123,15 +137,14 @@ def list_requests(fmt: str, request: Request, service_request_id: str | None = N
         authorize(request, "read", api_key)
     except HTTPException as exc:
         return _error(fmt, exc.status_code, str(exc.detail))
-    service: TriageService = request.app.state.service
+    cases: CaseService = request.app.state.cases
     if status and status not in ("open", "closed"):
         return _error(fmt, 400, "status must be open or closed")
     if service_request_id:
         ids = [int(i) for i in service_request_id.split(",") if i.strip().isdigit()]
-        rows = [r for r in (_request_row(service, i) for i in ids) if r]
     else:
-        cases = request.app.state.workflow.cases(category=service_code, limit=1000)
-        rows = [r for r in (_request_row(service, c["id"]) for c in cases) if r]
+        ids = [c.id for c in cases.queue(CaseFilter(category=service_code), limit=1000).rows]
+    rows = [r for r in (_request_row(cases, i) for i in ids) if r]
     if status:
         rows = [r for r in rows if r["status"] == status]
     if start_date:
@@ -141,44 +154,46 @@ def list_requests(fmt: str, request: Request, service_request_id: str | None = N
     return _render(rows, fmt, "service_requests", "request")
 
 
-@router.get("/requests/{request_id}.{fmt}")
+@router.get("/requests/{request_id}.{fmt}",
+            responses=_documented(list[Open311RequestPublic], "One case as a service request."))
 def get_request(request_id: str, fmt: str, request: Request, api_key: str | None = None) -> Response:
     fmt = _format(fmt)
     try:
         authorize(request, "read", api_key)
     except HTTPException as exc:
         return _error(fmt, exc.status_code, str(exc.detail))
-    row = _request_row(request.app.state.service, int(request_id)) if request_id.isdigit() else None
+    row = _request_row(request.app.state.cases, int(request_id)) if request_id.isdigit() else None
     if row is None:
         return _error(fmt, 404, f"service request {request_id} does not exist")
     return _render([row], fmt, "service_requests", "request")
 
 
-def _request_row(service: TriageService, case_id: int) -> dict[str, Any] | None:
-    case = service.pipeline.store.case(case_id)
-    if case is None:
+def _request_row(cases: CaseService, case_id: int) -> dict[str, Any] | None:
+    try:
+        case = cases.case(case_id, None)
+    except NotFound:
         return None
-    kb = service.pipeline.models.kb
-    lead = kb.departments.get(case["lead_department_id"])
-    place = case["place"] or {}
+    kb = cases.pipeline.models.kb
+    lead = kb.departments.get(case.lead_department_id)
+    place = case.place or {}
     wgs84 = None  # GeoReport v2 speaks WGS-84; the case keeps the knowledge base's coordinates
     if place.get("lat") is not None and place.get("lon") is not None:
-        wgs84 = from_kb_coordinates(place["lat"], place["lon"], service.pipeline.models.kb.coordinate_system)
-    first = case["reports"][0] if case["reports"] else {}
-    updated = max((a["created_at"] for a in case["audit"]), default=None)
+        wgs84 = from_kb_coordinates(place["lat"], place["lon"], kb.coordinate_system)
+    first = case.reports[0] if case.reports else None
+    updated = max((a.created_at for a in case.audit), default=None)
     return {
-        "service_request_id": str(case["id"]),
-        "status": "open" if case["status"] in OPEN else "closed",
-        "status_notes": case["status"],
-        "service_name": case["category_name"],
-        "service_code": case["category_id"],
-        "description": first.get("text", ""),
-        "agency_responsible": lead.name if lead else case["lead_department_id"],
-        "service_notice": case["title"],
-        "requested_datetime": _iso(first.get("received_at")),
+        "service_request_id": str(case.id),
+        "status": "open" if case.status in OPEN else "closed",
+        "status_notes": case.status,
+        "service_name": case.category_name,
+        "service_code": case.category_id,
+        "description": first.text if first else "",
+        "agency_responsible": lead.name if lead else case.lead_department_id,
+        "service_notice": case.title,
+        "requested_datetime": _iso(first.received_at if first else None),
         "updated_datetime": _iso(updated),
-        "expected_datetime": _iso(case["resolve_by"]),
-        "address": (case["draft"] or {}).get("place"),
+        "expected_datetime": _iso(case.resolve_by),
+        "address": (case.draft or {}).get("place"),
         "address_id": place.get("street", {}).get("id") if isinstance(place.get("street"), dict) else None,
         "zipcode": None,
         "lat": wgs84[0] if wgs84 else None,
@@ -187,9 +202,5 @@ def _request_row(service: TriageService, case_id: int) -> dict[str, Any] | None:
     }
 
 
-def _iso(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value)
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None

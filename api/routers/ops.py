@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Request, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api.responses import HealthPublic
 
 router = APIRouter(tags=["operations"])
 
 
 @router.get("/healthz")
-def healthz(request: Request) -> dict[str, Any]:
+def healthz(request: Request) -> HealthPublic:
     service = request.app.state.service
     redrafter = service.redrafter
-    return {"status": "ok", "mode": service.pipeline.mode, "knowledge_base": service.pipeline.models.kb.meta.name,
-            "llm": request.app.state.settings.llm.provider,
-            "drafts_pending": redrafter.pending if redrafter else 0}
+    return HealthPublic(status="ok", mode=service.pipeline.mode, knowledge_base=service.pipeline.models.kb.meta.name,
+                        llm=request.app.state.settings.llm.provider,
+                        drafts_pending=redrafter.pending if redrafter else 0)
 
 
 @router.get("/metrics")
 def metrics(request: Request) -> Response:
     state = request.app.state
-    for status, count in state.workflow.count_by_status().items():
+    for status, count in state.workflow.queries.count_by_status().counts.items():
         state.metrics.cases.labels(status=status).set(count)
     return Response(generate_latest(state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import FileResponse
 
+from agent.store.keys import ApiClient
 from agent.store.photo_files import MEDIA_TYPES
-from agent.store.workflow import ApiClient
 from api.auth import authenticate, permit
 from api.deps import ServiceDep
 from api.web.session import web_client

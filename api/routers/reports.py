@@ -13,6 +13,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from api.deps import ServiceDep, Submitter
+from api.report_responses import ReportAcceptedPublic
+from api.responses import ErrorPublic
 from api.schemas import ReportCreate
 from core.photo_types import PhotoIn
 from core.types import ReportIn
@@ -30,16 +32,18 @@ _MULTIPART_SCHEMA = {
 
 
 @router.post("/reports", status_code=201, responses={
-    200: {"description": "The report duplicates an open case and was merged into it."},
+    200: {"model": ReportAcceptedPublic, "description": "The report duplicates an open case and was merged into it."},
     201: {"description": "A new case was drafted."},
     409: {"description": "The Idempotency-Key was used before with a different body."},
-    422: {"description": "The report (or one of its photos) cannot be taken; the message says why."},
+    422: {"model": ErrorPublic,
+          "description": "The report (or one of its photos) cannot be taken; the message says why. A body that "
+                         "does not fit `ReportCreate` gets FastAPI's validation errors instead."},
 }, openapi_extra={"requestBody": {"required": True, "content": {
     "application/json": {"schema": {"$ref": "#/components/schemas/ReportCreate"}},
     "multipart/form-data": {"schema": _MULTIPART_SCHEMA},
 }}})
 async def submit_report(request: Request, client: Submitter, service: ServiceDep, response: Response,
-                        idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> dict[str, Any]:
+                        idempotency_key: Annotated[str | None, Header(max_length=200)] = None) -> ReportAcceptedPublic:
     """Triage a report, sent as JSON (`ReportCreate`) or as `multipart/form-data` with the same fields
     plus up to six `photos`. Text read from the photos joins the report's text; a photo-only report
     that nothing can read goes to review. Send an `Idempotency-Key` header to make retries safe: the
@@ -53,7 +57,7 @@ async def submit_report(request: Request, client: Submitter, service: ServiceDep
     response.status_code = submitted.status_code
     if submitted.replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return submitted.body
+    return ReportAcceptedPublic(**submitted.body)
 
 
 async def _read_report(request: Request) -> tuple[ReportCreate, tuple[PhotoIn, ...]]:

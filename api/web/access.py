@@ -8,7 +8,7 @@ from typing import Annotated, TypeVar
 
 from fastapi import Depends, HTTPException, Request
 
-from agent.store.workflow import ApiClient
+from agent.store.keys import ApiClient
 from api.auth import refusal, roles_that_can
 from api.web import csrf
 from api.web.session import load_session

@@ -11,14 +11,14 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from agent.lifecycle import ALLOWED
-from agent.store.workflow import ApiClient
-from api.routers import cases
-from api.schemas import Confirm, Edit, Merge, Reassign, Reject, Transition
+from agent.store.keys import ApiClient
+from api.cases_service import CaseService
 from api.web.access import CsrfChecked, WebUser, attempt, can, need
 from api.web.i18n import Translate, language, lookup, translator
-from api.web.render import kb_of, page, service_of
+from api.web.render import cases_of, kb_of, page
 from api.web.session import load_session
 from core.messages import Refusal, message
+from core.records import AuditEntry
 from core.types import PRIORITIES
 
 router = APIRouter(prefix="/ui/cases", include_in_schema=False)
@@ -34,27 +34,26 @@ ACTIONS = {"confirm": "review", "reject": "review", "reassign": "review", "merge
 @router.get("/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, case_id: int, client: WebUser) -> HTMLResponse:
     need(client, "read")
-    service = service_of(request)
-    case = service.case(case_id, client, personal_data=can(client, "personal_data"))
+    case = cases_of(request).case(case_id, client)
     t = translator(language(request))
-    audit = case["audit"]
-    evidence = {r["id"]: {e: _latest(audit, e, r["id"]) for e in EVIDENCE} for r in case["reports"]}
+    audit = case.audit
+    evidence = {r.id: {e: _latest(audit, e, r.id) for e in EVIDENCE} for r in case.reports}
     kb = kb_of(request)
     names = {**{leaf.id: leaf.name for leaf in kb.leaves.values()}, **{d.id: d.name for d in kb.departments.values()}}
     return page(request, "case.html", client, nav="review", case=case, evidence=evidence,
-                timeline=[a for a in audit if a["event"] in TIMELINE],
-                trail=[{**a, "summary": describe(a, t, names),
-                        "json": json.dumps(a["payload"], ensure_ascii=False, indent=1, default=str)} for a in audit],
-                llm_calls=[a["payload"] for a in audit if a["event"] == "llm.call"],
-                transitions=_transitions(client, case["status"]), reject_reasons=REJECT_REASONS,
+                timeline=[a for a in audit if a.event in TIMELINE],
+                trail=[{**a.model_dump(), "summary": describe(a, t, names),
+                        "json": json.dumps(a.payload, ensure_ascii=False, indent=1, default=str)} for a in audit],
+                llm_calls=[a.payload for a in audit if a.event == "llm.call"],
+                transitions=_transitions(client, case.status), reject_reasons=REJECT_REASONS,
                 actor_name=lambda actor: actor_name(str(actor), t),
                 departments=[(d.id, d.name) for d in kb.departments.values()],
                 groups=[(top.name, [(leaf.id, leaf.name) for leaf in top.children]) for top in kb.categories.values()],
                 priorities=PRIORITIES)
 
 
-def _latest(audit: list[dict[str, Any]], event: str, report_id: int) -> dict[str, Any] | None:
-    found = [a["payload"] for a in audit if a["event"] == event and a["report_id"] == report_id]
+def _latest(audit: list[AuditEntry], event: str, report_id: int) -> dict[str, Any] | None:
+    found = [a.payload for a in audit if a.event == event and a.report_id == report_id]
     return found[-1] if found else None
 
 
@@ -76,11 +75,11 @@ def actor_name(actor: str, t: Translate) -> str:
     return f"{t('role.' + role, default=role)} {name}".strip()
 
 
-def describe(entry: dict[str, Any], t: Translate, names: dict[str, str]) -> str:
+def describe(entry: AuditEntry, t: Translate, names: dict[str, str]) -> str:
     """One line saying what an audit event changed; `names` turns category and department ids into
     the knowledge base's names."""
-    p = entry["payload"] or {}
-    event = entry["event"]
+    p = entry.payload or {}
+    event = entry.event
     if event in ("case.edited", "case.confirmed") and "field" in p:
         return f"{p['field']}: {p.get('before')} → {p.get('after')}；{p.get('reason', '')}"
     if event in _DESCRIBE:
@@ -167,24 +166,20 @@ def act(request: Request, case_id: int, client: WebUser, action: Annotated[str, 
         confirm_place: Annotated[bool, Form()] = False,
         title: Annotated[str, Form()] = "", summary: Annotated[str, Form()] = "",
         category_id: Annotated[str, Form()] = "", priority: Annotated[str, Form()] = "") -> RedirectResponse:
-    """Every button of the case page; the same router functions (and rules) as the JSON API."""
+    """Every button of the case page; the same case service (and rules) as the JSON API."""
     if action not in ACTIONS:
         action = "transition"
     need(client, ACTIONS[action])
-    service = service_of(request)
-    workflow = service.workflow
+    cases = cases_of(request)
     lang = language(request)
-    calls = {
-        "confirm": lambda: cases.confirm(case_id, Confirm(note=note), client, workflow),
-        "reject": lambda: cases.reject(case_id, Reject(reason=reason if reason in REJECT_REASONS else "spam",
-                                                       note=note), client, service, workflow),
-        "reassign": lambda: cases.reassign(case_id, Reassign(department_id=department_id, reason=reason), client,
-                                           service, workflow),
-        "merge": lambda: cases.merge(case_id, Merge(into=into, reason=reason or "duplicate",
-                                                    confirm_different_place=confirm_place), client, service, workflow),
-        "transition": lambda: cases.transition(case_id, Transition(to=to, note=note), client, service, workflow),
-        "edit": lambda: _edit(case_id, client, service, reason, {"title": title.strip(), "summary": summary.strip(),
-                                                                 "category_id": category_id, "priority": priority}),
+    calls: dict[str, Callable[[], object]] = {
+        "confirm": lambda: cases.confirm(case_id, client, note),
+        "reject": lambda: cases.reject(case_id, reason if reason in REJECT_REASONS else "spam", note, client),
+        "reassign": lambda: cases.reassign(case_id, department_id, reason, client),
+        "merge": lambda: cases.merge(case_id, into, reason or "duplicate", client, confirm_place),
+        "transition": lambda: cases.transition(case_id, to, client, note),
+        "edit": lambda: _edit(case_id, client, cases, reason, {"title": title.strip(), "summary": summary.strip(),
+                                                               "category_id": category_id, "priority": priority}),
     }
     _, error = attempt(calls[action], lang)
     session = load_session(request)
@@ -195,10 +190,10 @@ def act(request: Request, case_id: int, client: WebUser, action: Annotated[str, 
     return RedirectResponse(f"/ui/cases/{case_id}", status_code=303)
 
 
-def _edit(case_id: int, client: ApiClient, service: Any, reason: str, proposed: dict[str, Any]) -> Any:
-    current = service.case(case_id, client, personal_data=False)
-    changes = {f: v for f, v in proposed.items() if v and v != current[f]}
+def _edit(case_id: int, client: ApiClient, cases: CaseService, reason: str, proposed: dict[str, Any]) -> object:
+    current = cases.case(case_id, client)
+    changes = {f: v for f, v in proposed.items() if v and v != getattr(current, f)}
     if not changes:
         raise Refusal(message("review.nothing_changed"))
     why = reason or lookup("case.edited_here", "zh")
-    return cases.edit(case_id, Edit(changes=changes, reason=why), client, service, service.workflow)
+    return cases.edit(case_id, changes, why, client)

@@ -8,12 +8,9 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from api.routers import city
-from api.schemas import ModeSwitch
 from api.web.access import CsrfChecked, WebUser, attempt, need
-from api.web.figures import dashboard_figures
 from api.web.i18n import language, lookup
-from api.web.render import kb_of, page, service_of
+from api.web.render import cases_of, kb_of, page, service_of
 from api.web.session import load_session
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
@@ -23,7 +20,7 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 def dashboard(request: Request, client: WebUser) -> HTMLResponse:
     need(client, "read")
     kb = kb_of(request)
-    figures = dashboard_figures(service_of(request).pipeline.store, kb.meta.timezone)
+    figures = cases_of(request).figures()
     return page(request, "dashboard.html", client, nav="dashboard", figures=figures,
                 modes=[(m.id, m.name, m.auto_dispatch_threshold, m.description) for m in kb.policy.modes])
 
@@ -37,10 +34,9 @@ def switch_mode(request: Request, client: WebUser, mode: Annotated[str, Form()],
     if not reason.strip():
         session.add_flash("error", lookup("mode.needs_reason", lang))
         return RedirectResponse("/ui/dashboard", status_code=303)
-    done, error = attempt(lambda: city.switch_mode(ModeSwitch(mode=mode, reason=reason.strip()), client,
-                                                   service_of(request)), lang)
+    done, error = attempt(lambda: service_of(request).set_mode(mode, client.actor, reason.strip()), lang)
     if error or done is None:
         session.add_flash("error", error or "")
     else:
-        session.add_flash("ok", lookup("mode.switched", lang, name=done["name"]))
+        session.add_flash("ok", lookup("mode.switched", lang, name=done.name))
     return RedirectResponse("/ui/dashboard", status_code=303)

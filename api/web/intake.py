@@ -10,13 +10,11 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from agent.intake import ReportRejected
-from agent.store.workflow import ApiClient
-from api.routers import cases
-from api.schemas import Confirm, Edit, Merge, Reassign
+from agent.store.keys import ApiClient
 from api.service import TriageService
 from api.web.access import CsrfChecked, WebUser, attempt, can, need
 from api.web.i18n import language, lookup
-from api.web.render import fragment, kb_of, page, service_of
+from api.web.render import cases_of, fragment, kb_of, page, service_of
 from core.photo_types import PhotoIn
 from core.types import PRIORITIES, ReportIn
 
@@ -57,11 +55,10 @@ def draft_for_person(service: TriageService, report: ReportIn, client: ApiClient
     return service.submit(report, client, None, {}, auto_dispatch=False).body
 
 
-def _draft_html(request: Request, client: Any, body: dict[str, Any]) -> str:
+def _draft_html(request: Request, client: ApiClient, body: dict[str, Any]) -> str:
     kb = kb_of(request)
-    store = service_of(request).pipeline.store
     similar = [c for c in body["similar_cases"] if c["case_id"] != body["case_id"]]
-    titles = store.case_titles([c["case_id"] for c in similar])
+    titles = cases_of(request).titles([c["case_id"] for c in similar])
     suggested = [body["category"]["id"], *[a["id"] for a in body["alternatives"]]]
     groups = [(top.name, [(leaf.id, leaf.name) for leaf in top.children]) for top in kb.categories.values()]
     return fragment("_draft.html", request, client, case=body, similar=similar, titles=titles,
@@ -80,39 +77,36 @@ def finish(request: Request, case_id: int, client: WebUser, action: Annotated[st
     case in the review queue with a note of who sent it."""
     lang = language(request)
     need(client, "review" if action == "confirm" else "submit")
-    service = service_of(request)
-    workflow = service.workflow
-    current = service.case(case_id, client, personal_data=False)
-    if current["status"] != "received":
-        return _problem(lookup("intake.not_waiting", lang, id=case_id, status=lookup(f"status.{current['status']}",
+    cases = cases_of(request)
+    current = cases.case(case_id, client)
+    if current.status != "received":
+        return _problem(lookup("intake.not_waiting", lang, id=case_id, status=lookup(f"status.{current.status}",
                                                                                         lang)), 409)
     proposed: dict[str, Any] = {"category_id": category_id, "lead_department_id": lead_department_id,
                                 "priority": priority, "urgent": urgent, "title": title.strip(),
                                 "summary": summary.strip()}
-    changes = {f: v for f, v in proposed.items() if v not in ("", None) and v != current[f]}
+    changes = {f: v for f, v in proposed.items() if v not in ("", None) and v != getattr(current, f)}
     why = reason.strip() or lookup("intake.default_reason", "zh")
     edits = dict(changes)
     if "lead_department_id" in edits and can(client, "review"):  # a reassignment also rewrites the departments
-        body = Reassign(department_id=edits.pop("lead_department_id"), reason=why)
-        _, error = attempt(lambda: cases.reassign(case_id, body, client, service, workflow), lang)
+        department_id = edits.pop("lead_department_id")
+        _, error = attempt(lambda: cases.reassign(case_id, department_id, why, client), lang)
         if error:
             return _problem(error)
     if edits:
         need(client, "edit")
-        _, error = attempt(lambda: cases.edit(case_id, Edit(changes=edits, reason=why), client, service, workflow),
-                           lang)
+        _, error = attempt(lambda: cases.edit(case_id, edits, why, client), lang)
         if error:
             return _problem(error)
     if action == "confirm":
-        _, error = attempt(lambda: cases.confirm(case_id, Confirm(note=note), client, workflow), lang)
+        _, error = attempt(lambda: cases.confirm(case_id, client, note), lang)
         if error:
             return _problem(error, 409)
         message = lookup("intake.confirmed", lang, id=case_id)
     else:
-        workflow.store.log("review", "case.sent_to_review", {"note": note, "changed": sorted(changes)},
-                           case_id=case_id, actor=client.actor)
+        cases.send_to_review(case_id, client, note, sorted(changes))
         message = lookup("intake.sent", lang, id=case_id)
-    status = workflow.case_summary(case_id)["status"]
+    status = cases.summary(case_id).status
     return JSONResponse({"ok": True, "message": message, "case_id": case_id, "status": status,
                          "changed": sorted(changes), "case_url": f"/ui/cases/{case_id}"})
 
@@ -121,13 +115,12 @@ def finish(request: Request, case_id: int, client: WebUser, action: Annotated[st
 def same_incident(request: Request, case_id: int, client: WebUser, into: Annotated[int, Form()]) -> JSONResponse:
     """'This is the same incident': the new case's report joins the open case it repeats."""
     need(client, "review")
-    service = service_of(request)
+    cases = cases_of(request)
     reason = lookup("intake.same_incident_reason", "zh")
-    result, error = attempt(lambda: cases.merge(case_id, Merge(into=into, reason=reason), client, service,
-                                                service.workflow), language(request))
+    result, error = attempt(lambda: cases.merge(case_id, into, reason, client), language(request))
     if error or result is None:
         return _problem(error or "", 409)
-    message = lookup("intake.merged", language(request), id=case_id, into=into, n=result["reporter_count"])
+    message = lookup("intake.merged", language(request), id=case_id, into=into, n=result.reporter_count)
     return JSONResponse({"ok": True, "message": message, "case_id": into, "case_url": f"/ui/cases/{into}"})
 
 

@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
-from agent.store.workflow import ApiClient
+from agent.store.keys import ApiClient
 from api.web.access import CsrfChecked, can
 from api.web.i18n import COOKIE as LANG_COOKIE
 from api.web.i18n import LANGS, language, lookup
@@ -67,7 +67,7 @@ def login(request: Request, username: Annotated[str, Form()] = "", password: Ann
     users = state.users(request)
     client: ApiClient | None = None
     if api_key.strip():
-        client = request.app.state.workflow.client(api_key.strip())
+        client = request.app.state.workflow.keys.client(api_key.strip())
         kind, pid = "key", client.id if client else 0
     elif username.strip() and password:
         client = users.authenticate(username.strip(), password)

@@ -13,7 +13,8 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from agent.store.workflow import ApiClient
+from agent.store.keys import ApiClient
+from api.cases_service import CaseService
 from api.service import TriageService
 from api.web.access import can
 from api.web.i18n import Translate, language, lookup, translator
@@ -41,6 +42,11 @@ def bar_width(value: float) -> str:
 def service_of(request: Request) -> TriageService:
     service: TriageService = request.app.state.service
     return service
+
+
+def cases_of(request: Request) -> CaseService:
+    cases: CaseService = request.app.state.cases
+    return cases
 
 
 def kb_of(request: Request) -> KnowledgeBase:

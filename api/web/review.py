@@ -3,19 +3,18 @@ with filters, confidence bars, overdue rows marked, and bulk confirm / bulk reas
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from agent.lifecycle import OPEN, STATUSES
-from api.routers import cases
-from api.schemas import BulkConfirm, BulkReassign
 from api.web.access import CsrfChecked, WebUser, attempt, need
 from api.web.i18n import language, lookup
-from api.web.render import kb_of, page, service_of
+from api.web.render import cases_of, kb_of, page
 from api.web.session import load_session
+from core.records import CaseFilter
 from core.types import PRIORITIES
 
 router = APIRouter(prefix="/ui/review", include_in_schema=False)
@@ -31,13 +30,13 @@ def queue(request: Request, client: WebUser, status: str = "received", category:
     if statuses and any(s not in STATUSES for s in statuses):
         statuses = ["received"]
     ceiling = float(below) if below in CONFIDENCE_CEILINGS else None
-    rows = service_of(request).workflow.cases(status=statuses, category=category or None,
-                                              department=department or None, priority=priority or None,
-                                              overdue=overdue, max_confidence=ceiling, limit=LIMIT)
+    queue_page = cases_of(request).queue(CaseFilter(status=statuses, category=category or None,
+                                                    department=department or None, priority=priority or None,
+                                                    overdue=overdue, max_confidence=ceiling), limit=LIMIT)
     kb = kb_of(request)
     filters = {"status": status, "category": category, "department": department, "priority": priority,
                "overdue": overdue, "below": below}
-    return page(request, "review.html", client, nav="review", rows=rows, filters=filters, limit=LIMIT,
+    return page(request, "review.html", client, nav="review", queue=queue_page, filters=filters,
                 statuses=STATUSES, ceilings=CONFIDENCE_CEILINGS, priorities=PRIORITIES,
                 categories=[(c.id, c.name) for c in kb.categories.values()],
                 departments=[(d.id, d.name) for d in kb.departments.values()],
@@ -56,17 +55,14 @@ def bulk(request: Request, client: WebUser, action: Annotated[str, Form()],
     if not chosen:
         session.add_flash("error", lookup("review.none_chosen", lang))
         return RedirectResponse(target, status_code=303)
-    service = service_of(request)
-    outcome: Any
+    cases = cases_of(request)
     if action == "reassign":
         if not reason.strip() or not department_id:
             session.add_flash("error", lookup("review.reassign_needs", lang))
             return RedirectResponse(target, status_code=303)
-        body = BulkReassign(case_ids=chosen, department_id=department_id, reason=reason.strip())
-        outcome, error = attempt(lambda: cases.bulk_reassign(body, client, service, service.workflow), lang)
+        outcome, error = attempt(lambda: cases.bulk_reassign(chosen, department_id, reason.strip(), client), lang)
     else:
-        outcome, error = attempt(lambda: cases.bulk_confirm(BulkConfirm(case_ids=chosen, note=reason.strip()),
-                                                            client, service.workflow), lang)
+        outcome, error = attempt(lambda: cases.bulk_confirm(chosen, client, reason.strip()), lang)
     if error or outcome is None:
         session.add_flash("error", error or "")
         return RedirectResponse(target, status_code=303)

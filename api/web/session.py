@@ -14,7 +14,7 @@ from typing import Any
 from fastapi import Request, Response
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
-from agent.store.workflow import ApiClient
+from agent.store.keys import ApiClient
 from api.web import csrf
 from api.web.state import web_state
 from core import clock

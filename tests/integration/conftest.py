@@ -24,5 +24,5 @@ def client(tmp_path: Path, models: Models) -> Iterator[TestClient]:
 @pytest.fixture
 def keys(client: TestClient) -> dict[str, dict[str, str]]:
     workflow = client.app.state.workflow  # type: ignore[attr-defined]
-    return {role: {"Authorization": f"Bearer {workflow.create_key(role, f'test-{role}')}"}
+    return {role: {"Authorization": f"Bearer {workflow.keys.create(role, f'test-{role}')}"}
             for role in ("operator", "supervisor", "dispatcher", "evaluator")}

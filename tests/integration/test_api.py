@@ -374,7 +374,7 @@ def test_a_mode_switch_tightens_new_deadlines_and_is_logged(client: TestClient,
     assert client.get("/v1/mode", headers=h).json()["mode"] == "emergency"
     assert client.put("/v1/mode", json={"mode": "party", "reason": "x"}, headers=h).status_code == 422
     workflow = client.app.state.workflow  # type: ignore[attr-defined]
-    assert workflow.city_mode() == "emergency"
+    assert workflow.city.current() == "emergency"
 
 
 def _t(value: str) -> Any:
@@ -449,7 +449,7 @@ def test_the_rate_limit_answers_429_with_retry_after(tmp_path: Path, models: Mod
     settings = Settings(db=str(tmp_path / "rl.db"), llm=LLMSettings(provider="none"),
                         api=ApiSettings(rate_limit_per_minute=3))
     with TestClient(create_app(settings, models=models)) as c:
-        h = {"Authorization": f"Bearer {c.app.state.workflow.create_key('evaluator', 'e')}"}  # type: ignore[attr-defined]
+        h = {"Authorization": f"Bearer {c.app.state.workflow.keys.create('evaluator', 'e')}"}  # type: ignore[attr-defined]
         codes = [c.get("/v1/cases", headers=h).status_code for _ in range(5)]
         assert codes[:3] == [200, 200, 200]
         assert codes[3] == 429

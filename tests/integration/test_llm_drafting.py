@@ -54,7 +54,7 @@ def triage(models: Models, tmp_path: Path, text: str, llm: LLMSettings | None = 
         result = pipeline.triage(ReportIn(text=text))
         case = pipeline.store.case(result.case_id)
         assert case is not None
-        return result, case
+        return result, case.model_dump()
     finally:
         pipeline.store.close()
 
@@ -263,7 +263,7 @@ def test_the_api_answers_at_once_and_the_llm_draft_follows(models: Models, tmp_p
     settings = Settings(db=str(tmp_path / "api.db"), llm=LLMSettings(timeout_s=300))  # a busy machine is slow
     with TestClient(create_app(settings, models=models)) as client:
         app_state = client.app.state  # type: ignore[attr-defined]
-        h = {"Authorization": f"Bearer {app_state.workflow.create_key('supervisor', 's')}"}
+        h = {"Authorization": f"Bearer {app_state.workflow.keys.create('supervisor', 's')}"}
         # (the bus-stop sign report this used before now draws a draft that names 公安局, not a candidate,
         # and the guard rightly falls back to the template; the redraft mechanism is what is tested here)
         r = client.post("/v1/reports", json={"text": "我们小区门口的路灯坏了好几天了，晚上黑漆漆的"}, headers=h)

@@ -28,7 +28,7 @@ def triage(models: Models, tmp_path: Path, *script: str) -> tuple[TriageResult, 
         result = pipeline.triage(ReportIn(text=REPORT))
         case = pipeline.store.case(result.case_id)
         assert case is not None
-        return result, case
+        return result, case.model_dump()
     finally:
         pipeline.store.close()
 

@@ -50,10 +50,10 @@ def test_text_read_in_a_photo_changes_category_and_routing(pipeline: TriagePipel
     assert with_photo.routing.lead.id != without.routing.lead.id
     case = pipeline.store.case(with_photo.case_id)
     assert case is not None
-    photo = case["reports"][0]["photos"][0]
+    photo = case.reports[0].photos[0]
     assert photo["ocr_text"] == with_photo.intake.photos[0].ocr_text
-    received = next(a for a in case["audit"] if a["event"] == "report.received")
-    assert received["payload"]["photo_text"] == with_photo.intake.photo_text
+    received = next(a for a in case.audit if a.event == "report.received")
+    assert received.payload["photo_text"] == with_photo.intake.photo_text
 
 
 def test_photo_files_are_stored_by_content_with_a_thumbnail(pipeline: TriagePipeline) -> None:

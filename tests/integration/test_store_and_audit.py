@@ -18,14 +18,14 @@ def test_every_stage_is_recorded_with_its_evidence(pipeline: TriagePipeline) -> 
     result = pipeline.triage(ReportIn(text="我叫王建国，电话13812345678。文化路黄河路口的路灯不亮了"))
     case = pipeline.store.case(result.case_id)
     assert case is not None
-    events = [(a["stage"], a["event"]) for a in case["audit"]]
+    events = [(a.stage, a.event) for a in case.audit]
     assert events == [
         ("intake", "report.received"), ("understand", "report.understood"), ("dedup", "report.dedup"),
         ("route", "report.routed"), ("draft", "report.drafted"), ("draft", "case.created"),
     ]
-    understood = case["audit"][1]["payload"]
+    understood = case.audit[1].payload
     assert understood["classification"]["alternatives"], "scores of the alternatives are kept"
-    routed = case["audit"][3]["payload"]
+    routed = case.audit[3].payload
     assert routed["departments"][0]["clauses"], "the matched clauses are kept"
 
 
@@ -33,8 +33,8 @@ def test_personal_data_never_reaches_the_text_or_the_log(pipeline: TriagePipelin
     result = pipeline.triage(ReportIn(text="我叫王建国，电话13812345678，身份证410102199001011234，楼下烧烤油烟太大"))
     case = pipeline.store.case(result.case_id)
     assert case is not None
-    assert "13812345678" not in case["reports"][0]["text"]
-    dumped = str(case["audit"]) + case["summary"] + case["title"]
+    assert "13812345678" not in case.reports[0].text
+    dumped = str(case.audit) + case.summary + case.title
     for secret in ("13812345678", "410102199001011234", "王建国"):
         assert secret not in dumped
     with pipeline.store.session() as s:
@@ -80,13 +80,12 @@ def test_human_changes_land_in_case_audit_and_feedback(pipeline: TriagePipeline)
     store.record_feedback(result.case_id, "category_id", "sanitation.exposed-garbage", "垃圾已外溢成堆", "supervisor-1")
     store.record_feedback(result.case_id, "category_id", "sanitation.garbage-collection", "复核后改回", "supervisor-2")
     case = store.case(result.case_id)
-    assert case is not None
-    assert case["category_id"] == "sanitation.garbage-collection"
-    review = [a for a in case["audit"] if a["stage"] == "review"]
-    assert [(a["actor"], a["payload"]["after"]) for a in review] == [
+    assert case is not None and case.category_id == "sanitation.garbage-collection"
+    review = [a for a in case.audit if a.stage == "review"]
+    assert [(a.actor, a.payload["after"]) for a in review] == [
         ("supervisor-1", "sanitation.exposed-garbage"), ("supervisor-2", "sanitation.garbage-collection")]
     assert store.count("feedback") == 2
-    assert store.feedback_labels() == [(case["reports"][0]["text"], None, "sanitation.garbage-collection")]
+    assert store.feedback_labels() == [(case.reports[0].text, None, "sanitation.garbage-collection")]
     with pytest.raises(ValueError, match="请填写理由"):
         store.record_feedback(result.case_id, "category_id", "x", " ", "supervisor-1")
     with pytest.raises(ValueError, match="不能在这里修改"):
@@ -124,10 +123,9 @@ def test_times_are_stored_in_utc_and_read_back_aware(pipeline: TriagePipeline) -
     result = pipeline.triage(ReportIn(text="文化路黄河路口的路灯不亮了", received_at=received))
     case = pipeline.store.case(result.case_id)
     assert case is not None
-    assert case["reports"][0]["received_at"] == received
-    assert case["reports"][0]["received_at"].tzinfo == UTC
-    assert case["resolve_by"] == result.deadlines.resolve_by
-    assert case["resolve_by"].tzinfo == UTC
+    assert case.reports[0].received_at == received
+    assert case.reports[0].received_at.tzinfo == UTC
+    assert case.resolve_by == result.deadlines.resolve_by and case.resolve_by.tzinfo == UTC
     with pipeline.store.session() as s:
         stored = s.execute(text("SELECT received_at FROM reports")).scalar_one()
     assert str(stored).startswith("2026-12-31 15:30:00")
@@ -136,8 +134,8 @@ def test_times_are_stored_in_utc_and_read_back_aware(pipeline: TriagePipeline) -
 
 
 def test_accounts_are_refused_with_a_reason_in_chinese(pipeline: TriagePipeline) -> None:
+    from agent.store.keys import ApiKeys
     from agent.store.users import Users
-    from agent.store.workflow import Workflow
     from core.messages import Refusal
 
     users = Users(pipeline.store)
@@ -151,4 +149,4 @@ def test_accounts_are_refused_with_a_reason_in_chinese(pipeline: TriagePipeline)
         assert caught.value.code == code
         assert words in str(caught.value)
     with pytest.raises(Refusal, match="没有「boss」这个角色"):
-        Workflow(pipeline.store).create_key("boss", "x")
+        ApiKeys(pipeline.store).create("boss", "x")

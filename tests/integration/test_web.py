@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, update
 
 from agent.models import Models
+from agent.store.figures import dashboard_figures, windows
 from agent.store.models import AuditRow, CaseRow, FeedbackRow
 from agent.store.users import Users
 from api.app import create_app
-from api.web.figures import dashboard_figures, windows
 from api.web.session import web_client
 from core import clock
 from core.clock import FrozenClock
@@ -128,7 +128,7 @@ def test_bad_credentials_and_a_foreign_next_are_refused(app: TestClient) -> None
 
 def test_an_api_key_logs_in_with_its_role_until_it_is_revoked(app: TestClient) -> None:
     workflow = app.app.state.workflow  # type: ignore[attr-defined]
-    key = workflow.create_key("operator", "desk-3")
+    key = workflow.keys.create("operator", "desk-3")
     r = app.post("/ui/login", data={"api_key": key, "csrf_token": token_of(app)})
     assert r.status_code == 303
     assert r.headers["location"] == "/ui/intake"
@@ -184,9 +184,8 @@ def test_a_form_without_the_csrf_token_is_refused(app: TestClient) -> None:
         assert r.status_code == 403
         assert "表单已过期" in r.text
     r = app.post("/ui/intake/draft", data={"text": CLEAR}, headers={"X-Requested-With": "fetch"})
-    assert r.status_code == 403
-    assert r.json()["ok"] is False
-    assert app.app.state.workflow.city_mode() is None  # type: ignore[attr-defined]
+    assert r.status_code == 403 and r.json()["ok"] is False
+    assert app.app.state.workflow.city.current() is None  # type: ignore[attr-defined]
     assert app.app.state.service.pipeline.store.count("cases") == 0  # type: ignore[attr-defined]
 
 
@@ -249,11 +248,9 @@ def test_a_supervisor_confirms_a_draft_and_merges_the_same_incident(app: TestCli
     assert r.status_code == 200
     assert r.json()["status"] == "dispatched"
     trail = events(app, first)
-    assert ("case.reassigned", "supervisor:li") in trail
-    assert ("case.confirmed", "supervisor:li") in trail
-    case = app.app.state.service.case(first, None, personal_data=False)  # type: ignore[attr-defined]
-    assert case["lead_department_id"] == "water-supply"
-    assert case["departments"][0]["id"] == "water-supply"
+    assert ("case.reassigned", "supervisor:li") in trail and ("case.confirmed", "supervisor:li") in trail
+    case = app.app.state.cases.case(first, None)  # type: ignore[attr-defined]
+    assert case.lead_department_id == "water-supply" and case.departments[0]["id"] == "water-supply"
     again = supervisor.post(f"/ui/intake/{first}/finish", data={"action": "confirm"},
                             headers=fetch_headers(supervisor))
     assert again.status_code == 409
@@ -263,8 +260,8 @@ def test_a_supervisor_confirms_a_draft_and_merges_the_same_incident(app: TestCli
     assert r.status_code == 200
     assert r.json()["case_id"] == first
     workflow = app.app.state.workflow  # type: ignore[attr-defined]
-    assert workflow.case_summary(second)["status"] == "merged"
-    assert workflow.case_summary(first)["reporter_count"] == 2
+    assert workflow.queries.summary(second).status == "merged"
+    assert workflow.queries.summary(first).reporter_count == 2
 
 
 def test_photos_from_the_intake_form_show_on_the_case_page(app: TestClient) -> None:
@@ -316,7 +313,7 @@ def test_the_queue_the_case_page_and_bulk_reassign(app: TestClient) -> None:
     after = supervisor.get(r.headers["location"]).text
     assert "已改派 2 件" in after
     workflow = app.app.state.workflow  # type: ignore[attr-defined]
-    assert all(workflow.case_summary(i)["lead_department_id"] == "water-supply" for i in ids[1:])
+    assert all(workflow.queries.summary(i).lead_department_id == "water-supply" for i in ids[1:])
     missing = supervisor.post("/ui/review/bulk", data={"action": "reassign", "case_ids": [str(ids[0])],
                                                        "csrf_token": token_of(supervisor)})
     assert "需要选择部门并填写原因" in supervisor.get(missing.headers["location"]).text
@@ -326,14 +323,13 @@ def test_the_queue_the_case_page_and_bulk_reassign(app: TestClient) -> None:
                      'data-to="accepted"', "case-confirm"):
         assert expected in page.text, expected
     r = supervisor.post(f"/ui/cases/{ids[1]}/act", data={"action": "confirm", "csrf_token": token_of(supervisor)})
-    assert r.status_code == 303
-    assert workflow.case_summary(ids[1])["status"] == "dispatched"
+    assert r.status_code == 303 and workflow.queries.summary(ids[1]).status == "dispatched"
     r = supervisor.post(f"/ui/cases/{ids[1]}/act", data={"action": "transition", "to": "closed",
                                                          "csrf_token": token_of(supervisor)})
     assert "不能改为「已办结」" in supervisor.get(r.headers["location"]).text
     supervisor.post("/ui/review/bulk", data={"action": "confirm", "case_ids": [str(ids[2])],
                                              "csrf_token": token_of(supervisor)})
-    assert workflow.case_summary(ids[2])["status"] == "dispatched"
+    assert workflow.queries.summary(ids[2]).status == "dispatched"
     assert operator.get(f"/ui/cases/{ids[0]}").status_code == 200
     assert "case-confirm" not in operator.get(f"/ui/cases/{ids[0]}").text  # operators do not dispatch
     assert supervisor.get("/ui/cases/99999").status_code == 404
@@ -369,7 +365,7 @@ def test_the_dashboard_figures_match_the_cases(app: TestClient, frozen_clock: Fr
     zone = ZoneInfo(app.app.state.service.pipeline.models.kb.meta.timezone)  # type: ignore[attr-defined]
     frozen_clock.set(frozen_clock.now().astimezone(zone).replace(hour=9, minute=0, second=0, microsecond=0))
     workflow = app.app.state.workflow  # type: ignore[attr-defined]
-    key = {"Authorization": f"Bearer {workflow.create_key('dispatcher', 'hotline')}"}
+    key = {"Authorization": f"Bearer {workflow.keys.create('dispatcher', 'hotline')}"}
     made = [app.post("/v1/reports", json={"text": t}, headers=key).json() for t in
             (CLEAR, "文化路和农业路交叉口的井盖没了，刚才有个小孩掉进去了，快来救人",
              "文化路农业路口那个井盖，有小孩掉下去了，赶紧来人救", OTHERS[1],
@@ -390,25 +386,21 @@ def test_the_dashboard_figures_match_the_cases(app: TestClient, frozen_clock: Fr
     frozen_clock.set(deadline + timedelta(minutes=1))  # the urgent case is now overdue
     assert frozen_clock.now().astimezone(zone).date() == deadline.astimezone(zone).date(), "still the same day"
     figures = dashboard_figures(store, zone.key)
-    assert figures["today"] == figures["week"] == len(cases)
-    assert figures["auto_dispatched"] == len(auto)
-    assert figures["auto_dispatch_rate"] == len(auto) / len(cases)
-    assert figures["edited"] == 1
-    assert figures["edited_share"] == 1 / len(cases)
-    assert sum(c["week"] for c in figures["categories"]) == len(cases)
-    assert sum(d["week"] for d in figures["departments"]) == len(cases)
-    assert "housing" in {d["id"] for d in figures["departments"]}
-    assert figures["overdue"] == 1
-    assert figures["overdue_departments"][0]["count"] == 1
-    assert [(h["id"], h["last_24h"], h["reporters"]) for h in figures["hot"]] == [(urgent, 2, 2)]
+    assert figures.today == figures.week == len(cases)
+    assert figures.auto_dispatched == len(auto) and figures.auto_dispatch_rate == len(auto) / len(cases)
+    assert figures.edited == 1 and figures.edited_share == 1 / len(cases)
+    assert sum(c.week for c in figures.categories) == len(cases)
+    assert sum(d.week for d in figures.departments) == len(cases)
+    assert "housing" in {d.id for d in figures.departments}
+    assert figures.overdue == 1 and figures.overdue_departments[0].count == 1
+    assert [(h.id, h.last_24h, h.reporters) for h in figures.hot] == [(urgent, 2, 2)]
     page = supervisor.get("/ui/dashboard").text
     assert f'id="kpi-week">{len(cases)}<' in page
     assert 'id="kpi-overdue">1<' in page
     assert f"/ui/cases/{urgent}" in page
     frozen_clock.advance(timedelta(days=8))
     tomorrow = dashboard_figures(store, zone.key)
-    assert tomorrow["week"] == tomorrow["today"] == 0
-    assert tomorrow["hot"] == []
+    assert tomorrow.week == tomorrow.today == 0 and tomorrow.hot == []
 
 
 def test_the_dashboard_counts_the_citys_day_and_week() -> None:
@@ -430,7 +422,7 @@ def test_overdue_crosses_the_citys_midnight_on_one_clock(app: TestClient, frozen
     zone = ZoneInfo("Asia/Shanghai")
     frozen_clock.set(datetime(2026, 12, 31, 23, 30, tzinfo=zone))
     supervisor = as_user(app, "li")
-    key = {"Authorization": f"Bearer {app.app.state.workflow.create_key('supervisor', 'night')}"}  # type: ignore[attr-defined]
+    key = {"Authorization": f"Bearer {app.app.state.workflow.keys.create('supervisor', 'night')}"}  # type: ignore[attr-defined]
     text = "金水区文化路和东风路交叉口的井盖没了，车道上一个黑洞"
     case = app.post("/v1/reports", json={"text": text}, headers=key).json()
     deadline = datetime.fromisoformat(case["deadline"])

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from agent.store.keys import ApiClient
 from agent.store.users import hash_password, verify_password
-from agent.store.workflow import ApiClient
 from api.web import csrf
 from api.web.session import SessionCodec, WebSession
 from core.clock import FrozenClock

@@ -1,0 +1,99 @@
+"""API clients: their keys (only a key's SHA-256 is stored) and the answers remembered per
+Idempotency-Key, so a retried submission gets the first answer instead of a second case."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from agent.store.models import ApiKeyRow, IdempotencyRow
+from agent.store.store import CaseStore, _audit
+from core import clock
+from core.messages import Refusal, message
+from core.roles import ROLES
+
+
+@dataclass(frozen=True)
+class ApiClient:
+    id: int
+    name: str
+    role: str
+
+    @property
+    def actor(self) -> str:
+        return f"{self.role}:{self.name}"
+
+
+def hash_key(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+class ApiKeys:
+    def __init__(self, store: CaseStore, cache_s: float = 30.0) -> None:
+        self.store = store
+        self.cache_s = cache_s  # how long a looked-up key is trusted before it is read again
+        self._clients: dict[str, tuple[ApiClient | None, float]] = {}
+
+    def create(self, role: str, name: str) -> str:
+        """A new key for `role`, returned once; the store keeps its hash and audits the creation."""
+        if role not in ROLES:
+            raise Refusal(message("user.unknown_role", role=role, roles=", ".join(ROLES)))
+        key = "gt_" + secrets.token_urlsafe(32)
+        with self.store.session() as s, s.begin():
+            s.add(ApiKeyRow(name=name, role=role, key_hash=hash_key(key), created_at=clock.now()))
+            s.add(_audit("access", "key.created", None, None, {"name": name, "role": role}, "gridtriage"))
+        return key
+
+    def client(self, key: str) -> ApiClient | None:
+        """The client a key belongs to; None for an unknown or revoked key."""
+        digest = hash_key(key)
+        cached = self._clients.get(digest)
+        if cached and cached[1] > time.monotonic():
+            return cached[0]
+        with self.store.session() as s:
+            row = s.scalars(select(ApiKeyRow).where(ApiKeyRow.key_hash == digest,
+                                                    ApiKeyRow.revoked_at.is_(None))).first()
+            client = ApiClient(row.id, row.name, row.role) if row else None
+        if client is not None:  # unknown keys are not cached: a key created a moment ago works at once
+            self._clients[digest] = (client, time.monotonic() + self.cache_s)
+        return client
+
+
+class Answer(BaseModel):
+    """The answer given to one (client, Idempotency-Key), and the hash of the request it answered."""
+
+    model_config = ConfigDict(frozen=True)
+
+    request_hash: str
+    status_code: int
+    response: dict[str, Any]
+
+
+class Idempotency:
+    def __init__(self, store: CaseStore) -> None:
+        self.store = store
+
+    def remembered(self, client_id: int, key: str) -> Answer | None:
+        with self.store.session() as s:
+            row = s.scalars(select(IdempotencyRow).where(IdempotencyRow.api_key_id == client_id,
+                                                         IdempotencyRow.key == key)).first()
+            return Answer(request_hash=row.request_hash, status_code=row.status_code,
+                          response=row.response) if row else None
+
+    def remember(self, client_id: int, key: str, answer: Answer) -> bool:
+        """False when another request stored an answer for this key first."""
+        try:
+            with self.store.session() as s, s.begin():
+                s.add(IdempotencyRow(api_key_id=client_id, key=key, request_hash=answer.request_hash,
+                                     status_code=answer.status_code, response=answer.response,
+                                     created_at=clock.now()))
+            return True
+        except IntegrityError:
+            return False

@@ -1,0 +1,53 @@
+"""Stored rows into the read models of `core.records`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from agent.lifecycle import OPEN
+from agent.store.models import AuditRow, CaseRow, PhotoRow, ReportRow
+from core.records import AuditEntry, CaseRecord, CaseReport, CaseSummary
+
+
+def case_summary(row: CaseRow, now: datetime) -> CaseSummary:
+    return CaseSummary(
+        id=row.id, status=row.status, title=row.title, category_id=row.category_id,
+        category_name=row.category_name, priority=row.priority, urgent=row.urgent, confidence=row.confidence,
+        needs_review=row.needs_review, reporter_count=row.reporter_count, lead_department_id=row.lead_department_id,
+        mode=row.mode, emergency=row.emergency, merged_into=row.merged_into, respond_by=row.respond_by,
+        resolve_by=row.resolve_by, overdue=row.resolve_by < now and row.status in OPEN, created_at=row.created_at,
+    )
+
+
+def case_record(s: Session, case_id: int) -> CaseRecord | None:
+    """The case with its reports (and their photos' facts) and every audit event of the case or of
+    one of its reports, oldest first."""
+    row = s.get(CaseRow, case_id)
+    if row is None:
+        return None
+    reports = s.scalars(select(ReportRow).where(ReportRow.case_id == case_id)).all()
+    report_ids = [r.id for r in reports]
+    photos: dict[int, list[dict[str, Any]]] = {}
+    for photo in s.scalars(select(PhotoRow).where(PhotoRow.report_id.in_(report_ids))
+                           .order_by(PhotoRow.report_id, PhotoRow.position)):
+        photos.setdefault(photo.report_id, []).append(photo.facts)
+    audit = s.scalars(
+        select(AuditRow)
+        .where((AuditRow.case_id == case_id) | AuditRow.report_id.in_(report_ids))
+        .order_by(AuditRow.id)
+    ).all()
+    return CaseRecord(
+        id=row.id, status=row.status, title=row.title, summary=row.summary, category_id=row.category_id,
+        category_name=row.category_name, priority=row.priority, urgent=row.urgent, confidence=row.confidence,
+        needs_review=row.needs_review, reporter_count=row.reporter_count, lead_department_id=row.lead_department_id,
+        departments=row.departments, place=row.place, draft=row.draft, mode=row.mode, emergency=row.emergency,
+        merged_into=row.merged_into, respond_by=row.respond_by, resolve_by=row.resolve_by,
+        reports=[CaseReport(id=r.id, text=r.text, channel=r.channel, contact=r.contact, received_at=r.received_at,
+                            external_id=r.external_id, photos=photos.get(r.id, [])) for r in reports],
+        audit=[AuditEntry(id=a.id, stage=a.stage, event=a.event, actor=a.actor, report_id=a.report_id,
+                          case_id=a.case_id, payload=a.payload, created_at=a.created_at) for a in audit],
+    )

@@ -1,0 +1,148 @@
+"""Response bodies of the JSON routes, one model per answer, so /openapi.json documents each one.
+Unknown fields are refused: an answer that drifts from its model fails loudly in the tests."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from core.records import CaseRecord, CaseSummary
+
+
+class Public(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ErrorPublic(Public):
+    """A refusal: the catalogue's text in the caller's language (Accept-Language) and its code."""
+
+    detail: str
+    code: str
+
+
+REFUSALS: dict[int | str, dict[str, Any]] = {
+    403: {"model": ErrorPublic, "description": "The caller's role may not do this to this case."},
+    404: {"model": ErrorPublic, "description": "No such case."},
+    409: {"model": ErrorPublic, "description": "The lifecycle or the places of the cases forbid it."},
+}
+
+
+# ---- cases -----------------------------------------------------------------------------------------
+class CaseSummaryPublic(CaseSummary):
+    """A case's row in a list or a queue."""
+
+
+class CasePublic(CaseRecord):
+    """A case with its reports, the evidence and the full audit trail. A reporter's contact reads
+    `[已隐藏]` for roles without the personal-data ability."""
+
+
+class CaseEditedPublic(CaseSummaryPublic):
+    before: dict[str, Any] = Field(description="Each changed field's value before the edit.")
+
+
+class CaseReassignedPublic(CaseSummaryPublic):
+    before: str = Field(description="The lead department before.")
+
+
+class CaseTransitionedPublic(CaseSummaryPublic):
+    before: str = Field(description="The status before.")
+
+
+class CaseMergedPublic(CaseSummaryPublic):
+    """The merged case's row; `reporter_count` is the count of the case it joined."""
+
+    into: int
+
+
+class CaseSplitPublic(Public):
+    case: CaseSummaryPublic
+    new_case: CaseSummaryPublic
+
+
+class BulkResultPublic(Public):
+    done: list[int]
+    failed: dict[int, str] = Field(description="Case id → why the action was refused for it.")
+
+
+# ---- the city -------------------------------------------------------------------------------------
+class ModeOptionPublic(Public):
+    id: str
+    name: str
+
+
+class ModePublic(Public):
+    mode: str
+    name: str
+    auto_dispatch_threshold: float
+    modes: list[ModeOptionPublic]
+
+
+class ModeSwitchedPublic(Public):
+    mode: str
+    before: str | None = Field(description="The mode a supervisor switched to before; null if none did.")
+    name: str
+    auto_dispatch_threshold: float
+
+
+class DepartmentPublic(Public):
+    id: str
+    name: str
+    level: str
+
+
+class CategoryPublic(Public):
+    id: str
+    name: str
+    parent: str
+
+
+class HealthPublic(Public):
+    status: str
+    mode: str
+    knowledge_base: str
+    llm: str
+    drafts_pending: int
+
+
+# ---- Open311 GeoReport v2 (JSON; the .xml paths carry the same fields) ---------------------------------
+class Open311ServicePublic(Public):
+    service_code: str
+    service_name: str
+    description: str
+    metadata: bool
+    type: str
+    keywords: str
+    group: str
+
+
+class Open311CreatedPublic(Public):
+    service_request_id: str
+    service_notice: str
+    account_id: None
+
+
+class Open311RequestPublic(Public):
+    service_request_id: str
+    status: str
+    status_notes: str
+    service_name: str
+    service_code: str
+    description: str
+    agency_responsible: str
+    service_notice: str
+    requested_datetime: str | None
+    updated_datetime: str | None
+    expected_datetime: str | None
+    address: str | None
+    address_id: str | None
+    zipcode: None
+    lat: float | None
+    long: float | None
+    media_url: None
+
+
+class Open311ErrorPublic(Public):
+    code: int
+    description: str

@@ -1,0 +1,172 @@
+"""What the case store gives its readers: a case with its reports and audit trail, a case's row in
+a queue, a page of a queue, the count of cases in each status, and the dashboard's figures. Frozen
+pydantic models; every time in them is timezone-aware UTC. In JSON a case's rows and the figures
+write times as `datetime.isoformat()` does ("…+00:00"), a case with its trail as pydantic does ("…Z")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat()
+
+
+IsoTime = Annotated[datetime, PlainSerializer(_iso, return_type=str, when_used="json"),
+                    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization")]
+
+
+class Record(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class CaseFilter(Record):
+    """Which cases a queue shows; a filter left as None does not narrow it."""
+
+    status: list[str] | None = None
+    category: str | None = None  # a leaf, or a top-level category and every leaf under it
+    department: str | None = None  # the lead department
+    priority: str | None = None
+    overdue: bool = False  # open cases past their resolve-by time
+    needs_review: bool | None = None
+    min_confidence: float | None = None
+    max_confidence: float | None = None
+    older_than_minutes: float | None = None
+
+
+class CaseHead(Record):
+    """What every view of a case shows: its decision, its state and its deadlines."""
+
+    id: int
+    status: str
+    title: str
+    category_id: str
+    category_name: str
+    priority: str
+    urgent: bool
+    confidence: float
+    needs_review: bool
+    reporter_count: int
+    lead_department_id: str
+    mode: str
+    emergency: dict[str, Any] | None  # when urgent: the services to call and the operator's script
+    merged_into: int | None  # the case that took this one's reports
+
+
+class CaseSummary(CaseHead):
+    """A case's row in a queue or a list."""
+
+    respond_by: IsoTime
+    resolve_by: IsoTime
+    overdue: bool  # open and past its resolve-by time
+    created_at: IsoTime
+
+
+class CaseReport(Record):
+    """A report that belongs to a case (its text is masked at intake)."""
+
+    id: int
+    text: str
+    channel: str
+    contact: str | None
+    received_at: datetime
+    external_id: str | None
+    photos: list[dict[str, Any]]  # what intake read from each photo (PhotoFacts as stored)
+
+
+class AuditEntry(Record):
+    """One event of the append-only audit log."""
+
+    id: int
+    stage: str
+    event: str
+    actor: str
+    report_id: int | None
+    case_id: int | None
+    payload: dict[str, Any]
+    created_at: datetime
+
+
+class CaseRecord(CaseHead):
+    """A case with its draft, its departments, its reports and its full audit trail."""
+
+    respond_by: datetime
+    resolve_by: datetime
+    summary: str
+    departments: list[dict[str, Any]]  # lead first, then assisting; each with its clauses and reason
+    place: dict[str, Any]
+    draft: dict[str, Any]
+    reports: list[CaseReport]
+    audit: list[AuditEntry]
+
+
+class QueuePage(Record):
+    """Cases matching a filter, emergencies and urgent cases first, then by deadline."""
+
+    rows: list[CaseSummary]
+    limit: int
+    offset: int = 0
+
+    @property
+    def full(self) -> bool:
+        """The page holds `limit` rows: more cases may match."""
+        return len(self.rows) >= self.limit
+
+
+class StatusCounts(Record):
+    counts: dict[str, int]  # status → cases in it; statuses with no case are absent
+
+
+class CategoryFigure(Record):
+    id: str
+    name: str
+    today: int
+    week: int
+
+
+class DepartmentFigure(Record):
+    id: str
+    today: int
+    week: int
+
+
+class OverdueDepartment(Record):
+    id: str
+    count: int
+
+
+class HotIssue(Record):
+    """An open case whose reports grow fastest."""
+
+    id: int
+    title: str
+    category: str
+    department: str
+    status: str
+    reporters: int
+    last_24h: int  # reports received in the last 24 hours
+    before: int  # reports received in the 24 hours before those
+
+
+class DashboardFigures(Record):
+    """Today's and this week's figures on the city's calendar (a merged case counts as its target)."""
+
+    today: int
+    week: int
+    open: int
+    auto_dispatched: int
+    auto_dispatch_rate: float
+    edited: int
+    edited_share: float
+    decided_by_people: int
+    categories: list[CategoryFigure]
+    departments: list[DepartmentFigure]
+    overdue: int
+    overdue_by_priority: dict[str, int]
+    overdue_departments: list[OverdueDepartment]
+    hot: list[HotIssue]
+    week_start: IsoTime  # the city's Monday 00:00
+    today_start: IsoTime  # the city's midnight
