@@ -17,8 +17,11 @@ from agent.store.workflow import Workflow
 from api.auth import RateLimiter
 from api.cases_service import CaseService
 from api.metrics import Metrics
+from api.openapi import document_models
 from api.redraft import Redrafter
+from api.responses import CaseExportPublic
 from api.routers import cases, city, open311, ops, photos, reports
+from api.schemas import ReportCreate
 from api.service import IdempotencyConflict, TriageService
 from api.web import install_web
 from core.messages import Explained, Forbidden, NotFound, Refusal
@@ -83,6 +86,8 @@ def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
     for router in (reports.router, cases.router, photos.router, city.router, open311.router, ops.router):
         app.include_router(router)
     install_web(app, settings)  # the pages under /ui
+    # POST /v1/reports reads its body itself (JSON or multipart); GET /v1/export streams JSON Lines
+    document_models(app, ReportCreate, CaseExportPublic)
     return app
 
 

@@ -14,12 +14,14 @@ from agent.store.keys import ApiClient
 from api.responses import (
     BulkResultPublic,
     CaseEditedPublic,
+    CaseExportPublic,
     CaseMergedPublic,
     CasePublic,
     CaseReassignedPublic,
     CaseSplitPublic,
     CaseSummaryPublic,
     CaseTransitionedPublic,
+    ExportedReportPublic,
 )
 from api.service import TriageService
 from core.messages import Forbidden, NotFound, Refusal, message
@@ -59,15 +61,16 @@ class CaseService:
     def titles(self, case_ids: list[int]) -> dict[int, str]:
         return self.pipeline.store.case_titles(case_ids)
 
-    def export(self, statuses: list[str] | None) -> Iterator[dict[str, Any]]:
+    def export(self, statuses: list[str] | None) -> Iterator[CaseExportPublic]:
         """Every case (of `statuses`) for analysis: its row, its decision and its reports' masked text;
         never a reporter's contact."""
         for row in self.workflow.queries.queue(CaseFilter(status=statuses), limit=10_000_000).rows:
             case = self._record(row.id)
-            yield {**row.model_dump(mode="json"), "summary": case.summary, "draft": case.draft,
-                   "departments": case.departments,
-                   "reports": [{"id": r.id, "text": r.text, "channel": r.channel, "received_at": str(r.received_at)}
-                               for r in case.reports]}
+            yield CaseExportPublic(**row.model_dump(), summary=case.summary, draft=case.draft,
+                                   departments=case.departments,
+                                   reports=[ExportedReportPublic(id=r.id, text=r.text, channel=r.channel,
+                                                                 received_at=str(r.received_at))
+                                            for r in case.reports])
 
     def figures(self) -> DashboardFigures:
         return dashboard_figures(self.pipeline.store, self.pipeline.models.kb.meta.timezone)

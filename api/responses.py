@@ -38,6 +38,22 @@ class CasePublic(CaseRecord):
     `[已隐藏]` for roles without the personal-data ability."""
 
 
+class ExportedReportPublic(Public):
+    id: int
+    text: str
+    channel: str
+    received_at: str
+
+
+class CaseExportPublic(CaseSummaryPublic):
+    """One line of GET /v1/export: the case's row, its decision and its reports' masked text."""
+
+    summary: str
+    draft: dict[str, Any]
+    departments: list[dict[str, Any]]
+    reports: list[ExportedReportPublic]
+
+
 class CaseEditedPublic(CaseSummaryPublic):
     before: dict[str, Any] = Field(description="Each changed field's value before the edit.")
 

@@ -54,7 +54,8 @@ def review_queue(client: Reader, cases: CasesDep, category: str | None = None,
     return [CaseSummaryPublic(**row.model_dump()) for row in cases.queue(where, limit).rows]
 
 
-@router.get("/export", response_class=StreamingResponse)
+@router.get("/export", response_class=StreamingResponse, responses={200: {"content": {"application/x-ndjson": {
+    "schema": {"$ref": "#/components/schemas/CaseExportPublic"}}}, "description": "One case per line."}})
 def export(client: Exporter, cases: CasesDep,
            status: Annotated[list[str] | None, Query()] = None) -> StreamingResponse:
     """Every case as JSON Lines for analysis: the case, its decision and its reports' (masked) text.
@@ -63,7 +64,7 @@ def export(client: Exporter, cases: CasesDep,
 
     def lines() -> Iterator[bytes]:
         for row in rows:
-            yield (json.dumps(row, ensure_ascii=False) + "\n").encode()
+            yield (json.dumps(row.model_dump(mode="json"), ensure_ascii=False) + "\n").encode()
 
     return StreamingResponse(lines(), media_type="application/x-ndjson")
 

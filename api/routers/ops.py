@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.responses import HealthPublic
@@ -19,8 +20,9 @@ def healthz(request: Request) -> HealthPublic:
                         drafts_pending=redrafter.pending if redrafter else 0)
 
 
-@router.get("/metrics")
+@router.get("/metrics", response_class=PlainTextResponse)
 def metrics(request: Request) -> Response:
+    """The Prometheus text format: requests, latencies and cases by status."""
     state = request.app.state
     for status, count in state.workflow.queries.count_by_status().counts.items():
         state.metrics.cases.labels(status=status).set(count)

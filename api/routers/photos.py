@@ -26,7 +26,8 @@ def _viewer(request: Request) -> ApiClient:
 Viewer = Annotated[ApiClient, Depends(_viewer)]
 
 
-@router.get("/{sha256}", response_class=FileResponse)
+@router.get("/{sha256}", response_class=FileResponse, responses={200: {"content": {
+    media: {"schema": {"type": "string", "format": "binary"}} for media in MEDIA_TYPES.values()}}})
 def photo(sha256: str, client: Viewer, service: ServiceDep) -> FileResponse:
     """The photo exactly as the citizen sent it."""
     sha256 = sha256.lower()
@@ -35,7 +36,8 @@ def photo(sha256: str, client: Viewer, service: ServiceDep) -> FileResponse:
                         headers=_CACHE)
 
 
-@router.get("/{sha256}/thumbnail", response_class=FileResponse)
+@router.get("/{sha256}/thumbnail", response_class=FileResponse, responses={200: {"content": {
+    "image/jpeg": {"schema": {"type": "string", "format": "binary"}}}}})
 def thumbnail(sha256: str, client: Viewer, service: ServiceDep) -> FileResponse:
     """A JPEG at most 320 pixels on its longest side."""
     sha256 = sha256.lower()
