@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, PlainSerializer, WithJsonSchema
+from pydantic import PlainSerializer, WithJsonSchema
+
+from core.frozen import Frozen
 
 
 def _iso(moment: datetime) -> str:
@@ -19,11 +21,7 @@ IsoTime = Annotated[datetime, PlainSerializer(_iso, return_type=str, when_used="
                     WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization")]
 
 
-class Record(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class CaseFilter(Record):
+class CaseFilter(Frozen):
     """Which cases a queue shows; a filter left as None does not narrow it."""
 
     status: list[str] | None = None
@@ -37,7 +35,7 @@ class CaseFilter(Record):
     older_than_minutes: float | None = None
 
 
-class CaseHead(Record):
+class CaseHead(Frozen):
     """What every view of a case shows: its decision, its state and its deadlines."""
 
     id: int
@@ -65,7 +63,7 @@ class CaseSummary(CaseHead):
     created_at: IsoTime
 
 
-class CaseReport(Record):
+class CaseReport(Frozen):
     """A report that belongs to a case (its text is masked at intake)."""
 
     id: int
@@ -77,7 +75,7 @@ class CaseReport(Record):
     photos: list[dict[str, Any]]  # what intake read from each photo (PhotoFacts as stored)
 
 
-class AuditEntry(Record):
+class AuditEntry(Frozen):
     """One event of the append-only audit log."""
 
     id: int
@@ -103,7 +101,7 @@ class CaseRecord(CaseHead):
     audit: list[AuditEntry]
 
 
-class QueuePage(Record):
+class QueuePage(Frozen):
     """Cases matching a filter, emergencies and urgent cases first, then by deadline."""
 
     rows: list[CaseSummary]
@@ -116,29 +114,29 @@ class QueuePage(Record):
         return len(self.rows) >= self.limit
 
 
-class StatusCounts(Record):
+class StatusCounts(Frozen):
     counts: dict[str, int]  # status → cases in it; statuses with no case are absent
 
 
-class CategoryFigure(Record):
+class CategoryFigure(Frozen):
     id: str
     name: str
     today: int
     week: int
 
 
-class DepartmentFigure(Record):
+class DepartmentFigure(Frozen):
     id: str
     today: int
     week: int
 
 
-class OverdueDepartment(Record):
+class OverdueDepartment(Frozen):
     id: str
     count: int
 
 
-class HotIssue(Record):
+class HotIssue(Frozen):
     """An open case whose reports grow fastest."""
 
     id: int
@@ -151,7 +149,7 @@ class HotIssue(Record):
     before: int  # reports received in the 24 hours before those
 
 
-class DashboardFigures(Record):
+class DashboardFigures(Frozen):
     """Today's and this week's figures on the city's calendar (a merged case counts as its target)."""
 
     today: int

@@ -9,13 +9,13 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from agent.store.models import ApiKeyRow, IdempotencyRow
 from agent.store.store import CaseStore, _audit
 from core import clock
+from core.frozen import Frozen
 from core.messages import Refusal, message
 from core.roles import ROLES
 
@@ -66,10 +66,8 @@ class ApiKeys:
         return client
 
 
-class Answer(BaseModel):
+class Answer(Frozen):
     """The answer given to one (client, Idempotency-Key), and the hash of the request it answered."""
-
-    model_config = ConfigDict(frozen=True)
 
     request_hash: str
     status_code: int
