@@ -7,24 +7,45 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.frozen import Frozen
 from core.records import CaseRecord, CaseSummary
 
 
-class Public(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+class Public(Frozen):
+    """An answer of the JSON API."""
 
 
 class ErrorPublic(Public):
-    """A refusal: the catalogue's text in the caller's language (Accept-Language) and its code."""
+    """A refusal: why, in the caller's language (Accept-Language), and the catalogue's code for it
+    (absent for a refusal from outside the catalogue, such as a missing key)."""
 
     detail: str
-    code: str
+    code: str | None = None
 
 
+class FieldErrorPublic(BaseModel):
+    """One place where the request does not fit its schema (FastAPI may add more keys)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    loc: list[str | int]
+    msg: str
+    type: str
+
+
+class InvalidPublic(Public):
+    detail: list[FieldErrorPublic]
+
+
+UNPROCESSABLE: dict[int | str, dict[str, Any]] = {
+    422: {"model": ErrorPublic | InvalidPublic,
+          "description": "A rule refuses the request (`detail` says why, `code` names the rule), or the body or a "
+                         "parameter does not fit its schema (`detail` lists each place)."}}
 REFUSALS: dict[int | str, dict[str, Any]] = {
     403: {"model": ErrorPublic, "description": "The caller's role may not do this to this case."},
     404: {"model": ErrorPublic, "description": "No such case."},
     409: {"model": ErrorPublic, "description": "The lifecycle or the places of the cases forbid it."},
+    **UNPROCESSABLE,
 }
 
 
@@ -162,3 +183,12 @@ class Open311RequestPublic(Public):
 class Open311ErrorPublic(Public):
     code: int
     description: str
+
+
+OPEN311_ERRORS: dict[int | str, dict[str, Any]] = {
+    code: {"model": list[Open311ErrorPublic], "description": description} for code, description in (
+        (400, "The request is incomplete or names an unknown service."), (401, "No API key, or an unknown one."),
+        (403, "The key's role may not do this."))}
+OPEN311_ERRORS[404] = {"model": list[Open311ErrorPublic] | ErrorPublic,
+                       "description": "No such service request; an unknown format (neither .json nor .xml) gets "
+                                      "`{detail}`."}

@@ -14,6 +14,7 @@ from fastapi.responses import StreamingResponse
 from api.deps import CasesDep, Editor, Exporter, LifecycleActor, Reader, Reviewer
 from api.responses import (
     REFUSALS,
+    UNPROCESSABLE,
     BulkResultPublic,
     CaseEditedPublic,
     CaseMergedPublic,
@@ -29,7 +30,7 @@ from core.records import CaseFilter
 router = APIRouter(prefix="/v1", tags=["cases"])
 
 
-@router.get("/cases")
+@router.get("/cases", responses=UNPROCESSABLE)
 def list_cases(client: Reader, cases: CasesDep,
                status: Annotated[list[str] | None, Query(description="One or more statuses.")] = None,
                category: str | None = None, department: str | None = None, priority: str | None = None,
@@ -115,11 +116,11 @@ def transition(case_id: int, body: Transition, client: LifecycleActor, cases: Ca
     return cases.transition(case_id, body.to, client, body.note)
 
 
-@router.post("/cases/bulk-confirm")
+@router.post("/cases/bulk-confirm", responses=UNPROCESSABLE)
 def bulk_confirm(body: BulkConfirm, client: Reviewer, cases: CasesDep) -> BulkResultPublic:
     return cases.bulk_confirm(body.case_ids, client, body.note)
 
 
-@router.post("/cases/bulk-reassign")
+@router.post("/cases/bulk-reassign", responses=UNPROCESSABLE)
 def bulk_reassign(body: BulkReassign, client: Reviewer, cases: CasesDep) -> BulkResultPublic:
     return cases.bulk_reassign(body.case_ids, body.department_id, body.reason, client)

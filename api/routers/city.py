@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from api.deps import ModeSwitcher, Reader, ServiceDep
-from api.responses import CategoryPublic, DepartmentPublic, ModePublic, ModeSwitchedPublic
+from api.responses import UNPROCESSABLE, CategoryPublic, DepartmentPublic, ModePublic, ModeSwitchedPublic
 from api.schemas import ModeSwitch
 
 router = APIRouter(prefix="/v1", tags=["city"])
@@ -16,7 +16,7 @@ def get_mode(client: Reader, service: ServiceDep) -> ModePublic:
     return service.mode()
 
 
-@router.put("/mode")
+@router.put("/mode", responses=UNPROCESSABLE)
 def switch_mode(body: ModeSwitch, client: ModeSwitcher, service: ServiceDep) -> ModeSwitchedPublic:
     """Switch 平时/节假日/重大活动/应急: deadlines and the auto-dispatch threshold of new cases change."""
     return service.set_mode(body.mode, client.actor, body.reason)

@@ -17,7 +17,7 @@ from agent.lifecycle import OPEN
 from agent.store.keys import ApiClient
 from api.auth import authorize
 from api.cases_service import CaseService
-from api.responses import Open311CreatedPublic, Open311ErrorPublic, Open311RequestPublic, Open311ServicePublic
+from api.responses import OPEN311_ERRORS, Open311CreatedPublic, Open311RequestPublic, Open311ServicePublic
 from api.service import TriageService
 from classifiers.photos.geo import from_kb_coordinates, to_kb_coordinates
 from core.messages import NotFound
@@ -26,16 +26,12 @@ from core.types import ReportIn
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 FORMATS = ("json", "xml")
-ERRORS: dict[int | str, dict[str, Any]] = {
-    code: {"model": list[Open311ErrorPublic], "description": description} for code, description in (
-        (400, "The request is incomplete or names an unknown service."), (401, "No API key, or an unknown one."),
-        (403, "The key's role may not do this."), (404, "No such service request, or an unknown format."))}
 
 
 def _documented(model: Any, description: str) -> dict[int | str, dict[str, Any]]:
     """The JSON answer's schema; the .xml path answers the same fields as XML."""
     return {200: {"model": model, "description": description,
-                  "content": {"text/xml": {"schema": {"type": "string"}}}}, **ERRORS}
+                  "content": {"text/xml": {"schema": {"type": "string"}}}}, **OPEN311_ERRORS}
 
 
 def _render(data: Any, fmt: str, root: str, item: str, status: int = 200) -> Response:

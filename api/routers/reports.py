@@ -14,7 +14,7 @@ from starlette.datastructures import UploadFile
 
 from api.deps import ServiceDep, Submitter
 from api.report_responses import ReportAcceptedPublic
-from api.responses import ErrorPublic
+from api.responses import UNPROCESSABLE, ErrorPublic
 from api.schemas import ReportCreate
 from core.photo_types import PhotoIn
 from core.types import ReportIn
@@ -34,10 +34,8 @@ _MULTIPART_SCHEMA = {
 @router.post("/reports", status_code=201, responses={
     200: {"model": ReportAcceptedPublic, "description": "The report duplicates an open case and was merged into it."},
     201: {"description": "A new case was drafted."},
-    409: {"description": "The Idempotency-Key was used before with a different body."},
-    422: {"model": ErrorPublic,
-          "description": "The report (or one of its photos) cannot be taken; the message says why. A body that "
-                         "does not fit `ReportCreate` gets FastAPI's validation errors instead."},
+    409: {"model": ErrorPublic, "description": "The Idempotency-Key was used before with a different body."},
+    **UNPROCESSABLE,
 }, openapi_extra={"requestBody": {"required": True, "content": {
     "application/json": {"schema": {"$ref": "#/components/schemas/ReportCreate"}},
     "multipart/form-data": {"schema": _MULTIPART_SCHEMA},

@@ -63,3 +63,11 @@ def test_the_report_body_is_documented_as_the_route_reads_it(document: dict[str,
     accepted = document["paths"]["/v1/reports"]["post"]["responses"]
     assert accepted["201"]["content"]["application/json"]["schema"] == accepted["200"]["content"][
         "application/json"]["schema"] == {"$ref": "#/components/schemas/ReportAcceptedPublic"}
+
+
+def test_a_refusal_is_documented_beside_schema_errors(document: dict[str, Any]) -> None:
+    """A rule's refusal answers 422 `{detail, code}`; a body that does not fit answers 422 `{detail: [...]}`."""
+    for path, method in (("/v1/reports", "post"), ("/v1/cases", "get"), ("/v1/cases/{case_id}/edit", "post"),
+                         ("/v1/mode", "put")):
+        schema = document["paths"][path][method]["responses"]["422"]["content"]["application/json"]["schema"]
+        assert {ref["$ref"].rsplit("/", 1)[-1] for ref in schema["anyOf"]} == {"ErrorPublic", "InvalidPublic"}, path
