@@ -80,7 +80,8 @@ def test_human_changes_land_in_case_audit_and_feedback(pipeline: TriagePipeline)
     store.record_feedback(result.case_id, "category_id", "sanitation.exposed-garbage", "垃圾已外溢成堆", "supervisor-1")
     store.record_feedback(result.case_id, "category_id", "sanitation.garbage-collection", "复核后改回", "supervisor-2")
     case = store.case(result.case_id)
-    assert case is not None and case.category_id == "sanitation.garbage-collection"
+    assert case is not None
+    assert case.category_id == "sanitation.garbage-collection"
     review = [a for a in case.audit if a.stage == "review"]
     assert [(a.actor, a.payload["after"]) for a in review] == [
         ("supervisor-1", "sanitation.exposed-garbage"), ("supervisor-2", "sanitation.garbage-collection")]
@@ -125,7 +126,8 @@ def test_times_are_stored_in_utc_and_read_back_aware(pipeline: TriagePipeline) -
     assert case is not None
     assert case.reports[0].received_at == received
     assert case.reports[0].received_at.tzinfo == UTC
-    assert case.resolve_by == result.deadlines.resolve_by and case.resolve_by.tzinfo == UTC
+    assert case.resolve_by == result.deadlines.resolve_by
+    assert case.resolve_by.tzinfo == UTC
     with pipeline.store.session() as s:
         stored = s.execute(text("SELECT received_at FROM reports")).scalar_one()
     assert str(stored).startswith("2026-12-31 15:30:00")

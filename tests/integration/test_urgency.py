@@ -46,7 +46,9 @@ def test_life_safety_reports_are_urgent_with_the_emergency_protocol(pipeline: Tr
     assert result.draft.title.startswith("【紧急】")
     assert result.draft.suggested_steps[0].startswith("立即转接")
     case = pipeline.store.case(result.case_id)
-    assert case is not None and case.emergency["call"], "the case keeps its protocol for the queue"
+    assert case is not None
+    assert case.emergency is not None
+    assert case.emergency["call"], "the case keeps its protocol for the queue"
 
 
 @pytest.mark.parametrize("text", NOT_URGENT)

@@ -184,7 +184,8 @@ def test_a_form_without_the_csrf_token_is_refused(app: TestClient) -> None:
         assert r.status_code == 403
         assert "表单已过期" in r.text
     r = app.post("/ui/intake/draft", data={"text": CLEAR}, headers={"X-Requested-With": "fetch"})
-    assert r.status_code == 403 and r.json()["ok"] is False
+    assert r.status_code == 403
+    assert r.json()["ok"] is False
     assert app.app.state.workflow.city.current() is None  # type: ignore[attr-defined]
     assert app.app.state.service.pipeline.store.count("cases") == 0  # type: ignore[attr-defined]
 
@@ -248,9 +249,11 @@ def test_a_supervisor_confirms_a_draft_and_merges_the_same_incident(app: TestCli
     assert r.status_code == 200
     assert r.json()["status"] == "dispatched"
     trail = events(app, first)
-    assert ("case.reassigned", "supervisor:li") in trail and ("case.confirmed", "supervisor:li") in trail
+    assert ("case.reassigned", "supervisor:li") in trail
+    assert ("case.confirmed", "supervisor:li") in trail
     case = app.app.state.cases.case(first, None)  # type: ignore[attr-defined]
-    assert case.lead_department_id == "water-supply" and case.departments[0]["id"] == "water-supply"
+    assert case.lead_department_id == "water-supply"
+    assert case.departments[0]["id"] == "water-supply"
     again = supervisor.post(f"/ui/intake/{first}/finish", data={"action": "confirm"},
                             headers=fetch_headers(supervisor))
     assert again.status_code == 409
@@ -323,7 +326,8 @@ def test_the_queue_the_case_page_and_bulk_reassign(app: TestClient) -> None:
                      'data-to="accepted"', "case-confirm"):
         assert expected in page.text, expected
     r = supervisor.post(f"/ui/cases/{ids[1]}/act", data={"action": "confirm", "csrf_token": token_of(supervisor)})
-    assert r.status_code == 303 and workflow.queries.summary(ids[1]).status == "dispatched"
+    assert r.status_code == 303
+    assert workflow.queries.summary(ids[1]).status == "dispatched"
     r = supervisor.post(f"/ui/cases/{ids[1]}/act", data={"action": "transition", "to": "closed",
                                                          "csrf_token": token_of(supervisor)})
     assert "不能改为「已办结」" in supervisor.get(r.headers["location"]).text
@@ -387,12 +391,15 @@ def test_the_dashboard_figures_match_the_cases(app: TestClient, frozen_clock: Fr
     assert frozen_clock.now().astimezone(zone).date() == deadline.astimezone(zone).date(), "still the same day"
     figures = dashboard_figures(store, zone.key)
     assert figures.today == figures.week == len(cases)
-    assert figures.auto_dispatched == len(auto) and figures.auto_dispatch_rate == len(auto) / len(cases)
-    assert figures.edited == 1 and figures.edited_share == 1 / len(cases)
+    assert figures.auto_dispatched == len(auto)
+    assert figures.auto_dispatch_rate == len(auto) / len(cases)
+    assert figures.edited == 1
+    assert figures.edited_share == 1 / len(cases)
     assert sum(c.week for c in figures.categories) == len(cases)
     assert sum(d.week for d in figures.departments) == len(cases)
     assert "housing" in {d.id for d in figures.departments}
-    assert figures.overdue == 1 and figures.overdue_departments[0].count == 1
+    assert figures.overdue == 1
+    assert figures.overdue_departments[0].count == 1
     assert [(h.id, h.last_24h, h.reporters) for h in figures.hot] == [(urgent, 2, 2)]
     page = supervisor.get("/ui/dashboard").text
     assert f'id="kpi-week">{len(cases)}<' in page
@@ -400,7 +407,8 @@ def test_the_dashboard_figures_match_the_cases(app: TestClient, frozen_clock: Fr
     assert f"/ui/cases/{urgent}" in page
     frozen_clock.advance(timedelta(days=8))
     tomorrow = dashboard_figures(store, zone.key)
-    assert tomorrow.week == tomorrow.today == 0 and tomorrow.hot == []
+    assert tomorrow.week == tomorrow.today == 0
+    assert tomorrow.hot == []
 
 
 def test_the_dashboard_counts_the_citys_day_and_week() -> None:
