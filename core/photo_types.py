@@ -26,7 +26,7 @@ class SceneGuess(Frozen):
     """What a vision backend says a photo shows: one of the candidate categories (or none), already
     validated against the candidates it was given."""
 
-    backend: str                   # "clip:<model dir name>" or "vision-openai:<model>"
+    backend: str                   # "clip:<model dir name>", "vision-openai:<model>" or "fake"
     category_id: str | None        # None: the backend saw none of the candidates
     score: float | None = None     # the backend's own probability, when it has one
     description: str | None = None

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
 DEFAULT_KB = Path(__file__).resolve().parents[1] / "knowledge" / "bases" / "zhengzhou"  # the bundled one
 
@@ -88,7 +90,42 @@ class EmbedderSettings(BaseModel):
     threads: int = 2
 
 
-Backend = Literal["none", "clip", "vision-openai"]
+Backend = Literal["none", "clip", "vision-openai", "fake"]
+SCENE_FAILURES = ("!timeout", "!unreachable")
+_SCENE = re.compile(r"^(?P<category>[a-z0-9][a-z0-9._-]*)(?:\s+(?P<score>\S+))?$")
+_NUMBER = re.compile(r"^(?:\d+(?:\.\d*)?|\.\d+)$")
+
+
+@dataclass(frozen=True)
+class ScriptedScene:
+    """One verdict of the `fake` vision backend: a category and its score, none, or a failure."""
+
+    category_id: str | None = None
+    score: float | None = None
+    failure: str | None = None  # one of SCENE_FAILURES
+
+
+def scripted_scene(entry: str) -> ScriptedScene:
+    """Read one `vision.script` entry: "<category id>", "<category id> <score from 0 to 1>", "none",
+    or "!timeout" / "!unreachable" (that photo fails the way a real backend's call would).
+    Raises ValueError naming the entry and the forms it may take."""
+    text = entry.strip()
+    if text.startswith("!"):
+        if text not in SCENE_FAILURES:
+            raise ValueError(f"vision.script entry {entry!r} is not a failure the fake backend knows; "
+                             f"use {' or '.join(SCENE_FAILURES)}")
+        return ScriptedScene(failure=text)
+    if text == "none":
+        return ScriptedScene()
+    found = _SCENE.match(text)
+    if found is None:
+        raise ValueError(f"vision.script entry {entry!r} is not a verdict; write \"<category id>\", "
+                         f"\"<category id> <score>\", \"none\", {' or '.join(repr(f) for f in SCENE_FAILURES)}")
+    raw = found["score"]
+    score = float(raw) if raw is not None and _NUMBER.match(raw) else None
+    if raw is not None and (score is None or not 0.0 <= score <= 1.0):
+        raise ValueError(f"vision.script entry {entry!r}: the score {raw!r} must be a number from 0 to 1")
+    return ScriptedScene(category_id=found["category"], score=score)
 
 
 def _key_from_env() -> SecretStr | None:
@@ -117,6 +154,16 @@ class VisionSettings(BaseModel):
     retries: int = Field(default=1, ge=0, le=10)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
     max_tokens: int = Field(default=200, ge=16)
+    # fake (tests and drills, no model): one verdict per photo, in order, the last one repeated;
+    # see `scripted_scene` for the forms an entry takes
+    script: tuple[str, ...] = ()
+
+    @field_validator("script")
+    @classmethod
+    def _verdicts(cls, script: tuple[str, ...]) -> tuple[str, ...]:
+        for entry in script:
+            scripted_scene(entry)
+        return script
 
 
 class UrgencySettings(BaseModel):

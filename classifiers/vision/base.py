@@ -144,6 +144,10 @@ def make_vision(settings: VisionSettings) -> VisionBackend | None:
     model is loaded once. Raises VisionUnavailable when the settings miss what the backend needs."""
     if settings.backend == "none":
         return None
+    if settings.backend == "fake":
+        from classifiers.vision.fake import FakeVisionBackend
+
+        return FakeVisionBackend(settings)  # each pipeline reads its own script from the start
     with _LOCK:
         backend = _BACKENDS.get(settings)
         if backend is None:
