@@ -6,10 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -21,37 +17,7 @@ from agent.store import CaseStore
 from agent.store.keys import ApiKeys
 from core.settings import Settings
 from eval.bench import percentile, sample_reports
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def start_server(db: str, port: int, extra: list[str] | None = None,
-                 log: Path | None = None) -> subprocess.Popen[bytes]:
-    exe = str(Path(sys.executable).with_name("gridtriage"))
-    out = log.open("wb") if log else None
-    try:
-        proc = subprocess.Popen([exe, "serve", "--db", db, "--port", str(port), "--llm", "none", *(extra or [])],
-                                stdout=out or subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                                env={**os.environ, "NO_COLOR": "1"})
-    finally:
-        if out:
-            out.close()  # the server has its own descriptor
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"gridtriage serve exited with {proc.returncode}"
-                               + (f": {log.read_text()[-2000:]}" if log else ""))
-        try:
-            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
-                return proc
-        except httpx.HTTPError:
-            time.sleep(0.3)
-    proc.terminate()
-    raise RuntimeError("gridtriage serve did not answer /healthz within 180 s")
+from eval.server import free_port, start_server
 
 
 def bench_api(settings: Settings, requests: int = 5000, concurrency: int = 20,

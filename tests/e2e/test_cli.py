@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
 import re
 import shutil
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -18,15 +15,9 @@ from openpyxl import Workbook
 
 from core import clock
 from core.settings import DEFAULT_KB
+from tests.support.cli import run
 
 pytestmark = pytest.mark.e2e
-EXE = str(Path(sys.executable).with_name("gridtriage"))
-
-
-def run(*args: str, stdin: str | None = None, llm: str = "none") -> subprocess.CompletedProcess[str]:
-    """The CLI as a subprocess. Template drafting unless `llm` names a provider ("" = the default)."""
-    return subprocess.run([EXE, *args], capture_output=True, text=True, input=stdin, timeout=600,
-                          env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200", "GRIDTRIAGE_LLM": llm})
 
 
 def test_triage_json_has_the_documented_fields(tmp_path: Path) -> None:
@@ -146,7 +137,7 @@ def test_kb_check_passes_on_the_default_and_names_problems_in_a_broken_copy(tmp_
 
 
 def test_triage_drafts_with_the_local_model_by_default(tmp_path: Path) -> None:
-    from tests.integration.test_llm_drafting import MISSING
+    from tests.support.llm import MISSING
 
     if MISSING:
         pytest.skip(MISSING)
@@ -176,7 +167,7 @@ def test_a_misconfigured_llm_is_a_clear_error(tmp_path: Path) -> None:
 
 
 def test_triage_a_photo_only_report_from_the_command_line(tmp_path: Path) -> None:
-    from tests.photo_images import photo_bytes, render_sign
+    from tests.support.photos import photo_bytes, render_sign
 
     sign = tmp_path / "sign.jpg"
     sign.write_bytes(photo_bytes(render_sign("井盖缺失 注意安全"), exif_time=datetime(2026, 11, 20, 8, 30)))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.test_cli import run
+from tests.support.cli import run
 
 pytestmark = pytest.mark.e2e
 

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from eval.api_bench import free_port, start_server
-from tests.concurrently import concurrently
-from tests.e2e.test_cli import run
+from eval.server import free_port, start_server
+from tests.support.cli import run
+from tests.support.concurrently import concurrently
 
 pytestmark = pytest.mark.e2e
 
@@ -84,7 +84,7 @@ def test_bad_requests_never_get_a_500(server: tuple[str, str, str]) -> None:
 
 
 def test_a_photo_report_over_the_network(server: tuple[str, str, str]) -> None:
-    from tests.photo_images import photo_bytes, render_sign
+    from tests.support.photos import photo_bytes, render_sign
 
     base, dispatcher, _ = server
     h = {"Authorization": f"Bearer {dispatcher}"}

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from eval.api_bench import free_port, start_server
-from tests.e2e.test_cli import run
+from eval.server import free_port, start_server
+from tests.support.cli import run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser]
 

@@ -15,7 +15,7 @@ from agent.models import Models
 from api.app import create_app
 from core.clock import FrozenClock
 from core.settings import ApiSettings, LLMSettings, Settings
-from tests.concurrently import concurrently
+from tests.support.concurrently import concurrently
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.photo_images import bomb_png, photo_bytes, render_sign, street_scene
+from tests.support.photos import bomb_png, photo_bytes, render_sign, street_scene
 
 pytestmark = pytest.mark.integration
 

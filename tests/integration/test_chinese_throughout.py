@@ -13,11 +13,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from agent.models import Models
-from agent.store.users import Users
 from api.app import create_app
 from core.settings import ApiSettings, LLMSettings, Settings
-from tests.e2e.test_cli import run
-from tests.integration.test_web import PASSWORDS, draft, log_in
+from tests.support.cli import run
+from tests.support.web import add_users, draft, log_in
 
 pytestmark = pytest.mark.integration
 
@@ -69,7 +68,7 @@ def app(tmp_path: Path, models: Models) -> Iterator[TestClient]:
     settings = Settings(db=str(tmp_path / "zh.db"), llm=LLMSettings(provider="none"),
                         api=ApiSettings(rate_limit_per_minute=10_000))
     with TestClient(create_app(settings, models=models), follow_redirects=False) as c:
-        Users(c.app.state.workflow.store).create("li", "supervisor", PASSWORDS["li"])  # type: ignore[attr-defined]
+        add_users(c, "li")
         yield c
 
 

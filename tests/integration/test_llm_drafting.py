@@ -19,24 +19,10 @@ from agent.models import Models
 from agent.pipeline import TriagePipeline
 from core.settings import LLMSettings, Settings
 from core.types import ReportIn, TriageResult
-from eval.api_bench import free_port
+from eval.server import free_port
+from tests.support.llm import MISSING
 
 pytestmark = [pytest.mark.integration, pytest.mark.llm]
-
-
-def _missing() -> str | None:
-    try:
-        import llama_cpp  # noqa: F401
-    except ImportError:
-        return "llama-cpp-python is not installed (scripts/setup installs it)"
-    try:
-        bundled.part_paths()
-    except bundled.ModelFileError as exc:
-        return str(exc)
-    return None
-
-
-MISSING = _missing()
 if MISSING:
     print(f"skipping the LLM tests: {MISSING}", file=sys.stderr)
     pytestmark.append(pytest.mark.skip(reason=MISSING))

@@ -21,8 +21,8 @@ from classifiers.photos import (
 from classifiers.photos.ocr import TextBox, reading_rows
 from core.photo_types import PhotoIn
 from core.settings import DedupSettings, PhotoSettings
-from tests.concurrently import concurrently
-from tests.photo_images import (
+from tests.support.concurrently import concurrently
+from tests.support.photos import (
     PLATE_TEXT,
     SIGN_TEXT,
     bomb_png,

@@ -4,7 +4,6 @@ router, dedup index and SQLite store, and photo files on disk."""
 from __future__ import annotations
 
 import json
-import threading
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -20,8 +19,8 @@ from classifiers.vision import make_vision
 from core.photo_types import PhotoIn
 from core.settings import VisionSettings
 from core.types import ReportIn
-from tests.integration.test_vision_openai import KEY, MAX_SIDE, MODEL, ScriptedServer
-from tests.photo_images import bomb_png, crop, fake_jpeg, photo_bytes, recompress, render_sign, street_scene
+from tests.support.photos import bomb_png, crop, fake_jpeg, photo_bytes, recompress, render_sign, street_scene
+from tests.support.vision_server import KEY, MAX_SIDE, MODEL, serving
 
 pytestmark = pytest.mark.integration
 
@@ -138,10 +137,7 @@ def test_a_vision_backend_names_the_category_of_a_photo_only_report(pipeline: Tr
     """Through the pipeline with `vision-openai` against a real loopback HTTP server."""
     candidates = models.photos.candidates
     code = next(f"V{i}" for i, c in enumerate(candidates, 1) if c.id == "municipal.manhole-cover")
-    server = ScriptedServer(len(candidates))
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-    thread.start()
-    try:
+    with serving(len(candidates)) as server:
         server.replies = [json.dumps({"category": code, "description": "人行道上的井盖不见了"}, ensure_ascii=False),
                           json.dumps({"category": code, "description": "井盖缺失"}, ensure_ascii=False)]
         vision = make_vision(VisionSettings(
@@ -151,9 +147,6 @@ def test_a_vision_backend_names_the_category_of_a_photo_only_report(pipeline: Tr
         only_photo = seeing.triage(ReportIn(text="", photos=(PhotoIn(data=photo_bytes(street_scene(21))),)))
         with_text = seeing.triage(ReportIn(text="小区门口的路灯晚上不亮了",
                                            photos=(PhotoIn(data=photo_bytes(street_scene(22))),)))
-    finally:
-        server.shutdown()
-        server.server_close()
     assert server.problems == []
     classification = only_photo.understanding.classification
     assert classification.source == "photo"

@@ -24,13 +24,13 @@ from api.web.session import web_client
 from core import clock
 from core.clock import FrozenClock
 from core.settings import ApiSettings, LLMSettings, Settings
+from tests.support.web import PASSWORDS, add_users, draft, fetch_headers, log_in, token_of
 
 pytestmark = pytest.mark.integration
 
 CLEAR = "德化街步行街上好多流动摊贩占道经营，行人都走不过去了"  # city management, confident
 URGENT = "金水路有一段路面塌陷出一个坑，车差点掉进去"
 OTHERS = ("纬四路上的下水道堵了，污水冒出来", "东风路上路灯白天一直亮着", "大学路那边的垃圾桶满了没人清理")
-PASSWORDS = {"wang": "operator-pass-1", "li": "supervisor-pass-1", "zhao": "evaluator-pass-1"}
 
 
 @pytest.fixture
@@ -38,43 +38,14 @@ def app(tmp_path: Path, models: Models) -> Iterator[TestClient]:
     settings = Settings(db=str(tmp_path / "web.db"), llm=LLMSettings(provider="none"),
                         api=ApiSettings(rate_limit_per_minute=10_000))
     with TestClient(create_app(settings, models=models), follow_redirects=False) as c:
-        users = Users(c.app.state.workflow.store)  # type: ignore[attr-defined]
-        users.create("wang", "operator", PASSWORDS["wang"])
-        users.create("li", "supervisor", PASSWORDS["li"])
-        users.create("zhao", "evaluator", PASSWORDS["zhao"])
+        add_users(c, "wang", "li", "zhao")
         yield c
-
-
-def token_of(client: TestClient, path: str = "/ui/login") -> str:
-    """The session's CSRF token, from a page's <meta> (the login page sends a logged-in user home)."""
-    found = re.search(r'name="csrf-token" content="([^"]+)"', client.get(path, follow_redirects=True).text)
-    assert found, path
-    return found.group(1)
-
-
-def log_in(client: TestClient, username: str) -> TestClient:
-    r = client.post("/ui/login", data={"username": username, "password": PASSWORDS[username],
-                                       "csrf_token": token_of(client)})
-    assert r.status_code == 303, r.text
-    return client
 
 
 def as_user(app: TestClient, username: str) -> TestClient:
     """Another browser: its own cookie jar, the same app."""
     other = TestClient(app.app, follow_redirects=False)
     return log_in(other, username)
-
-
-def fetch_headers(client: TestClient, path: str = "/ui/review") -> dict[str, str]:
-    return {"X-CSRF-Token": token_of(client, path), "X-Requested-With": "fetch"}
-
-
-def draft(client: TestClient, text: str) -> tuple[int, str]:
-    r = client.post("/ui/intake/draft", data={"text": text}, headers=fetch_headers(client, "/ui/intake"))
-    assert r.status_code == 200, r.text
-    found = re.search(r'data-case="(\d+)"', r.text)
-    assert found, r.text[:500]
-    return int(found.group(1)), r.text
 
 
 def events(app: TestClient, case_id: int) -> list[tuple[str, str]]:

@@ -18,7 +18,7 @@ from classifiers.photos.hashing import (
     photo_hashes,
 )
 from core.settings import SAME_PHOTO_MAX_DISTANCE
-from tests.photo_images import crop, photo_bytes, recompress, resize, street_scene
+from tests.support.photos import crop, photo_bytes, recompress, resize, street_scene
 
 pytestmark = pytest.mark.unit
 

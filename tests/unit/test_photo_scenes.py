@@ -21,7 +21,7 @@ from classifiers.vision import make_vision
 from core.photo_types import PhotoIn
 from core.settings import LLMSettings, PhotoSettings, Settings, VisionSettings
 from core.types import ReportIn, TriageResult
-from tests.photo_images import photo_bytes, street_scene
+from tests.support.photos import photo_bytes, street_scene
 
 pytestmark = pytest.mark.unit
 

@@ -9,7 +9,7 @@ from PIL import Image
 from classifiers.photos import PhotoReader
 from classifiers.photos.validate import PhotoRejected, PhotoValidator, header_size, sniff_format
 from core.settings import PhotoSettings
-from tests.photo_images import bomb_png, declared_size_jpeg, fake_jpeg, photo_bytes, truncated
+from tests.support.photos import bomb_png, declared_size_jpeg, fake_jpeg, photo_bytes, truncated
 
 pytestmark = pytest.mark.unit
 

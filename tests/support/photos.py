@@ -1,21 +1,21 @@
 """Photos for tests: rendered signs the real OCR must read, varied street scenes, EXIF writing,
 crops and recompressions of an upload, and malicious or mislabelled files.
 
-The image generators live in eval/photo_bench.py (the benchmark ships them); this module adds the
-pytest side (skips with a reason) and the hostile uploads."""
+The image generators live in eval/synthetic_photos.py (the photo benchmark makes its photos with
+them); this module adds the pytest side (a skip that says what to install) and the hostile uploads."""
 
 from __future__ import annotations
 
 import io
 import struct
 import zlib
-from datetime import datetime
 from pathlib import Path
 
 import pytest
 from PIL import Image
 
-from eval import photo_bench
+from eval import synthetic_photos
+from eval.synthetic_photos import photo_bytes as photo_bytes  # encoded as a camera writes it, with EXIF
 
 SIGN_TEXT = "德化街12号 井盖缺失 请绕行"
 PLATE_TEXT = "豫A·12345"
@@ -23,7 +23,7 @@ PLATE_TEXT = "豫A·12345"
 
 def cjk_font_path() -> Path:
     """A font with Chinese glyphs, or the test is skipped, saying what to install."""
-    font = photo_bench.find_cjk_font()
+    font = synthetic_photos.find_cjk_font()
     if font is None:
         pytest.skip("no font with Chinese glyphs (fc-list :lang=zh is empty): run scripts/setup-system "
                     "or apt-get install fonts-noto-cjk")
@@ -33,24 +33,18 @@ def cjk_font_path() -> Path:
 def render_sign(text: str, size: tuple[int, int] = (800, 300), background: tuple[int, int, int] = (255, 255, 255),
                 color: tuple[int, int, int] = (0, 0, 0)) -> Image.Image:
     """Black (or `color`) text on a board, in the biggest font that fits; lines split on newlines."""
-    return photo_bench.render_sign(text, size=size, background=background, color=color, font_path=cjk_font_path())
+    return synthetic_photos.render_sign(text, size=size, background=background, color=color, font_path=cjk_font_path())
 
 
 def street_scene(seed: int, size: tuple[int, int] = (1024, 768)) -> Image.Image:
     """A varied synthetic street photo without text; different seeds are different photos."""
-    return photo_bench.street_scene(seed, size)
+    return synthetic_photos.street_scene(seed, size)
 
 
 def sign_photo(text: str, seed: int = 0, size: tuple[int, int] = (1600, 1200)) -> Image.Image:
     """A street photo with the sign in it, slightly tilted."""
     cjk_font_path()
-    return photo_bench.sign_photo(text, seed, size)
-
-
-def photo_bytes(image: Image.Image, format: str = "JPEG", quality: int = 90, exif_time: datetime | None = None,
-                gps: tuple[float, float] | None = None, orientation: int | None = None) -> bytes:
-    """Encoded with EXIF as a camera writes it (see eval.photo_bench.photo_bytes)."""
-    return photo_bench.photo_bytes(image, format, quality, exif_time, gps, orientation)
+    return synthetic_photos.sign_photo(text, seed, size)
 
 
 def _reencode(image: Image.Image, quality: int) -> bytes:

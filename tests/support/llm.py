@@ -1,0 +1,20 @@
+"""Whether the local language model can run here: its package and the bundled model's parts."""
+
+from __future__ import annotations
+
+from agent.llm import bundled
+
+
+def _missing() -> str | None:
+    try:
+        import llama_cpp  # noqa: F401
+    except ImportError:
+        return "llama-cpp-python is not installed (scripts/setup installs it)"
+    try:
+        bundled.part_paths()
+    except bundled.ModelFileError as exc:
+        return str(exc)
+    return None
+
+
+MISSING = _missing()  # why the local model cannot run, or None
