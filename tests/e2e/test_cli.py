@@ -20,6 +20,7 @@ from tests.support.cli import run
 pytestmark = pytest.mark.e2e
 
 
+@pytest.mark.slow
 def test_triage_json_has_the_documented_fields(tmp_path: Path) -> None:
     db = str(tmp_path / "cases.db")
     proc = run("triage", "德化街步行街上好多流动摊贩占道经营，行人都走不过去了", "--json", "--db", db)
@@ -37,6 +38,7 @@ def test_triage_json_has_the_documented_fields(tmp_path: Path) -> None:
     assert 0 < case["confidence"] <= 1
 
 
+@pytest.mark.slow
 def test_triage_human_readable_and_duplicate_across_runs(tmp_path: Path) -> None:
     db = str(tmp_path / "cases.db")
     first = run("triage", "紫荆山公园南门的公厕好几天没人打扫了，又脏又臭", "--db", db)
@@ -47,14 +49,16 @@ def test_triage_human_readable_and_duplicate_across_runs(tmp_path: Path) -> None
     assert json.loads(second.stdout)["duplicate_of"] is not None
 
 
+@pytest.mark.slow
 def test_triage_reads_standard_input(tmp_path: Path) -> None:
     proc = run("triage", "-", "--json", "--db", str(tmp_path / "c.db"), stdin="我们小区停水一整天了")
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["departments"][0]["id"] == "water-supply"
 
 
-@pytest.mark.parametrize(("text", "message"), [("   ", "empty"), ("？？？", "没有可读的文字"),
-                                              ("qwertyuiop asdf", "乱码")])
+@pytest.mark.parametrize(("text", "message"), [  # a blank report is refused before the models load
+    ("   ", "empty"), pytest.param("？？？", "没有可读的文字", marks=pytest.mark.slow),
+    pytest.param("qwertyuiop asdf", "乱码", marks=pytest.mark.slow)])
 def test_bad_reports_fail_with_a_clear_message(tmp_path: Path, text: str, message: str) -> None:
     proc = run("triage", text, "--db", str(tmp_path / "c.db"))
     assert proc.returncode == 2
@@ -62,6 +66,7 @@ def test_bad_reports_fail_with_a_clear_message(tmp_path: Path, text: str, messag
     assert "Traceback" not in proc.stderr
 
 
+@pytest.mark.slow
 def test_unknown_embedder_and_missing_kb_are_clear_errors(tmp_path: Path) -> None:
     proc = run("triage", "路灯不亮", "--embedder", "nope", "--db", str(tmp_path / "c.db"))
     assert proc.returncode == 2
@@ -71,6 +76,7 @@ def test_unknown_embedder_and_missing_kb_are_clear_errors(tmp_path: Path) -> Non
     assert "is not a directory" in proc.stderr
 
 
+@pytest.mark.slow
 def test_batch_jsonl_keeps_order_ids_errors_and_merges_duplicates(tmp_path: Path) -> None:
     # r1 has no time (it is stamped with the clock's now); r3 was reported an hour earlier, written
     # as the city's wall-clock time without an offset, so the two fall inside the dedup window.
@@ -99,6 +105,7 @@ def test_batch_jsonl_keeps_order_ids_errors_and_merges_duplicates(tmp_path: Path
     assert "6 rows, 3 triaged, 3 errors" in proc.stderr
 
 
+@pytest.mark.slow
 def test_batch_reads_csv_and_xlsx(tmp_path: Path) -> None:
     csv_file = tmp_path / "in.csv"
     csv_file.write_text("id,text\nc1,楼下广场舞音响太吵了\nc2,暖气不热\n", encoding="utf-8")
@@ -136,6 +143,7 @@ def test_kb_check_passes_on_the_default_and_names_problems_in_a_broken_copy(tmp_
     assert "kb.yaml: (file): missing" in proc.stderr
 
 
+@pytest.mark.slow
 def test_triage_drafts_with_the_local_model_by_default(tmp_path: Path) -> None:
     from tests.support.llm import MISSING
 
@@ -150,12 +158,14 @@ def test_triage_drafts_with_the_local_model_by_default(tmp_path: Path) -> None:
     assert case["cited_clause_ids"]
 
 
+@pytest.mark.slow
 def test_llm_none_drafts_from_templates(tmp_path: Path) -> None:
     proc = run("triage", "桐柏路上有个井盖碎了一半", "--llm", "none", "--db", str(tmp_path / "c.db"), llm="llamacpp")
     assert proc.returncode == 0, proc.stderr
     assert re.search(r"起草\s+模板起草", proc.stdout), proc.stdout
 
 
+@pytest.mark.slow
 def test_a_misconfigured_llm_is_a_clear_error(tmp_path: Path) -> None:
     proc = run("triage", "桐柏路上有个井盖碎了一半", "--db", str(tmp_path / "c.db"), llm="openai")
     assert proc.returncode == 2
@@ -166,6 +176,7 @@ def test_a_misconfigured_llm_is_a_clear_error(tmp_path: Path) -> None:
     assert "llm.provider" in proc.stderr
 
 
+@pytest.mark.slow
 def test_triage_a_photo_only_report_from_the_command_line(tmp_path: Path) -> None:
     from tests.support.photos import photo_bytes, render_sign
 

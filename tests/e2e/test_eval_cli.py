@@ -9,7 +9,7 @@ import pytest
 
 from tests.support.cli import run
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # every test evaluates or trains on whole datasets
 
 SMALL = [
     {"id": "a1", "text": "文化路和东风路交叉口的井盖没了，晚上很危险", "category": "municipal.manhole-cover",

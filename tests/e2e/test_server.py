@@ -12,7 +12,7 @@ from eval.server import free_port, start_server
 from tests.support.cli import run
 from tests.support.concurrently import concurrently
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]  # the module's server loads the models before the first test
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import pytest
 from eval.server import free_port, start_server
 from tests.support.cli import run
 
-pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.slow]  # a server and a browser start first
 
 CHROMIUM = Path("/usr/bin/chromium")
 ROOT = Path(__file__).parents[2]

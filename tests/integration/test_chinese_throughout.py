@@ -88,6 +88,7 @@ def test_every_page_reads_in_chinese(app: TestClient) -> None:
         assert not english_words(page.text), (path, english_words(page.text))
 
 
+@pytest.mark.slow
 def test_the_human_cli_output_reads_in_chinese(tmp_path: Path) -> None:
     for text in REPORTS[:3]:
         proc = run("triage", text, "--db", str(tmp_path / "c.db"))

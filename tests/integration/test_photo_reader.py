@@ -75,6 +75,7 @@ def test_reads_a_chinese_sign_exactly(reader: PhotoReader) -> None:
     assert all(line.score >= reader.settings.ocr_min_score for line in facts.ocr_lines)
 
 
+@pytest.mark.slow
 def test_reads_a_plate_exactly(reader: PhotoReader) -> None:
     facts = read(reader, photo_bytes(render_sign(PLATE_TEXT, size=(520, 160), background=(30, 80, 200),
                                                  color=(255, 255, 255)))).facts
@@ -137,6 +138,7 @@ def test_orientation_is_applied_before_ocr(reader: PhotoReader) -> None:
     assert squash(facts.ocr_text) == squash(SIGN_TEXT)
 
 
+@pytest.mark.slow
 def test_a_reading_has_the_upload_a_thumbnail_and_a_vision_image(reader: PhotoReader) -> None:
     data = photo_bytes(sign_photo(PLATE_TEXT, seed=5, size=(1600, 1200)), quality=85)
     reading = read(reader, data, "IMG_0001.JPG")
@@ -201,6 +203,7 @@ def test_refuses_unusable_uploads_with_a_helpful_message(reader: PhotoReader, da
     assert str(caught.value).startswith("'upload.jpg' ")
 
 
+@pytest.mark.slow
 def test_models_load_from_the_wheel_without_network(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: object, **kwargs: object) -> None:
         raise AssertionError("OCR tried to open a network connection")
@@ -212,6 +215,7 @@ def test_models_load_from_the_wheel_without_network(monkeypatch: pytest.MonkeyPa
     assert squash("".join(line.text for line in engine.read(render_sign("路灯不亮")))) == "路灯不亮"
 
 
+@pytest.mark.slow
 def test_reads_the_same_from_two_threads_at_once(reader: PhotoReader) -> None:
     data = photo_bytes(sign_photo("前方施工 车辆慢行", seed=8), quality=88)
     alone = read(reader, data).facts

@@ -55,6 +55,7 @@ def test_text_read_in_a_photo_changes_category_and_routing(pipeline: TriagePipel
     assert received.payload["photo_text"] == with_photo.intake.photo_text
 
 
+@pytest.mark.slow
 def test_photo_files_are_stored_by_content_with_a_thumbnail(pipeline: TriagePipeline) -> None:
     data = photo_bytes(street_scene(3).resize((1600, 1200)))
     result = pipeline.triage(ReportIn(text="路边这个东西坏了好几天了", photos=(PhotoIn(data=data),)))
@@ -86,6 +87,7 @@ def test_exif_gps_and_time_stand_in_for_the_pin_and_report_time(pipeline: Triage
     assert place.street.id == street.id, place
 
 
+@pytest.mark.slow
 def test_the_same_photo_recompressed_or_cropped_is_a_duplicate(pipeline: TriagePipeline) -> None:
     original = photo_bytes(street_scene(7).resize((1200, 900)))
     first = pipeline.triage(ReportIn(text="", photos=(PhotoIn(data=original),)))
@@ -101,6 +103,7 @@ def test_the_same_photo_recompressed_or_cropped_is_a_duplicate(pipeline: TriageP
     assert other.duplicate_of is None
 
 
+@pytest.mark.slow
 def test_a_photo_only_report_nobody_can_read_waits_for_a_person(pipeline: TriagePipeline) -> None:
     result = pipeline.triage(ReportIn(text="", photos=(PhotoIn(data=photo_bytes(street_scene(11))),)))
     classification = result.understanding.classification
@@ -132,6 +135,7 @@ def test_more_photos_than_allowed_are_refused(pipeline: TriagePipeline) -> None:
         pipeline.triage(ReportIn(text="路灯坏了", photos=(photo,) * 7))
 
 
+@pytest.mark.slow
 def test_a_vision_backend_names_the_category_of_a_photo_only_report(pipeline: TriagePipeline,
                                                                     models: Models) -> None:
     """Through the pipeline with `vision-openai` against a real loopback HTTP server."""

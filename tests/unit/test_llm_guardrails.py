@@ -116,6 +116,7 @@ def test_the_openai_provider_needs_a_base_url_and_a_model() -> None:
         make_provider(LLMSettings(provider="openai", base_url="http://127.0.0.1:9/v1"))
 
 
+@pytest.mark.slow
 def test_a_damaged_bundled_model_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GRIDTRIAGE_LLM_CACHE", str(tmp_path))
     damaged = tmp_path / bundled.MODEL_FILE
