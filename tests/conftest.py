@@ -70,7 +70,7 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Models:
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """Template drafting: tests of the triage core do not wait for a language model. The LLM
-    drafter has its own tests (tests/integration/test_llm_drafting.py)."""
+    drafter has its own tests (tests/agent/test_llm_drafting.py)."""
     return Settings(db=str(tmp_path / "cases.db"), llm=LLMSettings(provider="none"))
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 from agent.llm import bundled
 
 
 def _missing() -> str | None:
-    try:
-        import llama_cpp  # noqa: F401
-    except ImportError:
+    if importlib.util.find_spec("llama_cpp") is None:  # found, not imported: collecting stays light
         return "llama-cpp-python is not installed (scripts/setup installs it)"
     try:
         bundled.part_paths()

@@ -1,4 +1,4 @@
-"""DedupStage alone, with hand-made vectors and places (the real pipeline is in tests/integration)."""
+"""DedupStage alone, with hand-made vectors and places (the real pipeline is in tests/agent/test_dedup.py)."""
 
 from datetime import UTC, datetime
 

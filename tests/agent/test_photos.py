@@ -2,7 +2,7 @@
 a photo-only report, to a report whose text says something else, and what a failing backend leaves.
 No OCR and no vision model, so each report takes milliseconds on the session's models; the
 `vision-openai` backend through the pipeline is tested against a real HTTP server in
-tests/integration/test_photo_reports.py."""
+tests/agent/test_photo_reports.py."""
 
 from __future__ import annotations
 

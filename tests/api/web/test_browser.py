@@ -22,7 +22,7 @@ from tests.support.cli import run
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.slow]  # a server and a browser start first
 
 CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).parents[2]
+ROOT = Path(__file__).parents[3]
 USERS = {"wang": ("operator", "wang-password-1"), "li": ("supervisor", "li-password-1")}
 CITY_MANAGEMENT = "郑州市城市管理局"
 

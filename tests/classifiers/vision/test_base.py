@@ -225,5 +225,5 @@ def test_importing_the_backends_loads_no_heavy_package() -> None:
     code = ("import sys, classifiers.vision, classifiers.vision.clip, classifiers.vision.openai_vision; "
             "print(sorted(m for m in ('torch', 'transformers', 'openai') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
-                         cwd=Path(__file__).parents[2])
+                         cwd=Path(__file__).parents[3])
     assert out.stdout.strip() == "[]"

@@ -97,7 +97,7 @@ def test_every_string_has_both_languages_and_every_key_used_exists() -> None:
     assert lookup("time.hours", "en", n=3) == "3 h"
     assert lookup("no.such.key", "en") == "no.such.key"
     assert lookup("no.such", "en", default="x") == "x"
-    web = Path(__file__).parents[2] / "api" / "web"
+    web = Path(__file__).parents[3] / "api" / "web"
     used = set()
     for file in [*(web / "templates").glob("*.html"), *web.glob("*.py")]:
         text = file.read_text(encoding="utf-8")
