@@ -23,7 +23,7 @@ from core.settings import LLMSettings, PhotoSettings, Settings, VisionSettings
 from core.types import ReportIn, TriageResult
 from tests.support.photos import photo_bytes, street_scene
 
-pytestmark = pytest.mark.unit
+pytestmark = pytest.mark.integration  # the real text models, with a scripted vision backend
 
 MANHOLE, LIGHT = "municipal.manhole-cover", "municipal.street-light"
 LIGHT_TEXT = "小区门口的路灯晚上不亮了，黑乎乎的"
