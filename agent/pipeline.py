@@ -3,9 +3,11 @@ It orchestrates the stages; what each decides lives in its own module."""
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -21,6 +23,7 @@ from agent.parallel import internal_error, prepare_in_workers
 from agent.review import disagreements, review_reasons
 from agent.store import CaseStore
 from agent.store.photo_files import PhotoFiles
+from agent.store.store import TriagedReport
 from classifiers.text import speech_act
 from core.messages import Message, message
 from core.settings import Settings
@@ -139,8 +142,10 @@ class TriagePipeline:
                                         kind="request" if speech_act(text) == "request" else "incident"),
         )
 
-    def commit(self, prepared: PreparedReport) -> TriageResult:
-        """Store the report, record every stage, then merge it into an open case or open a new one."""
+    def commit(self, prepared: PreparedReport, batch_row: tuple[str, str] | None = None) -> TriageResult:
+        """Find the open case the report repeats and draft, then store the report, every stage's
+        event and its new or merged case in one transaction; the dedup index learns of the case only
+        once that transaction is committed. `batch_row` (input file's SHA-256, row id) is stored with it."""
         store, dedup = self.store, self.dedup
         intake, understanding, routing, vector = (
             prepared.intake, prepared.understanding, prepared.routing, prepared.vector)
@@ -149,14 +154,13 @@ class TriagePipeline:
         with timed(t, "store"):
             for blob in prepared.photo_blobs:  # files first: a stored report never points at a missing photo
                 self.photo_files.put(blob.sha256, blob.format, blob.data, blob.thumbnail)
-            report_id = store.add_report(intake)
-            store.log("understand", "report.understood", understanding.model_dump(mode="json"), report_id)
+        events: list[tuple[str, str, dict[str, Any]]] = [
+            ("understand", "report.understood", understanding.model_dump(mode="json"))]
         reported_at = intake.reported_at or intake.received_at
         with timed(t, "dedup"):
             found = dedup.run(vector, place, classification, reported_at, intake.photos, understanding.kind)
-            store.log("dedup", "report.dedup", found.model_dump(mode="json"), report_id)
-        with timed(t, "store"):
-            store.log("route", "report.routed", routing.model_dump(mode="json"), report_id)
+        events += [("dedup", "report.dedup", found.model_dump(mode="json")),
+                   ("route", "report.routed", routing.model_dump(mode="json"))]
         deadlines = self.deadlines(prepared)
         # A report merged into an open case needs no new case file: the cheap template draft is
         # returned for it, and the case keeps the draft it was opened with.
@@ -166,21 +170,26 @@ class TriagePipeline:
                 intake=intake, understanding=understanding, routing=routing, dedup=found,
                 deadlines=deadlines, similar_cases=self._similar_cases(found)))
         draft = outcome.draft
-        with timed(t, "store"):
-            self._log_outcome(outcome, report_id)
-            store.log("draft", "report.drafted", draft.model_dump(mode="json"), report_id)
+        events += [*_outcome_events(outcome), ("draft", "report.drafted", draft.model_dump(mode="json"))]
         review = (review_reasons(self.models.kb, self.mode, understanding, routing.joint, intake.photos)
                   + disagreements(draft, understanding, routing, self.models.kb))
         with timed(t, "store"):
             if found.duplicate_of is not None:
-                case_id = found.duplicate_of
-                best = next(c for c in found.candidates if c.case_id == case_id)
-                reporters = store.merge_report(case_id, report_id, reported_at, best.model_dump(mode="json"))
+                best = next(c for c in found.candidates if c.case_id == found.duplicate_of)
+                triaged = TriagedReport(intake=intake, events=events, reported_at=reported_at,
+                                        merge_into=found.duplicate_of, evidence=best.model_dump(mode="json"),
+                                        batch_row=batch_row)
+            else:
+                triaged = TriagedReport(intake=intake, events=events, reported_at=reported_at,
+                                        case_fields=new_case_row(prepared, deadlines, draft, review, self.mode),
+                                        embedding=vector, batch_row=batch_row)
+            report_id, case_id, reporters = store.store_triaged(triaged)
+            if found.duplicate_of is not None:
                 dedup.touch(case_id, reported_at)
                 dedup.add_photos(case_id, intake.photos)
             else:
-                case_id = self._open_case(report_id, prepared, deadlines, draft, review, reported_at)
-                reporters = 1
+                dedup.register(case_id, vector, place, classification.category.id, reported_at,
+                               intake.photos, understanding.kind)
         return TriageResult(
             case_id=case_id, report_id=report_id, duplicate_of=found.duplicate_of,
             reporter_count=reporters, intake=intake, understanding=understanding, dedup=found, routing=routing,
@@ -190,23 +199,33 @@ class TriagePipeline:
         )
 
     def triage_many(self, reports: Iterable[ReportIn | Exception], workers: int = 1,
+                    batch_rows: Iterable[tuple[str, str] | None] | None = None,
                     ) -> Iterator[TriageResult | Exception]:
         """Triage in input order. With workers > 1, `prepare` runs in forked worker processes that
         share the loaded models, while this process commits each report in order, so duplicates
         inside a batch merge exactly as they do one at a time. A report that cannot be triaged
-        yields its exception in its place; an exception given as input passes through."""
+        yields its exception in its place; an exception given as input passes through. `batch_rows`,
+        one per report, are stored with the reports (see `commit`)."""
         self.warm_up()
+        rows = iter(batch_rows) if batch_rows is not None else itertools.repeat(None)
         if workers <= 1:
             for report in reports:
-                yield report if isinstance(report, Exception) else self._safely(self.triage, report)
+                row = next(rows)
+                yield report if isinstance(report, Exception) else self._safely(
+                    partial(self._triage_row, report, row))
             return
         for prepared in prepare_in_workers(self.models, self.prepare, reports, workers):
-            yield prepared if isinstance(prepared, Exception) else self._safely(self.commit, prepared)
+            row = next(rows)
+            yield prepared if isinstance(prepared, Exception) else self._safely(
+                partial(self.commit, prepared, row))
+
+    def _triage_row(self, report: ReportIn, batch_row: tuple[str, str] | None) -> TriageResult:
+        return self.commit(self.prepare(report), batch_row)
 
     @staticmethod
-    def _safely(step: Callable[[Any], TriageResult], value: Any) -> TriageResult | Exception:
+    def _safely(step: Callable[[], TriageResult]) -> TriageResult | Exception:
         try:
-            return step(value)
+            return step()
         except (ReportRejected, ValueError) as exc:
             return exc
         except Exception as exc:  # one broken report must not lose the reports after it
@@ -259,15 +278,20 @@ class TriagePipeline:
                                  prepared.intake.received_at.astimezone(self._timezone))
 
     def _log_outcome(self, outcome: DraftOutcome, report_id: int, case_id: int | None = None) -> None:
-        """Every model call of a draft, and why the template took over if it did."""
-        for call in outcome.calls:
-            self.store.log("draft", "llm.call", call.model_dump(mode="json"), report_id, case_id)
-        if outcome.fallback_reason:
-            self.store.log("draft", "draft.fallback", {"reason": outcome.fallback_reason,
-                                                       "drafter": outcome.draft.drafter}, report_id, case_id)
+        for stage, event_name, payload in _outcome_events(outcome):
+            self.store.log(stage, event_name, payload, report_id, case_id)
 
     def _similar_cases(self, found: DedupResult) -> tuple[SimilarCase, ...]:
         near = [c for c in found.candidates if c.verdict != "different"][:2]
         titles = self.store.case_titles([c.case_id for c in near]) if near else {}
         return tuple(SimilarCase(case_id=c.case_id, title=titles[c.case_id], verdict=c.verdict)
                      for c in near if c.case_id in titles)
+
+
+def _outcome_events(outcome: DraftOutcome) -> list[tuple[str, str, dict[str, Any]]]:
+    """Every model call of a draft, and why the template took over if it did."""
+    events = [("draft", "llm.call", call.model_dump(mode="json")) for call in outcome.calls]
+    if outcome.fallback_reason:
+        events.append(("draft", "draft.fallback", {"reason": outcome.fallback_reason,
+                                                   "drafter": outcome.draft.drafter}))
+    return events

@@ -199,3 +199,16 @@ class LoginTokenRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class BatchRowRow(Base):
+    """A row of a batch input file whose report is stored: the file's SHA-256 and the row's id (its
+    id column, else its line or row number), so a rerun of the same file skips it."""
+
+    __tablename__ = "batch_rows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), index=True)
+    row_id: Mapped[str] = mapped_column(String(200))
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())

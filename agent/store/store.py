@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-from sqlalchemy import create_engine, event, func, inspect, select, text
+from sqlalchemy import create_engine, delete, event, func, inspect, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from agent.lifecycle import ATTRACTS_DUPLICATES
-from agent.store.models import AuditRow, CaseRow, FeedbackRow, PhotoRow, ReportRow
+from agent.store.models import AuditRow, BatchRowRow, CaseRow, FeedbackRow, PhotoRow, ReportRow
 from agent.store.records import case_record
 from core import clock
 from core.messages import NotFound, Refusal, message
@@ -27,6 +27,22 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 def head_revision() -> str:
     """The newest migration: each file in migrations/versions is named after its revision, NNNN_what.py."""
     return max(p.name.split("_", 1)[0] for p in (MIGRATIONS / "versions").glob("[0-9]*_*.py"))
+
+
+@dataclass(frozen=True)
+class TriagedReport:
+    """Everything one triaged report stores: the report, its stage events (stage, event, payload),
+    then either the case it merges into (with the dedup evidence) or a new case's fields and
+    embedding; `batch_row` is (input file's SHA-256, row id) for a batch row."""
+
+    intake: IntakeResult
+    events: list[tuple[str, str, dict[str, Any]]]
+    reported_at: datetime
+    merge_into: int | None = None
+    evidence: dict[str, Any] = field(default_factory=dict)
+    case_fields: dict[str, Any] = field(default_factory=dict)
+    embedding: np.ndarray | None = None
+    batch_row: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -91,27 +107,36 @@ class CaseStore:
     # ---- writes (one transaction each) --------------------------------------------------------
     def add_report(self, intake: IntakeResult) -> int:
         with self.session() as s, s.begin():
-            row = ReportRow(
-                text=intake.text, title=intake.title, channel=intake.channel,
-                received_at=intake.received_at, reported_at=intake.reported_at,
-                address=intake.address, lat=intake.lat, lon=intake.lon, contact=intake.contact,
-                external_id=intake.external_id,
-                personal_data=[{"kind": p.kind, "value": p.value} for p in intake.personal_data],
-            )
-            s.add(row)
-            s.flush()
-            now = clock.now()
-            photos = [p.model_dump(mode="json") for p in intake.photos]
-            for position, (photo, facts) in enumerate(zip(intake.photos, photos, strict=True)):
-                s.add(PhotoRow(report_id=row.id, position=position, sha256=photo.sha256, format=photo.format,
-                               phash=photo.phash, dhash=photo.dhash, taken_at=photo.taken_at,
-                               facts=facts, created_at=now))
-            s.add(_audit("intake", "report.received", row.id, None, {
-                "channel": intake.channel, "text": intake.text, "title": intake.title,
-                "personal_data_kinds": sorted({p.kind for p in intake.personal_data}),
-                **({"photos": photos, "photo_text": intake.photo_text} if photos else {}),
-            }))
-            return row.id
+            return _insert_report(s, intake)
+
+    def store_triaged(self, triaged: TriagedReport) -> tuple[int, int, int]:
+        """A triaged report, its stage events, its new or merged case and the batch row it came from,
+        in one transaction: after a crash either all of them are stored or none. Returns the report
+        id, the case id and the case's reporter count."""
+        with self.session() as s, s.begin():
+            report_id = _insert_report(s, triaged.intake)
+            for stage, event_name, payload in triaged.events:
+                s.add(_audit(stage, event_name, report_id, None, payload))
+            if triaged.merge_into is not None:
+                case_id = triaged.merge_into
+                reporters = _merge(s, case_id, report_id, triaged.reported_at, triaged.evidence)
+            else:
+                case_id = _insert_case(s, report_id, triaged.case_fields, triaged.embedding, triaged.reported_at)
+                reporters = 1
+            if triaged.batch_row is not None:
+                digest, row_id = triaged.batch_row
+                s.add(BatchRowRow(digest=digest, row_id=row_id, report_id=report_id, created_at=clock.now()))
+            return report_id, case_id, reporters
+
+    def batch_rows_stored(self, digest: str) -> set[str]:
+        """The ids of the rows of the input file with this SHA-256 whose reports are stored."""
+        with self.session() as s:
+            return set(s.scalars(select(BatchRowRow.row_id).where(BatchRowRow.digest == digest)))
+
+    def forget_batch(self, digest: str) -> None:
+        """Forget which rows of this input file are stored, so that it is ingested afresh."""
+        with self.session() as s, s.begin():
+            s.execute(delete(BatchRowRow).where(BatchRowRow.digest == digest))
 
     def log(self, stage: str, event_name: str, payload: dict[str, Any], report_id: int | None = None,
             case_id: int | None = None, actor: str = "gridtriage") -> None:
@@ -120,22 +145,8 @@ class CaseStore:
 
     def create_case(self, report_id: int, fields: dict[str, Any], embedding: np.ndarray,
                     reported_at: datetime) -> int:
-        now = clock.now()
         with self.session() as s, s.begin():
-            row = CaseRow(**fields, embedding=np.asarray(embedding, dtype=np.float32).tobytes(),
-                          reporter_count=1, first_reported_at=reported_at, last_reported_at=reported_at,
-                          created_at=now, updated_at=now)
-            s.add(row)
-            s.flush()
-            report = s.get(ReportRow, report_id)
-            if report is None:
-                raise NotFound(message("report.not_found", id=report_id))
-            report.case_id = row.id
-            s.add(_audit("draft", "case.created", report_id, row.id, {
-                "status": row.status, "title": row.title, "category_id": row.category_id,
-                "lead_department_id": row.lead_department_id, "needs_review": row.needs_review,
-            }))
-            return row.id
+            return _insert_case(s, report_id, fields, embedding, reported_at)
 
     def replace_draft(self, case_id: int, draft: dict[str, Any], review_reasons: list[dict[str, Any]]) -> None:
         """A better draft for an open case; a case still waiting in `received` goes to review when the
@@ -155,18 +166,7 @@ class CaseStore:
                      evidence: dict[str, Any]) -> int:
         """Attach a duplicate report to its case; returns the case's new reporter count."""
         with self.session() as s, s.begin():
-            case = s.get(CaseRow, case_id)
-            report = s.get(ReportRow, report_id)
-            if case is None or report is None:
-                raise NotFound(message("case.not_found", id=case_id) if case is None else
-                               message("report.not_found", id=report_id))
-            report.case_id = case_id
-            case.reporter_count += 1
-            case.last_reported_at = max(case.last_reported_at, reported_at)
-            case.updated_at = clock.now()
-            s.add(_audit("dedup", "case.merged", report_id, case_id,
-                         {"reporter_count": case.reporter_count, **evidence}))
-            return case.reporter_count
+            return _merge(s, case_id, report_id, reported_at, evidence)
 
     def record_feedback(self, case_id: int, field: str, after: Any, reason: str, actor: str) -> Any:
         """A person changed (or confirmed) one field of a case: the case, the audit log and the
@@ -245,6 +245,65 @@ class CaseStore:
                  "photos": PhotoRow}[table]
         with self.session() as s:
             return int(s.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _insert_report(s: Session, intake: IntakeResult) -> int:
+    row = ReportRow(
+        text=intake.text, title=intake.title, channel=intake.channel,
+        received_at=intake.received_at, reported_at=intake.reported_at,
+        address=intake.address, lat=intake.lat, lon=intake.lon, contact=intake.contact,
+        external_id=intake.external_id,
+        personal_data=[{"kind": p.kind, "value": p.value} for p in intake.personal_data],
+    )
+    s.add(row)
+    s.flush()
+    now = clock.now()
+    photos = [p.model_dump(mode="json") for p in intake.photos]
+    for position, (photo, facts) in enumerate(zip(intake.photos, photos, strict=True)):
+        s.add(PhotoRow(report_id=row.id, position=position, sha256=photo.sha256, format=photo.format,
+                       phash=photo.phash, dhash=photo.dhash, taken_at=photo.taken_at,
+                       facts=facts, created_at=now))
+    s.add(_audit("intake", "report.received", row.id, None, {
+        "channel": intake.channel, "text": intake.text, "title": intake.title,
+        "personal_data_kinds": sorted({p.kind for p in intake.personal_data}),
+        **({"photos": photos, "photo_text": intake.photo_text} if photos else {}),
+    }))
+    return row.id
+
+
+def _insert_case(s: Session, report_id: int, fields: dict[str, Any], embedding: np.ndarray | None,
+                 reported_at: datetime) -> int:
+    if embedding is None:
+        raise ValueError("a new case needs the embedding of its report")
+    now = clock.now()
+    row = CaseRow(**fields, embedding=np.asarray(embedding, dtype=np.float32).tobytes(),
+                  reporter_count=1, first_reported_at=reported_at, last_reported_at=reported_at,
+                  created_at=now, updated_at=now)
+    s.add(row)
+    s.flush()
+    report = s.get(ReportRow, report_id)
+    if report is None:
+        raise NotFound(message("report.not_found", id=report_id))
+    report.case_id = row.id
+    s.add(_audit("draft", "case.created", report_id, row.id, {
+        "status": row.status, "title": row.title, "category_id": row.category_id,
+        "lead_department_id": row.lead_department_id, "needs_review": row.needs_review,
+    }))
+    return row.id
+
+
+def _merge(s: Session, case_id: int, report_id: int, reported_at: datetime, evidence: dict[str, Any]) -> int:
+    case = s.get(CaseRow, case_id)
+    report = s.get(ReportRow, report_id)
+    if case is None or report is None:
+        raise NotFound(message("case.not_found", id=case_id) if case is None else
+                       message("report.not_found", id=report_id))
+    report.case_id = case_id
+    case.reporter_count += 1
+    case.last_reported_at = max(case.last_reported_at, reported_at)
+    case.updated_at = clock.now()
+    s.add(_audit("dedup", "case.merged", report_id, case_id, {"reporter_count": case.reporter_count, **evidence}))
+    return case.reporter_count
 
 
 def _get_case(s: Session, case_id: int) -> CaseRow:

@@ -54,7 +54,7 @@ def test_audit_log_is_append_only(pipeline: TriagePipeline) -> None:
 def test_database_uses_wal_and_migrations(pipeline: TriagePipeline) -> None:
     with pipeline.store.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == "0006"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == head_revision()
 
 
 def test_the_newest_migration_is_alembic_head_and_an_older_database_is_upgraded(tmp_path: Path) -> None:
