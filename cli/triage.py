@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -32,6 +33,9 @@ from cli.common import (
 from core.messages import Explained, lookup
 from core.photo_types import PhotoIn
 from core.types import ReportIn
+
+if TYPE_CHECKING:
+    from agent.batch_io import Row
 
 
 @app.command()
@@ -138,11 +142,15 @@ def batch(
     input_file: Annotated[Path, typer.Argument(help="JSONL, CSV or XLSX with `id` and `text` columns.")],
     output_file: Annotated[Path, typer.Argument(help="JSONL output, one line per input row, in order.")],
     workers: Annotated[int, typer.Option(help="Processes that understand reports in parallel.")] = 2,
+    restart: Annotated[bool, typer.Option(
+        "--restart", help="Ingest every row again, even rows an earlier run of this file stored.")] = False,
     kb: KbOpt = None, db: DbOpt = None, config: ConfigOpt = None, mode: ModeOpt = None,
     embedder: EmbedderOpt = None, model: ModelOpt = None, llm: LlmOpt = None,
 ) -> None:
-    """Triage every row of a file; bad rows get an `error` line and the batch goes on. Drafting with
-    the local LLM takes seconds per new case: use --llm none for bulk imports."""
+    """Triage every row of a file; bad rows get an `error` line and the batch goes on. A rerun of the
+    same file (by SHA-256) skips the rows already stored, so an interrupted batch resumes; the output
+    file then has lines for the rows triaged in this run. Drafting with the local LLM takes seconds
+    per new case: use --llm none for bulk imports."""
     from agent.batch_io import read_rows
     from agent.output import public_case
 
@@ -153,6 +161,16 @@ def batch(
     except (ValueError, OSError) as exc:
         fail(str(exc))
     pipeline = warm_pipeline(settings_from(config, kb, db, mode, embedder, model, llm))
+    digest = hashlib.sha256(input_file.read_bytes()).hexdigest()
+    if restart:
+        pipeline.store.forget_batch(digest)
+    stored = pipeline.store.batch_rows_stored(digest)
+    keys = _row_keys(rows)
+    if stored:
+        kept = [(row, key) for row, key in zip(rows, keys, strict=True) if key not in stored]
+        err.print(lookup("batch.resumed", skipped=len(rows) - len(kept), remaining=len(kept),
+                         digest=digest[:12]), highlight=False)
+        rows, keys = [row for row, _ in kept], [key for _, key in kept]
     reports: list[ReportIn | Exception] = []
     for row in rows:
         if row.fields is None:
@@ -169,8 +187,8 @@ def batch(
     with output_file.open("w", encoding="utf-8") as out, \
             Progress(*columns, console=err, refresh_per_second=2) as progress:
         task = progress.add_task("triage", total=len(rows))
-        for number, (row, result) in enumerate(zip(rows, pipeline.triage_many(reports, workers=workers),
-                                                   strict=True)):
+        for number, (row, result) in enumerate(zip(rows, pipeline.triage_many(
+                reports, workers=workers, batch_rows=[(digest, key) for key in keys]), strict=True)):
             line = _row_error(row.id, result) if isinstance(result, Exception) else {
                 "id": row.id, **public_case(result)}
             errors += "error" in line
@@ -181,6 +199,16 @@ def batch(
     elapsed = time.perf_counter() - started
     err.print(f"{len(rows)} rows, {len(rows) - errors} triaged, {errors} errors → {output_file} "
               f"in {elapsed:.1f} s after start-up ({len(rows) / max(elapsed, 1e-9):.1f} rows/s)")
+
+
+def _row_keys(rows: list[Row]) -> list[str]:
+    """The key a row is stored under: its id, and for a repeated id its occurrence too ("7#2")."""
+    seen: dict[str, int] = {}
+    keys = []
+    for row in rows:
+        seen[row.id] = seen.get(row.id, 0) + 1
+        keys.append(row.id if seen[row.id] == 1 else f"{row.id}#{seen[row.id]}")
+    return keys
 
 
 def _report_from_row(fields: dict[str, Any]) -> ReportIn:
