@@ -1,12 +1,21 @@
-"""Request bodies (the answers are in `api.responses`)."""
+"""Request bodies and the bounded ids and offsets of paths and queries (the answers are in
+`api.responses`)."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
+from fastapi import Path, Query
 from pydantic import BaseModel, ConfigDict, Field
 
+from core.settings import REPORT_MAX_CHARS
+
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a larger id is malformed, not merely missing
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+CaseIdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
+Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
+MAX_MINUTES = 10 * 366 * 24 * 60  # ten years: the longest age a queue filter asks about
 
 class Body(BaseModel):
     """A request body: an unknown field is a mistake the client hears about (422), not ignored."""
@@ -15,7 +24,7 @@ class Body(BaseModel):
 
 
 class ReportCreate(Body):
-    text: str = Field(default="", max_length=20000,
+    text: str = Field(default="", max_length=REPORT_MAX_CHARS,
                       description="What the citizen reported (a transcript or app text); may be empty with photos.")
     title: str | None = Field(default=None, max_length=500)
     channel: str = Field(default="api", max_length=40)
@@ -53,7 +62,7 @@ class Reject(Body):
 
 
 class Merge(Body):
-    into: int = Field(gt=0, description="The case this one duplicates.")
+    into: Id = Field(description="The case this one duplicates.")
     reason: str = Field(default="duplicate", max_length=2000)
     confirm_different_place: bool = Field(
         default=False, description="Merge although the cases lie in different streets or districts (the 409 "
@@ -61,7 +70,7 @@ class Merge(Body):
 
 
 class Split(Body):
-    report_ids: list[int] = Field(min_length=1, max_length=500, description="Reports that go to a new case.")
+    report_ids: list[Id] = Field(min_length=1, max_length=500, description="Reports that go to a new case.")
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -71,12 +80,12 @@ class Transition(Body):
 
 
 class BulkConfirm(Body):
-    case_ids: list[int] = Field(min_length=1, max_length=500)
+    case_ids: list[Id] = Field(min_length=1, max_length=500)
     note: str = Field(default="", max_length=2000)
 
 
 class BulkReassign(Body):
-    case_ids: list[int] = Field(min_length=1, max_length=500)
+    case_ids: list[Id] = Field(min_length=1, max_length=500)
     department_id: str = Field(max_length=120)
     reason: str = Field(min_length=1, max_length=2000)
 

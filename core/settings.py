@@ -231,6 +231,9 @@ class WebSettings(BaseModel):
     login_link_minutes: float = Field(default=15.0, gt=0, le=24 * 60)
 
 
+REPORT_MAX_CHARS = 5000  # the longest report text intake takes; the API schema allows the same
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -238,7 +241,7 @@ class Settings(BaseModel):
     db: str = Field(default_factory=default_db_path)
     mode: str | None = None
     model_dir: str | None = None  # a classifier trained by `gridtriage train` on this KB's categories
-    max_report_chars: int = 5000
+    max_report_chars: int = Field(default=REPORT_MAX_CHARS, ge=10, le=REPORT_MAX_CHARS)
     embed_max_chars: int = 256  # the dense vector reads the head of a report; lexical features read all
     embedder: EmbedderSettings = EmbedderSettings()
     dedup: DedupSettings = DedupSettings()

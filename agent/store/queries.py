@@ -29,7 +29,8 @@ class CaseQueries:
         if where.status:
             q = q.where(CaseRow.status.in_(where.status))
         if where.category:
-            q = q.where((CaseRow.category_id == where.category) | CaseRow.category_id.startswith(where.category + "."))
+            under = CaseRow.category_id.startswith(where.category + ".", autoescape=True)  # `%` and `_` are literal
+            q = q.where((CaseRow.category_id == where.category) | under)
         if where.department:
             q = q.where(CaseRow.lead_department_id == where.department)
         if where.priority:

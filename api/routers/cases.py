@@ -24,7 +24,20 @@ from api.responses import (
     CaseSummaryPublic,
     CaseTransitionedPublic,
 )
-from api.schemas import BulkConfirm, BulkReassign, Confirm, Edit, Merge, Reassign, Reject, Split, Transition
+from api.schemas import (
+    MAX_MINUTES,
+    BulkConfirm,
+    BulkReassign,
+    CaseIdPath,
+    Confirm,
+    Edit,
+    Merge,
+    Offset,
+    Reassign,
+    Reject,
+    Split,
+    Transition,
+)
 from core.records import CaseFilter
 
 router = APIRouter(prefix="/v1", tags=["cases"])
@@ -35,7 +48,7 @@ def list_cases(client: Reader, cases: CasesDep,
                status: Annotated[list[str] | None, Query(description="One or more statuses.")] = None,
                category: str | None = None, department: str | None = None, priority: str | None = None,
                overdue: bool = False, limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-               offset: Annotated[int, Query(ge=0)] = 0) -> list[CaseSummaryPublic]:
+               offset: Offset = 0) -> list[CaseSummaryPublic]:
     """Cases, urgent first, then by deadline. `overdue=true`: open cases past their resolve-by time."""
     where = CaseFilter(status=status, category=category, department=department, priority=priority, overdue=overdue)
     return [CaseSummaryPublic(**row.model_dump()) for row in cases.queue(where, limit, offset).rows]
@@ -46,7 +59,7 @@ def review_queue(client: Reader, cases: CasesDep, category: str | None = None,
                  department: str | None = None, priority: str | None = None,
                  min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
                  max_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
-                 older_than_minutes: Annotated[float | None, Query(ge=0)] = None,
+                 older_than_minutes: Annotated[float | None, Query(ge=0, le=MAX_MINUTES, allow_inf_nan=False)] = None,
                  limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[CaseSummaryPublic]:
     """Drafts waiting for a person: urgent first, then by priority and deadline."""
     where = CaseFilter(status=["received"], category=category, department=department, priority=priority,
@@ -71,46 +84,47 @@ def export(client: Exporter, cases: CasesDep,
 
 
 @router.get("/cases/{case_id}", responses=REFUSALS)
-def get_case(case_id: int, client: Reader, cases: CasesDep) -> CasePublic:
+def get_case(case_id: CaseIdPath, client: Reader, cases: CasesDep) -> CasePublic:
     """The case with its reports, the evidence and the full audit trail."""
     return cases.case(case_id, client)
 
 
 @router.post("/cases/{case_id}/confirm", responses=REFUSALS)
-def confirm(case_id: int, body: Confirm, client: Reviewer, cases: CasesDep) -> CaseSummaryPublic:
+def confirm(case_id: CaseIdPath, body: Confirm, client: Reviewer, cases: CasesDep) -> CaseSummaryPublic:
     return cases.confirm(case_id, client, body.note, dispatch=body.dispatch)
 
 
 @router.post("/cases/{case_id}/edit", responses=REFUSALS)
-def edit(case_id: int, body: Edit, client: Editor, cases: CasesDep) -> CaseEditedPublic:
+def edit(case_id: CaseIdPath, body: Edit, client: Editor, cases: CasesDep) -> CaseEditedPublic:
     """Change any reviewable field, with a reason. Operators may edit drafts still waiting for review."""
     return cases.edit(case_id, body.changes, body.reason, client)
 
 
 @router.post("/cases/{case_id}/reassign", responses=REFUSALS)
-def reassign(case_id: int, body: Reassign, client: Reviewer, cases: CasesDep) -> CaseReassignedPublic:
+def reassign(case_id: CaseIdPath, body: Reassign, client: Reviewer, cases: CasesDep) -> CaseReassignedPublic:
     return cases.reassign(case_id, body.department_id, body.reason, client)
 
 
 @router.post("/cases/{case_id}/reject", responses=REFUSALS)
-def reject(case_id: int, body: Reject, client: Reviewer, cases: CasesDep) -> CaseSummaryPublic:
+def reject(case_id: CaseIdPath, body: Reject, client: Reviewer, cases: CasesDep) -> CaseSummaryPublic:
     return cases.reject(case_id, body.reason, body.note, client)
 
 
 @router.post("/cases/{case_id}/merge", responses=REFUSALS)
-def merge(case_id: int, body: Merge, client: Reviewer, cases: CasesDep) -> CaseMergedPublic:
+def merge(case_id: CaseIdPath, body: Merge, client: Reviewer, cases: CasesDep) -> CaseMergedPublic:
     """Mark this case a duplicate of another: its reports move there."""
     return cases.merge(case_id, body.into, body.reason, client, body.confirm_different_place)
 
 
 @router.post("/cases/{case_id}/split", responses=REFUSALS)
-def split(case_id: int, body: Split, client: Reviewer, cases: CasesDep) -> CaseSplitPublic:
+def split(case_id: CaseIdPath, body: Split, client: Reviewer, cases: CasesDep) -> CaseSplitPublic:
     """Move some of a case's reports to a new case, understood and routed afresh, waiting for review."""
     return cases.split(case_id, body.report_ids, body.reason, client)
 
 
 @router.post("/cases/{case_id}/transition", responses=REFUSALS)
-def transition(case_id: int, body: Transition, client: LifecycleActor, cases: CasesDep) -> CaseTransitionedPublic:
+def transition(case_id: CaseIdPath, body: Transition, client: LifecycleActor,
+               cases: CasesDep) -> CaseTransitionedPublic:
     """Move along the lifecycle: received → accepted → dispatched → handling → resolved → verified →
     closed (closed → handling reopens). Other moves get 409 with the allowed ones."""
     return cases.transition(case_id, body.to, client, body.note)

@@ -1,14 +1,19 @@
 """Open311 GeoReport v2 (https://wiki.open311.org/GeoReport_v2): services are the taxonomy's
 leaves; a service request is a case. JSON or XML by the path's extension; errors in the spec's
-`[{code, description}]` shape. POST takes the key as `api_key` (the spec's way) or a Bearer header."""
+`[{code, description}]` shape. POST takes the key as `api_key` (the spec's way) or a Bearer header.
+A `start_date`/`end_date` without a UTC offset is read as the city's local time (the knowledge
+base's time zone), which is what a GeoReport v2 client in that city means."""
 
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qs
 from xml.etree.ElementTree import Element, SubElement, tostring
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request, Response
 
@@ -18,6 +23,7 @@ from agent.store.keys import ApiClient
 from api.auth import authorize
 from api.cases_service import CaseService
 from api.responses import OPEN311_ERRORS, Open311CreatedPublic, Open311RequestPublic, Open311ServicePublic
+from api.schemas import MAX_ID
 from api.service import TriageService
 from classifiers.photos.geo import from_kb_coordinates, to_kb_coordinates
 from core.messages import NotFound
@@ -51,8 +57,24 @@ def _render(data: Any, fmt: str, root: str, item: str, status: int = 200) -> Res
     return Response(json.dumps(data, ensure_ascii=False), status_code=status, media_type="application/json")
 
 
-def _error(fmt: str, status: int, description: str) -> Response:
-    return _render([{"code": status, "description": description}], fmt, "errors", "error", status)
+def _error(fmt: str, status: int, description: str, headers: Mapping[str, str] | None = None) -> Response:
+    answer = _render([{"code": status, "description": description}], fmt, "errors", "error", status)
+    answer.headers.update(headers or {})
+    return answer
+
+
+def _refused(fmt: str, exc: HTTPException) -> Response:
+    """A refused key or role in the spec's error shape, keeping its headers (a 429's `Retry-After`)."""
+    return _error(fmt, exc.status_code, str(exc.detail), exc.headers)
+
+
+def _id(text: str) -> int | None:
+    """A service request id, or None when `text` cannot be one (not decimal digits, or beyond the
+    database's integers)."""
+    text = text.strip()
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_ID:
+        return None
+    return int(text)
 
 
 def _format(fmt: str) -> str:
@@ -81,12 +103,12 @@ async def create_request(fmt: str, request: Request) -> Response:
             fields = {k: str(v) for k, v in json.loads(raw or b"{}").items()}
         else:
             fields = {k: v[0] for k, v in parse_qs(raw.decode("utf-8"), keep_blank_values=True).items()}
-    except (ValueError, UnicodeDecodeError, AttributeError):
+    except (ValueError, UnicodeDecodeError, AttributeError, RecursionError):  # RecursionError: nested too deep
         return _error(fmt, 400, "the body must be form-encoded (or a JSON object) as GeoReport v2 describes")
     try:
         client = authorize(request, "submit", fields.get("api_key"))
     except HTTPException as exc:
-        return _error(fmt, exc.status_code, str(exc.detail))
+        return _refused(fmt, exc)
     service: TriageService = request.app.state.service
     kb = service.pipeline.models.kb
     code = fields.get("service_code")
@@ -100,6 +122,9 @@ async def create_request(fmt: str, request: Request) -> Response:
         lon = float(fields["long"]) if fields.get("long") else None
     except ValueError:
         return _error(fmt, 400, "lat and long must be numbers (WGS-84 degrees)")
+    if (lat is not None and not (math.isfinite(lat) and -90 <= lat <= 90)) or (
+            lon is not None and not (math.isfinite(lon) and -180 <= lon <= 180)):
+        return _error(fmt, 400, "lat must lie within -90..90 and long within -180..180 (WGS-84 degrees)")
     if lat is not None and lon is not None:  # GeoReport v2 sends WGS-84; the places may be on GCJ-02
         lat, lon = to_kb_coordinates(lat, lon, kb.coordinate_system)
     contact = fields.get("phone") or fields.get("email") or None
@@ -132,21 +157,21 @@ def list_requests(fmt: str, request: Request, service_request_id: str | None = N
     try:
         authorize(request, "read", api_key)
     except HTTPException as exc:
-        return _error(fmt, exc.status_code, str(exc.detail))
+        return _refused(fmt, exc)
     cases: CaseService = request.app.state.cases
     if status and status not in ("open", "closed"):
         return _error(fmt, 400, "status must be open or closed")
     if service_request_id:
-        ids = [int(i) for i in service_request_id.split(",") if i.strip().isdigit()]
+        ids = [i for i in (_id(text) for text in service_request_id.split(",")) if i is not None]
     else:
         ids = [c.id for c in cases.queue(CaseFilter(category=service_code), limit=1000).rows]
     rows = [r for r in (_request_row(cases, i) for i in ids) if r]
     if status:
         rows = [r for r in rows if r["status"] == status]
-    if start_date:
-        rows = [r for r in rows if datetime.fromisoformat(r["requested_datetime"]) >= start_date]
-    if end_date:
-        rows = [r for r in rows if datetime.fromisoformat(r["requested_datetime"]) <= end_date]
+    if start_date or end_date:
+        local = ZoneInfo(cases.pipeline.models.kb.meta.timezone)
+        start, end = (d.replace(tzinfo=local) if d and d.tzinfo is None else d for d in (start_date, end_date))
+        rows = [r for r in rows if _within(r["requested_datetime"], start, end)]
     return _render(rows, fmt, "service_requests", "request")
 
 
@@ -157,11 +182,21 @@ def get_request(request_id: str, fmt: str, request: Request, api_key: str | None
     try:
         authorize(request, "read", api_key)
     except HTTPException as exc:
-        return _error(fmt, exc.status_code, str(exc.detail))
-    row = _request_row(request.app.state.cases, int(request_id)) if request_id.isdigit() else None
+        return _refused(fmt, exc)
+    case_id = _id(request_id)
+    row = _request_row(request.app.state.cases, case_id) if case_id is not None else None
     if row is None:
         return _error(fmt, 404, f"service request {request_id} does not exist")
     return _render([row], fmt, "service_requests", "request")
+
+
+def _within(requested: str | None, start: datetime | None, end: datetime | None) -> bool:
+    """Whether a request made at `requested` (ISO 8601 with offset) falls in the range; a request with
+    no time (a merged case keeps no reports) is in no range."""
+    if requested is None:
+        return False
+    at = datetime.fromisoformat(requested)
+    return (start is None or at >= start) and (end is None or at <= end)
 
 
 def _request_row(cases: CaseService, case_id: int) -> dict[str, Any] | None:

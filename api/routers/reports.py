@@ -81,6 +81,8 @@ async def _read_report(request: Request) -> tuple[ReportCreate, tuple[PhotoIn, .
             data = await request.json()
         except ValueError as exc:
             raise _invalid("body", f"not valid JSON ({exc})") from exc
+        except RecursionError as exc:  # the parser's own limit on nesting; a report is one flat object
+            raise _invalid("body", "JSON nested too deep: send one flat object of report fields") from exc
         return ReportCreate.model_validate(data), ()
     except ValidationError as exc:  # located like FastAPI's own body errors
         errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
