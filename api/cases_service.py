@@ -11,6 +11,7 @@ from typing import Any
 from agent.lifecycle import STATUSES
 from agent.store.figures import dashboard_figures
 from agent.store.keys import ApiClient
+from agent.store.store import check_edits
 from api.responses import (
     BulkResultPublic,
     CaseEditedPublic,
@@ -92,6 +93,7 @@ class CaseService:
             status = self.workflow.queries.summary(case_id).status
             if status != "received":
                 raise Forbidden(message("edit.operator_drafts_only", id=case_id, status=message(f"status.{status}")))
+        check_edits(changes)  # types first: the checks below look the values up
         kb = self.pipeline.models.kb
         if "lead_department_id" in changes and changes["lead_department_id"] not in kb.departments:
             raise Refusal(message("edit.unknown_department", id=changes["lead_department_id"]))

@@ -50,12 +50,11 @@ class CaseActions:
             case.needs_review = False
 
     def edit(self, case_id: int, changes: dict[str, Any], reason: str, actor: str) -> dict[str, Any]:
-        """Change fields of a case; each change is audited and stored as labelled feedback. Returns
-        each changed field's value before."""
+        """Change fields of a case, all in one transaction; each change is audited and stored as
+        labelled feedback. Returns each changed field's value before."""
         if not reason.strip():
             raise Refusal(message("review.reason_needed"))
-        return {field: self.store.record_feedback(case_id, field, value, reason, actor)
-                for field, value in changes.items()}
+        return self.store.record_edits(case_id, changes, reason, actor)
 
     def reassign(self, case_id: int, department_id: str, department_name: str, reason: str,
                  actor: str) -> str:

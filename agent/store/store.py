@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -22,6 +23,19 @@ from core.records import CaseRecord
 from core.types import IntakeResult
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# The fields a person may edit, with the one type each takes (a bool is not a number here, nor null a text)
+EDITABLE: dict[str, type] = {"category_id": str, "lead_department_id": str, "priority": str, "urgent": bool,
+                             "title": str, "summary": str}
+
+
+def check_edits(changes: dict[str, Any]) -> None:
+    """Refuse the first change to a field that is not editable or a value of the wrong type."""
+    for field, after in changes.items():
+        if field not in EDITABLE:
+            raise Refusal(message("edit.unknown_field", field=field, fields=", ".join(sorted(EDITABLE))))
+        if type(after) is not EDITABLE[field]:
+            raise Refusal(message(f"edit.needs_{EDITABLE[field].__name__}", field=field,
+                                  value=json.dumps(after, ensure_ascii=False)[:80]))
 
 
 def head_revision() -> str:
@@ -169,24 +183,29 @@ class CaseStore:
             return _merge(s, case_id, report_id, reported_at, evidence)
 
     def record_feedback(self, case_id: int, field: str, after: Any, reason: str, actor: str) -> Any:
-        """A person changed (or confirmed) one field of a case: the case, the audit log and the
-        labelled-feedback table change in one transaction. Returns the value before."""
-        columns = {"category_id", "lead_department_id", "priority", "urgent", "title", "summary"}
-        if field not in columns:
-            raise Refusal(message("edit.unknown_field", field=field, fields=", ".join(sorted(columns))))
+        """A person changed (or confirmed) one field of a case. Returns the value before."""
+        return self.record_edits(case_id, {field: after}, reason, actor)[field]
+
+    def record_edits(self, case_id: int, changes: dict[str, Any], reason: str, actor: str) -> dict[str, Any]:
+        """A person changed (or confirmed) fields of a case: the case, the audit log and the
+        labelled-feedback table change in one transaction, all fields or none. Returns each
+        field's value before."""
+        check_edits(changes)
         if not reason.strip():
             raise Refusal(message("review.reason_needed"))
         now = clock.now()
+        befores: dict[str, Any] = {}
         with self.session() as s, s.begin():
             case = _get_case(s, case_id)
-            before = getattr(case, field)
-            setattr(case, field, after)
+            for field, after in changes.items():
+                before = befores[field] = getattr(case, field)
+                setattr(case, field, after)
+                s.add(FeedbackRow(case_id=case_id, field=field, before=before, after=after, reason=reason,
+                                  actor=actor, created_at=now))
+                s.add(_audit("review", "case.confirmed" if before == after else "case.edited", None, case_id,
+                             {"field": field, "before": before, "after": after, "reason": reason}, actor))
             case.updated_at = now
-            s.add(FeedbackRow(case_id=case_id, field=field, before=before, after=after, reason=reason,
-                              actor=actor, created_at=now))
-            s.add(_audit("review", "case.confirmed" if before == after else "case.edited", None, case_id,
-                         {"field": field, "before": before, "after": after, "reason": reason}, actor))
-        return before
+        return befores
 
     def feedback_labels(self, field: str = "category_id") -> list[tuple[str, str | None, str]]:
         """(text, title, label) for every report of every case a person has labelled in `field`;

@@ -65,6 +65,42 @@ def test_open311_ids_beyond_the_database_are_not_found(client: TestClient, keys:
     assert r.json() == []
 
 
+@pytest.mark.parametrize("changes", [{"urgent": "yes"}, {"urgent": 2}, {"title": {}}, {"title": []}, {"title": None},
+                                     {"category_id": ["a"]}, {"summary": 12345}],
+                         ids=["urgent-yes", "urgent-2", "title-object", "title-list", "title-null", "category-list",
+                              "summary-number"])
+def test_an_edit_with_a_wrong_type_is_refused_naming_the_field(client: TestClient, keys: dict[str, dict[str, str]],
+                                                               changes: dict[str, Any]) -> None:
+    h = keys["supervisor"]
+    case_id = submit(client, h, MANHOLE)["case_id"]
+    (field,) = changes
+    r = client.post(f"/v1/cases/{case_id}/edit", json={"changes": changes, "reason": "r"}, headers=h)
+    assert r.status_code == 422, r.text
+    assert r.json()["code"] in ("edit.needs_str", "edit.needs_bool")
+    assert f"字段「{field}」" in r.json()["detail"]
+
+
+def test_a_refused_edit_stores_nothing_of_its_other_changes(client: TestClient,
+                                                             keys: dict[str, dict[str, str]]) -> None:
+    h = keys["supervisor"]
+    case_id = submit(client, h, MANHOLE)["case_id"]
+    before = client.get(f"/v1/cases/{case_id}", headers=h).json()
+    store = client.app.state.service.pipeline.store  # type: ignore[attr-defined]
+    feedback = store.count("feedback")
+    r = client.post(f"/v1/cases/{case_id}/edit", json={"changes": {"title": "X", "urgent": "yes"}, "reason": "r"},
+                    headers=h)
+    assert r.status_code == 422, r.text
+    after = client.get(f"/v1/cases/{case_id}", headers=h).json()
+    assert after["title"] == before["title"] != "X"
+    assert after["audit"] == before["audit"]
+    assert store.count("feedback") == feedback
+    r = client.post(f"/v1/cases/{case_id}/edit", json={"changes": {"title": "X", "urgent": True}, "reason": "r"},
+                    headers=h)
+    assert r.status_code == 200, r.text
+    assert (r.json()["title"], r.json()["urgent"]) == ("X", True)
+    assert store.count("feedback") == feedback + 2
+
+
 def test_json_nested_too_deep_is_refused(client: TestClient, keys: dict[str, dict[str, str]]) -> None:
     h = {**keys["operator"], "Content-Type": "application/json"}
     nested = ("[" * 5000 + "]" * 5000).encode()
