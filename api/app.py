@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
 from agent.drafting import TemplateDrafter, make_drafter
@@ -16,10 +17,11 @@ from agent.store.actions import PlaceConflict
 from agent.store.workflow import Workflow
 from api.auth import RateLimiter
 from api.cases_service import CaseService
+from api.errors import invalid, unexpected
 from api.metrics import Metrics
 from api.openapi import document_models
 from api.redraft import Redrafter
-from api.responses import CaseExportPublic
+from api.responses import CaseExportPublic, ErrorPublic, InternalErrorPublic, InvalidPublic
 from api.routers import cases, city, open311, ops, photos, reports
 from api.schemas import ReportCreate
 from api.service import IdempotencyConflict, TriageService
@@ -73,8 +75,10 @@ def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
             return JSONResponse({"detail": f"request body over the {limit}-byte limit"}, status_code=413)
         return await call_next(request)
 
+    app.middleware("http")(unexpected)  # inside the metrics middleware, so a 500 is counted
     app.middleware("http")(metrics.middleware)
 
+    app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(Refusal, explained(422))
     app.add_exception_handler(NotFound, explained(404))
     app.add_exception_handler(Forbidden, explained(403))
@@ -87,7 +91,7 @@ def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
         app.include_router(router)
     install_web(app, settings)  # the pages under /ui
     # POST /v1/reports reads its body itself (JSON or multipart); GET /v1/export streams JSON Lines
-    document_models(app, ReportCreate, CaseExportPublic)
+    document_models(app, ReportCreate, CaseExportPublic, ErrorPublic, InvalidPublic, InternalErrorPublic)
     return app
 
 

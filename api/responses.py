@@ -3,7 +3,7 @@ Unknown fields are refused: an answer that drifts from its model fails loudly in
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,6 +21,15 @@ class ErrorPublic(Public):
 
     detail: str
     code: str | None = None
+
+
+class InternalErrorPublic(Public):
+    """An unexpected error: `detail` says so in the caller's language; the log holds the cause under
+    `request_id`."""
+
+    detail: str
+    code: Literal["internal"]
+    request_id: str
 
 
 class FieldErrorPublic(BaseModel):

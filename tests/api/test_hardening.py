@@ -4,6 +4,7 @@ models and a real SQLite database: each answers a clear 4xx and stores nothing i
 from __future__ import annotations
 
 import json
+import logging
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,9 @@ def test_ids_and_offsets_beyond_the_database_are_refused_not_a_500(client: TestC
     r = client.get(f"/v1/cases/{HUGE}", headers=h)
     assert r.status_code == 422
     assert r.json()["detail"][0]["loc"] == ["path", "case_id"]
+    assert r.json()["detail"][0]["msg"].startswith(f"「case_id」不能大于 {2**63 - 1}")
+    english = client.get(f"/v1/cases/{HUGE}", headers={**h, "Accept-Language": "en"}).json()["detail"][0]["msg"]
+    assert "less than or equal" in english
     assert client.get(f"/v1/cases/{2**63 - 1}", headers=h).status_code == 404, "a well-formed id that is not there"
     for action, body in bodies.items():
         r = client.post(f"/v1/cases/{HUGE}/{action}", json=body, headers=h)
@@ -51,6 +55,7 @@ def test_ids_and_offsets_beyond_the_database_are_refused_not_a_500(client: TestC
     for age in ("1e300", "inf", "nan"):
         r = client.get("/v1/review-queue", params={"older_than_minutes": age}, headers=h)
         assert r.status_code == 422, (age, r.text)
+        assert "「older_than_minutes」" in r.json()["detail"][0]["msg"]
     assert client.get("/v1/review-queue", params={"older_than_minutes": 60}, headers=h).status_code == 200
 
 
@@ -184,3 +189,25 @@ def test_open311_429_carries_retry_after(tmp_path: Path, models: Models) -> None
         assert answer.status_code == 429
         assert int(answer.headers["Retry-After"]) >= 1
 
+
+def test_an_unexpected_error_answers_a_counted_json_500_with_a_logged_request_id(
+        client: TestClient, keys: dict[str, dict[str, str]], monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(client.app.state.cases, "queue", broken)  # type: ignore[attr-defined]
+    with caplog.at_level(logging.ERROR, logger="gridtriage.api"):
+        r = client.get("/v1/cases", headers=keys["supervisor"])
+    assert r.status_code == 500
+    body = r.json()
+    assert body["code"] == "internal"
+    assert body["request_id"] in body["detail"]
+    assert "服务器内部出错" in body["detail"]
+    assert r.headers["X-Request-ID"] == body["request_id"]
+    logged = [rec for rec in caplog.records if body["request_id"] in rec.getMessage()]
+    assert len(logged) == 1
+    assert logged[0].exc_info is not None
+    assert "disk on fire" in str(logged[0].exc_info[1])
+    metrics = client.get("/metrics").text
+    assert 'gridtriage_http_requests_total{method="GET",route="/v1/cases",status="500"} 1.0' in metrics

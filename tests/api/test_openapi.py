@@ -71,3 +71,19 @@ def test_a_refusal_is_documented_beside_schema_errors(document: dict[str, Any]) 
                          ("/v1/mode", "put")):
         schema = document["paths"][path][method]["responses"]["422"]["content"]["application/json"]["schema"]
         assert {ref["$ref"].rsplit("/", 1)[-1] for ref in schema["anyOf"]} == {"ErrorPublic", "InvalidPublic"}, path
+
+
+def test_every_route_documents_one_422_shape_and_the_500(document: dict[str, Any]) -> None:
+    """Any route's 422 may be a rule's refusal or schema errors; any route may answer the 500 with a
+    request id."""
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            answers = operation["responses"]
+            if "422" in answers:
+                schema = answers["422"]["content"]["application/json"]["schema"]
+                assert {ref["$ref"].rsplit("/", 1)[-1] for ref in schema["anyOf"]} == {
+                    "ErrorPublic", "InvalidPublic"}, (method, path)
+            assert answers["500"]["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/InternalErrorPublic"}, (method, path)
+    internal = document["components"]["schemas"]["InternalErrorPublic"]
+    assert set(internal["required"]) == {"detail", "code", "request_id"}
