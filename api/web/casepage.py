@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from agent.lifecycle import ALLOWED
 from agent.store.keys import ApiClient
 from api.cases_service import CaseService
+from api.schemas import MAX_ID, CaseIdPath
 from api.web.access import CsrfChecked, WebUser, attempt, can, need
 from api.web.i18n import Translate, language, lookup, translator
 from api.web.render import cases_of, kb_of, page
@@ -32,7 +33,7 @@ ACTIONS = {"confirm": "review", "reject": "review", "reassign": "review", "merge
 
 
 @router.get("/{case_id}", response_class=HTMLResponse)
-def case_page(request: Request, case_id: int, client: WebUser) -> HTMLResponse:
+def case_page(request: Request, case_id: CaseIdPath, client: WebUser) -> HTMLResponse:
     need(client, "read")
     case = cases_of(request).case(case_id, client)
     t = translator(language(request))
@@ -160,9 +161,9 @@ _DESCRIBE: dict[str, Describe] = {
 
 
 @router.post("/{case_id}/act", dependencies=[CsrfChecked])
-def act(request: Request, case_id: int, client: WebUser, action: Annotated[str, Form()],
+def act(request: Request, case_id: CaseIdPath, client: WebUser, action: Annotated[str, Form()],
         to: Annotated[str, Form()] = "", note: Annotated[str, Form()] = "", reason: Annotated[str, Form()] = "",
-        department_id: Annotated[str, Form()] = "", into: Annotated[int, Form()] = 0,
+        department_id: Annotated[str, Form()] = "", into: Annotated[int, Form(ge=0, le=MAX_ID)] = 0,
         confirm_place: Annotated[bool, Form()] = False,
         title: Annotated[str, Form()] = "", summary: Annotated[str, Form()] = "",
         category_id: Annotated[str, Form()] = "", priority: Annotated[str, Form()] = "") -> RedirectResponse:

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from agent.intake import ReportRejected
 from agent.store.keys import ApiClient
+from api.schemas import MAX_ID, CaseIdPath
 from api.service import TriageService
 from api.web.access import CsrfChecked, WebUser, attempt, can, need
 from api.web.i18n import language, lookup
@@ -68,7 +69,7 @@ def _draft_html(request: Request, client: ApiClient, body: dict[str, Any]) -> st
 
 
 @router.post("/{case_id}/finish", dependencies=[CsrfChecked])
-def finish(request: Request, case_id: int, client: WebUser, action: Annotated[str, Form()] = "review",
+def finish(request: Request, case_id: CaseIdPath, client: WebUser, action: Annotated[str, Form()] = "review",
            category_id: Annotated[str, Form()] = "", lead_department_id: Annotated[str, Form()] = "",
            priority: Annotated[str, Form()] = "", urgent: Annotated[bool, Form()] = False,
            title: Annotated[str, Form()] = "", summary: Annotated[str, Form()] = "",
@@ -112,7 +113,8 @@ def finish(request: Request, case_id: int, client: WebUser, action: Annotated[st
 
 
 @router.post("/{case_id}/merge", dependencies=[CsrfChecked])
-def same_incident(request: Request, case_id: int, client: WebUser, into: Annotated[int, Form()]) -> JSONResponse:
+def same_incident(request: Request, case_id: CaseIdPath, client: WebUser,
+                  into: Annotated[int, Form(ge=1, le=MAX_ID)]) -> JSONResponse:
     """'This is the same incident': the new case's report joins the open case it repeats."""
     need(client, "review")
     cases = cases_of(request)

@@ -17,6 +17,7 @@ from agent.models import Models
 from api.app import create_app
 from core.settings import REPORT_MAX_CHARS, ApiSettings, LLMSettings, Settings
 from tests.api.test_api import submit
+from tests.support.web import add_users, log_in, token_of
 
 pytestmark = pytest.mark.integration
 
@@ -211,3 +212,18 @@ def test_an_unexpected_error_answers_a_counted_json_500_with_a_logged_request_id
     assert "disk on fire" in str(logged[0].exc_info[1])
     metrics = client.get("/metrics").text
     assert 'gridtriage_http_requests_total{method="GET",route="/v1/cases",status="500"} 1.0' in metrics
+
+
+def test_the_pages_refuse_ids_beyond_the_database(client: TestClient, keys: dict[str, dict[str, str]]) -> None:
+    case_id = submit(client, keys["supervisor"], MANHOLE)["case_id"]
+    add_users(client, "li")
+    client.follow_redirects = False  # as the pages' tests log in
+    log_in(client, "li")
+    token = token_of(client, "/ui/review")
+    assert client.get(f"/ui/cases/{HUGE}").status_code == 422
+    for path, form in ((f"/ui/cases/{HUGE}/act", {"action": "confirm"}),
+                       (f"/ui/cases/{case_id}/act", {"action": "merge", "into": str(HUGE)}),
+                       (f"/ui/intake/{HUGE}/finish", {}),
+                       (f"/ui/intake/{case_id}/merge", {"into": str(HUGE)})):
+        r = client.post(path, data={**form, "csrf_token": token})
+        assert r.status_code == 422, (path, r.text)
