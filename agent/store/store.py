@@ -30,11 +30,11 @@ EDITABLE: dict[str, type] = {"category_id": str, "lead_department_id": str, "pri
 
 def check_edits(changes: dict[str, Any]) -> None:
     """Refuse the first change to a field that is not editable or a value of the wrong type."""
-    for field, after in changes.items():
-        if field not in EDITABLE:
-            raise Refusal(message("edit.unknown_field", field=field, fields=", ".join(sorted(EDITABLE))))
-        if type(after) is not EDITABLE[field]:
-            raise Refusal(message(f"edit.needs_{EDITABLE[field].__name__}", field=field,
+    for name, after in changes.items():
+        if name not in EDITABLE:
+            raise Refusal(message("edit.unknown_field", field=name, fields=", ".join(sorted(EDITABLE))))
+        if type(after) is not EDITABLE[name]:
+            raise Refusal(message(f"edit.needs_{EDITABLE[name].__name__}", field=name,
                                   value=json.dumps(after, ensure_ascii=False)[:80]))
 
 
