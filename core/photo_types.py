@@ -5,16 +5,24 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from core.frozen import Frozen
 
 
 class PhotoIn(Frozen):
-    """A photo as uploaded: its bytes, unchecked (intake validates them by content)."""
+    """A photo as uploaded: its bytes, unchecked (intake validates them by content). The file name is
+    masked like report text on the way in, so no stage, store, log or refusal sees the raw name."""
 
     data: bytes = Field(repr=False)
     filename: str | None = None
+
+    @field_validator("filename")
+    @classmethod
+    def _masked(cls, name: str | None) -> str | None:
+        from core.masking import mask  # here, not at the top: core.masking imports core.types, which imports us
+
+        return mask(name)[0] if name else name
 
 
 class OcrLine(Frozen):

@@ -1,10 +1,11 @@
-"""GET /v1/photos/{sha256}: a report's photo as uploaded, and its thumbnail for the review pages."""
+"""GET /v1/photos/{sha256}: a report's photo (as uploaded, or without its metadata for roles that may
+not see personal data), and its thumbnail for the review pages."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from fastapi.responses import FileResponse
 
 from agent.store.keys import ApiClient
@@ -12,7 +13,9 @@ from agent.store.photo_files import MEDIA_TYPES
 from api.auth import authenticate, permit
 from api.deps import ServiceDep
 from api.web.session import web_client
+from classifiers.photos.scrub import without_metadata
 from core.messages import NotFound, message
+from core.roles import ABILITIES
 
 router = APIRouter(prefix="/v1/photos", tags=["photos"])
 _CACHE = {"Cache-Control": "private, max-age=31536000, immutable"}  # content-addressed: never changes
@@ -28,12 +31,15 @@ Viewer = Annotated[ApiClient, Depends(_viewer)]
 
 @router.get("/{sha256}", response_class=FileResponse, responses={200: {"content": {
     media: {"schema": {"type": "string", "format": "binary"}} for media in MEDIA_TYPES.values()}}})
-def photo(sha256: str, client: Viewer, service: ServiceDep) -> FileResponse:
-    """The photo exactly as the citizen sent it."""
+def photo(sha256: str, client: Viewer, service: ServiceDep) -> Response:
+    """The photo exactly as the citizen sent it to roles with the personal-data ability; to the others
+    re-encoded without its metadata (EXIF GPS, device serial), its orientation applied."""
     sha256 = sha256.lower()
     fmt = _stored_format(service, sha256)
-    return FileResponse(service.pipeline.photo_files.original(sha256, fmt), media_type=MEDIA_TYPES[fmt],
-                        headers=_CACHE)
+    path = service.pipeline.photo_files.original(sha256, fmt)
+    if "personal_data" in ABILITIES.get(client.role, frozenset()):
+        return FileResponse(path, media_type=MEDIA_TYPES[fmt], headers=_CACHE)
+    return Response(without_metadata(path.read_bytes(), fmt), media_type=MEDIA_TYPES[fmt], headers=_CACHE)
 
 
 @router.get("/{sha256}/thumbnail", response_class=FileResponse, responses={200: {"content": {
