@@ -212,3 +212,17 @@ class BatchRowRow(Base):
     row_id: Mapped[str] = mapped_column(String(200))
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class WebSessionRow(Base):
+    """A web login: the cookie carries a random session id, the table its SHA-256. Logging out, or a
+    change of the user's password, revokes it on the server, so a saved cookie opens nothing."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))  # user, key or link
+    principal: Mapped[int] = mapped_column(Integer, index=True)  # the user's or the key's id; 0 for a link
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())

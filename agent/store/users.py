@@ -14,7 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from agent.store.keys import ApiClient
-from agent.store.models import ApiKeyRow, CitySettingRow, LoginTokenRow, UserRow
+from agent.store.models import ApiKeyRow, CitySettingRow, LoginTokenRow, UserRow, WebSessionRow
 from agent.store.store import CaseStore, _audit
 from core import clock
 from core.messages import Refusal, message
@@ -98,6 +98,18 @@ class Users:
             s.execute(update(UserRow).where(UserRow.id == row.id).values(last_login_at=clock.now()))
         return user_client(row)
 
+    def set_password(self, username: str, password: str) -> None:
+        """A new password; every web session the user had open is revoked in the same transaction."""
+        if len(password) < MIN_PASSWORD:
+            raise Refusal(message("user.short_password", n=MIN_PASSWORD))
+        with self.store.session() as s, s.begin():
+            row = s.scalars(select(UserRow).where(UserRow.username == username)).first()
+            if row is None:
+                raise Refusal(message("user.unknown", name=username))
+            row.password_hash = hash_password(password)
+            s.execute(update(WebSessionRow).where(WebSessionRow.kind == "user", WebSessionRow.principal == row.id,
+                                                  WebSessionRow.revoked_at.is_(None)).values(revoked_at=clock.now()))
+
     def user(self, user_id: int) -> ApiClient | None:
         """An active user by id (a disabled user's sessions stop working at once; role changes apply)."""
         with self.store.session() as s:
@@ -135,6 +147,25 @@ class Users:
             if getattr(spent, "rowcount", 0) != 1:
                 return None
             return ApiClient(0, row.name, row.role)
+
+    # ---- web sessions ---------------------------------------------------------------------------
+    def open_session(self, kind: str, principal: int) -> str:
+        """A new session id for a login (only its SHA-256 is stored)."""
+        sid = secrets.token_urlsafe(24)
+        with self.store.session() as s, s.begin():
+            s.add(WebSessionRow(token_hash=_digest(sid), kind=kind, principal=principal, created_at=clock.now()))
+        return sid
+
+    def session_open(self, sid: str) -> bool:
+        """Whether the session was opened here and is not revoked."""
+        with self.store.session() as s:
+            row = s.scalars(select(WebSessionRow).where(WebSessionRow.token_hash == _digest(sid))).first()
+            return row is not None and row.revoked_at is None
+
+    def revoke_session(self, sid: str) -> None:
+        with self.store.session() as s, s.begin():
+            s.execute(update(WebSessionRow).where(WebSessionRow.token_hash == _digest(sid),
+                                                  WebSessionRow.revoked_at.is_(None)).values(revoked_at=clock.now()))
 
     # ---- the session secret ---------------------------------------------------------------------
     def session_secret(self) -> str:

@@ -48,7 +48,7 @@ def login_page(request: Request, next: str | None = None, token: str | None = No
         client = web_state(request).users(request).redeem_login_token(token)
         if client is None:
             return _login_form(request, next, lookup("login.link_spent", language(request)), 401)
-        session.log_in(client, "link", 0)
+        session.log_in(client, "link", 0, web_state(request).users(request).open_session("link", 0))
         _log_login(request, client, "link")
         return RedirectResponse(home_of(client), status_code=303)  # the token leaves the address bar
     if session.client is not None:
@@ -74,7 +74,7 @@ def login(request: Request, username: Annotated[str, Form()] = "", password: Ann
         kind, pid = "user", -client.id if client else 0
     if client is None:
         return _login_form(request, next, lookup("login.failed", lang), 401, username=username)
-    load_session(request).log_in(client, kind, pid)
+    load_session(request).log_in(client, kind, pid, users.open_session(kind, pid))
     _log_login(request, client, kind)
     return RedirectResponse(safe_next(next) or home_of(client), status_code=303)
 

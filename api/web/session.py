@@ -1,5 +1,7 @@
 """Web sessions in a signed cookie (itsdangerous): who is logged in, the CSRF token and the flash
-messages; nothing secret is in it, and it cannot be forged or replayed after it expires.
+messages; nothing secret is in it, and it cannot be forged or replayed after it expires. A logged-in
+cookie also carries a session id that the server keeps (`web_sessions`): logging out or a password
+change revokes it, and a revoked session is anonymous on its next request.
 
 The cookie is HttpOnly and SameSite=Lax, and `Secure` when the request came over https (directly,
 or through a proxy uvicorn trusts that sends X-Forwarded-Proto), or always with
@@ -32,6 +34,7 @@ class WebSession:
     pid: int = 0
     name: str = ""
     role: str = ""
+    sid: str = ""  # the server's record of a login (empty for a visitor)
     flash: list[tuple[str, str]] = field(default_factory=list)
     client: ApiClient | None = None  # resolved on each request, not stored
     dirty: bool = False
@@ -42,13 +45,14 @@ class WebSession:
 
     def payload(self) -> dict[str, Any]:
         return {"c": self.csrf, "t": self.started, "k": self.kind, "p": self.pid, "n": self.name, "r": self.role,
-                "f": [list(f) for f in self.flash]}
+                "s": self.sid, "f": [list(f) for f in self.flash]}
 
-    def log_in(self, client: ApiClient, kind: str, pid: int) -> None:
-        """A new token and a new start at every login, so a session planted before it is useless."""
+    def log_in(self, client: ApiClient, kind: str, pid: int, sid: str) -> None:
+        """A new token and a new start at every login, so a session planted before it is useless;
+        `sid` is the server's record of this login."""
         if kind not in KINDS:
             raise ValueError(f"unknown login kind {kind!r}")
-        self.csrf, self.started = csrf.new_token(), clock.timestamp()
+        self.csrf, self.started, self.sid = csrf.new_token(), clock.timestamp(), sid
         self.kind, self.pid, self.name, self.role, self.client = kind, pid, client.name, client.role, client
         self.dirty = True
 
@@ -84,7 +88,7 @@ class SessionCodec:
         try:
             data = self._serializer.loads(value, max_age=self.max_age)
             session = WebSession(csrf=str(data["c"]), started=float(data["t"]), kind=data["k"], pid=int(data["p"]),
-                                 name=str(data["n"]), role=str(data["r"]),
+                                 name=str(data["n"]), role=str(data["r"]), sid=str(data["s"]),
                                  flash=[(str(k), str(m)) for k, m in data["f"]])
         except (BadSignature, KeyError, TypeError, ValueError):
             return None
@@ -97,7 +101,7 @@ class SessionCodec:
 
 def load_session(request: Request) -> WebSession:
     """The request's session (read once per request): the logged-in principal is looked up again,
-    so a disabled user or a revoked key is logged out at once, and a changed role applies."""
+    so a disabled user, a revoked key or a revoked session is logged out at once, and a changed role applies."""
     cached = getattr(request.state, "web_session", None)
     if isinstance(cached, WebSession):
         return cached
@@ -107,8 +111,9 @@ def load_session(request: Request) -> WebSession:
     if session is None:
         session = WebSession.anonymous()
     elif session.kind is not None:
-        session.client = _principal(request, session)
-        if session.client is None:  # the user or key is gone: start over as a visitor
+        open_ = bool(session.sid) and state.users(request).session_open(session.sid)
+        session.client = _principal(request, session) if open_ else None
+        if session.client is None:  # the session was revoked, or the user or key is gone: start over
             session = WebSession.anonymous()
     request.state.web_session = session
     return session
@@ -145,6 +150,10 @@ def save_session(request: Request, response: Response) -> None:
 
 
 def log_out(request: Request) -> WebSession:
+    """Revoke the session on the server (a copy of the cookie opens nothing) and start over as a visitor."""
+    current = load_session(request)
+    if current.sid:
+        web_state(request).users(request).revoke_session(current.sid)
     session = WebSession.anonymous()
     request.state.web_session = session
     return session

@@ -80,6 +80,32 @@ def test_a_password_login_opens_a_session_with_safe_cookies(app: TestClient) -> 
     assert app.get("/ui/dashboard").status_code == 303
 
 
+def test_a_cookie_saved_before_logout_opens_nothing_after(app: TestClient) -> None:
+    log_in(app, "li")
+    saved = app.cookies["gt_session"]
+    other = as_user(app, "li")  # the same person in another browser stays logged in
+    no_photo = f"/v1/photos/{'0' * 64}"
+    assert app.get(no_photo).status_code == 404  # let in, and no such photo
+    assert app.post("/ui/logout", data={"csrf_token": token_of(app, "/ui/dashboard")}).status_code == 303
+    replay = TestClient(app.app, follow_redirects=False, cookies={"gt_session": saved})
+    assert replay.get("/ui/dashboard").status_code == 303
+    assert replay.get(no_photo).status_code == 401
+    assert other.get("/ui/dashboard").status_code == 200
+
+
+def test_a_password_change_revokes_every_session_of_that_user(app: TestClient) -> None:
+    first, second, colleague = as_user(app, "li"), as_user(app, "li"), as_user(app, "wang")
+    Users(app.app.state.workflow.store).set_password("li", "a-new-password-2")  # type: ignore[attr-defined]
+    for browser in (first, second):
+        assert browser.get("/ui/dashboard").status_code == 303
+        assert browser.get(f"/v1/photos/{'0' * 64}").status_code == 401
+    assert colleague.get("/ui/intake").status_code == 200
+    assert app.post("/ui/login", data={"username": "li", "password": PASSWORDS["li"],
+                                       "csrf_token": token_of(app)}).status_code == 401
+    assert app.post("/ui/login", data={"username": "li", "password": "a-new-password-2",
+                                       "csrf_token": token_of(app)}).status_code == 303
+
+
 def test_an_https_request_gets_a_secure_cookie(app: TestClient) -> None:
     secure = TestClient(app.app, base_url="https://testserver", follow_redirects=False)
     r = secure.get("/ui/login")

@@ -24,12 +24,13 @@ def test_a_session_round_trips_and_a_login_rotates_the_csrf_token() -> None:
     codec = SessionCodec(SECRET, hours=1)
     session = WebSession.anonymous()
     before = session.csrf
-    session.log_in(ApiClient(-3, "wang", "operator"), "user", 3)
+    session.log_in(ApiClient(-3, "wang", "operator"), "user", 3, "sid-1")
     session.add_flash("ok", "已保存")
     back = codec.loads(codec.dumps(session))
     assert back is not None
     assert session.csrf != before
-    assert (back.kind, back.pid, back.name, back.role, back.csrf) == ("user", 3, "wang", "operator", session.csrf)
+    assert (back.kind, back.pid, back.name, back.role, back.csrf, back.sid) == ("user", 3, "wang", "operator",
+                                                                               session.csrf, "sid-1")
     assert back.flash == [("ok", "已保存")]
     assert back.client is None  # the principal is looked up per request
 
@@ -45,7 +46,7 @@ def test_a_forged_or_foreign_cookie_is_no_session() -> None:
 def test_a_session_expires_counted_from_the_login(frozen_clock: FrozenClock) -> None:
     codec = SessionCodec(SECRET, hours=1)
     session = WebSession.anonymous()
-    session.log_in(ApiClient(1, "li", "supervisor"), "key", 1)
+    session.log_in(ApiClient(1, "li", "supervisor"), "key", 1, "sid-2")
     frozen_clock.advance(timedelta(seconds=3500))
     value = codec.dumps(session)  # re-signed just now, but the login was almost an hour ago
     assert codec.loads(value) is not None
@@ -64,7 +65,7 @@ def test_a_cookie_signed_over_an_hour_ago_has_expired_whatever_it_says(frozen_cl
 
 def test_an_unknown_login_kind_is_refused() -> None:
     with pytest.raises(ValueError, match="login kind"):
-        WebSession.anonymous().log_in(ApiClient(1, "x", "operator"), "cookie", 1)
+        WebSession.anonymous().log_in(ApiClient(1, "x", "operator"), "cookie", 1, "sid-3")
 
 
 def test_the_csrf_check_needs_the_session_token() -> None:
