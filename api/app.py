@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.datastructures import Headers
 
 from agent.drafting import TemplateDrafter, make_drafter
 from agent.lifecycle import TransitionRefused
@@ -16,6 +17,7 @@ from agent.pipeline import TriagePipeline
 from agent.store.actions import PlaceConflict
 from agent.store.workflow import Workflow
 from api.auth import RateLimiter
+from api.body_limit import BodyLimit, BodyTooLarge, too_large
 from api.cases_service import CaseService
 from api.errors import invalid, unexpected
 from api.metrics import Metrics
@@ -63,20 +65,19 @@ def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.rate_limiter = RateLimiter(settings.api.rate_limit_per_minute)
     app.state.metrics = metrics = Metrics()
-    @app.middleware("http")
-    async def body_limit(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        uploads = request.headers.get("content-type", "").startswith("multipart/form-data")
-        limit = settings.api.max_upload_bytes if uploads else settings.api.max_body_bytes
-        length = request.headers.get("content-length")
-        too_big = length is not None and (not length.isdigit() or int(length) > limit)
-        if not too_big and length is None and request.method in {"POST", "PUT", "PATCH"}:
-            too_big = len(await request.body()) > limit
-        if too_big:
-            return JSONResponse({"detail": f"request body over the {limit}-byte limit"}, status_code=413)
-        return await call_next(request)
 
+    def body_limit(headers: Headers) -> int:
+        uploads = headers.get("content-type", "").startswith("multipart/form-data")
+        return settings.api.max_upload_bytes if uploads else settings.api.max_body_bytes
+
+    async def body_too_large(request: Request, exc: Exception) -> JSONResponse:
+        assert isinstance(exc, BodyTooLarge)
+        return too_large(request.headers, exc)
+
+    app.add_middleware(BodyLimit, limit_of=body_limit)  # counts a body's bytes as they arrive
+    app.add_exception_handler(BodyTooLarge, body_too_large)
     app.middleware("http")(unexpected)  # inside the metrics middleware, so a 500 is counted
-    app.middleware("http")(metrics.middleware)
+    app.middleware("http")(metrics.middleware)  # outermost, so 413s and 500s are counted
 
     app.add_exception_handler(RequestValidationError, invalid)
     app.add_exception_handler(Refusal, explained(422))

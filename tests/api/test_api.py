@@ -181,7 +181,8 @@ def test_bad_input_gets_a_clear_4xx_never_a_500(client: TestClient, keys: dict[s
     assert r.status_code == 422
     r = client.post("/v1/reports", json={"text": "长" * 30_000}, headers=h)
     assert r.status_code == 413
-    assert "limit" in r.json()["detail"]
+    assert r.json()["code"] == "request.too_large"
+    assert "20000 字节" in r.json()["detail"]
     assert client.get("/v1/cases/999", headers=h).status_code == 404
     assert client.get("/v1/cases/abc", headers=h).status_code == 422
     assert client.get("/v1/cases?status=lost", headers=h).status_code == 422

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import select
+import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -101,3 +103,24 @@ def test_a_photo_report_over_the_network(server: tuple[str, str, str]) -> None:
     with Image.open(io.BytesIO(got.content)) as image, Image.open(io.BytesIO(sign)) as sent:
         assert image.size == sent.size
         assert not image.getexif()  # a dispatcher gets the photo without its metadata
+
+
+def test_a_chunked_body_is_refused_as_soon_as_it_passes_the_limit(server: tuple[str, str, str]) -> None:
+    """100 MB sent chunked (no Content-Length): the server answers 413 after about the 1 MB limit, and
+    stops the upload, without reading the rest."""
+    base, dispatcher, _ = server
+    host, port = base.removeprefix("http://").split(":")
+    chunk, total, sent = b"x" * 65_536, 100_000_000, 0
+    with socket.create_connection((host, int(port)), timeout=30) as conn:
+        conn.sendall(f"POST /v1/reports HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {dispatcher}\r\n"
+                     "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".encode())
+        try:
+            while sent < total and not select.select([conn], [], [], 0)[0]:
+                conn.sendall(b"%x\r\n%s\r\n" % (len(chunk), chunk))
+                sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered and closed while we were still sending
+        head = conn.recv(65_536).decode("utf-8", "replace")
+    assert head.startswith("HTTP/1.1 413"), head[:200]
+    assert "request.too_large" in head
+    assert sent < 20_000_000  # not the whole 100 MB: the answer came once the limit was passed
