@@ -62,8 +62,11 @@ def login(request: Request, username: Annotated[str, Form()] = "", password: Ann
     lang = language(request)
     state = web_state(request)
     address = request.client.host if request.client else "?"
-    if state.login_limiter.allow(hash(("login", address))):
-        return _login_form(request, next, lookup("login.too_many", lang), 429)
+    wait = state.login_limiter.allow(hash(("login", address)))
+    if wait:
+        refused = _login_form(request, next, lookup("login.too_many", lang), 429)
+        refused.headers["Retry-After"] = str(max(1, round(wait)))
+        return refused
     users = state.users(request)
     client: ApiClient | None = None
     if api_key.strip():

@@ -13,13 +13,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import Request, Response
+from fastapi import HTTPException, Request, Response
 from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 from agent.store.keys import ApiClient
 from api.web import csrf
+from api.web.i18n import language
 from api.web.state import web_state
 from core import clock
+from core.messages import message
 
 COOKIE = "gt_session"
 SALT = "gridtriage.web.session"
@@ -116,7 +118,19 @@ def load_session(request: Request) -> WebSession:
         if session.client is None:  # the session was revoked, or the user or key is gone: start over
             session = WebSession.anonymous()
     request.state.web_session = session
+    _rate_limit(request, session)
     return session
+
+
+def _rate_limit(request: Request, session: WebSession) -> None:
+    """The pages share the API's rate limiter: a logged-in person's bucket is their principal's (a key
+    login shares its key's), a visitor's is their address's."""
+    address = request.client.host if request.client else "?"
+    bucket = session.client.id if session.client is not None else hash(("web", address))
+    wait = request.app.state.rate_limiter.allow(bucket)
+    if wait:
+        raise HTTPException(429, message("web.too_many", seconds=max(1, round(wait))).text(language(request)),
+                            headers={"Retry-After": str(max(1, round(wait)))})
 
 
 def _principal(request: Request, session: WebSession) -> ApiClient | None:

@@ -455,3 +455,24 @@ def test_the_rate_limit_answers_429_with_retry_after(tmp_path: Path, models: Mod
         assert codes[:3] == [200, 200, 200]
         assert codes[3] == 429
         assert int(c.get("/v1/cases", headers=h).headers["Retry-After"]) >= 1
+
+
+def test_web_pages_open311_and_logins_share_the_rate_limit_and_say_when_to_retry(tmp_path: Path,
+                                                                                 models: Models) -> None:
+    settings = Settings(db=str(tmp_path / "rl.db"), llm=LLMSettings(provider="none"),
+                        api=ApiSettings(rate_limit_per_minute=3))
+    with TestClient(create_app(settings, models=models), follow_redirects=False) as c:
+        key = c.app.state.workflow.keys.create("evaluator", "e")  # type: ignore[attr-defined]
+        visitor = [c.get("/ui/login") for _ in range(5)]
+        assert [r.status_code for r in visitor][:3] == [200, 200, 200]
+        assert visitor[4].status_code == 429
+        assert int(visitor[4].headers["Retry-After"]) >= 1
+        assert "秒后再试" in visitor[4].json()["detail"]
+        open311 = [c.get(f"/open311/v2/requests.json?api_key={key}") for _ in range(5)]
+        assert open311[4].status_code == 429
+        assert int(open311[4].headers["Retry-After"]) >= 1
+    with TestClient(create_app(settings, models=models), follow_redirects=False) as c:
+        logins = [c.post("/ui/login", data={"username": "x", "password": "y" * 9}) for _ in range(25)]
+        refused = [r for r in logins if r.status_code == 429]
+        assert refused
+        assert all(int(r.headers["Retry-After"]) >= 1 for r in refused)
