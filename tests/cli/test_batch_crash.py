@@ -37,6 +37,19 @@ def _finish(proc: subprocess.Popen[str]) -> str:
     return stderr
 
 
+def _wait_for_progress(path: Path, before: int, proc: subprocess.Popen[str], timeout_s: float = 180.0) -> None:
+    """Until the batch has stored a report beyond `before` (or has ended)."""
+    deadline = time.monotonic() + timeout_s
+    while proc.poll() is None and time.monotonic() < deadline:
+        try:
+            with sqlite3.connect(path) as db:
+                if _one(db, "SELECT count(*) FROM reports") > before:
+                    return
+        except sqlite3.OperationalError:
+            pass  # the schema is not there yet
+        time.sleep(0.1)
+
+
 def _one(db: sqlite3.Connection, sql: str) -> int:
     return int(db.execute(sql).fetchone()[0] or 0)
 
@@ -98,7 +111,8 @@ def test_killed_batches_leave_whole_reports_and_resume_to_the_clean_result(tmp_p
     for _ in range(KILLS):
         before = _check_invariants(db, out)["reports"]
         proc = _start(source, out, db)
-        time.sleep(rng.uniform(2.0, 9.0))
+        _wait_for_progress(db, before, proc)  # the models load first: kill while reports are stored
+        time.sleep(rng.uniform(0.0, 1.5))
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate(timeout=60)
