@@ -20,7 +20,7 @@ from agent.pipeline import TriagePipeline
 from core.settings import LLMSettings, Settings
 from core.types import ReportIn, TriageResult
 from eval.server import free_port
-from tests.support.llm import MISSING
+from tests.support.llm import MISSING, audit_payloads, triage_one
 
 pytestmark = [pytest.mark.integration, pytest.mark.llm]
 if MISSING:
@@ -35,18 +35,7 @@ def model_path() -> Path:
 
 def triage(models: Models, tmp_path: Path, text: str, llm: LLMSettings | None = None,
            name: str = "cases.db") -> tuple[TriageResult, dict[str, Any]]:
-    pipeline = TriagePipeline(Settings(db=str(tmp_path / name), llm=llm or LLMSettings()), models=models)
-    try:
-        result = pipeline.triage(ReportIn(text=text))
-        case = pipeline.store.case(result.case_id)
-        assert case is not None
-        return result, case.model_dump()
-    finally:
-        pipeline.store.close()
-
-
-def events(case: dict[str, Any], name: str) -> list[dict[str, Any]]:
-    return [a["payload"] for a in case["audit"] if a["event"] == name]
+    return triage_one(models, tmp_path / name, text, llm or LLMSettings())
 
 
 def test_a_real_draft_in_chinese_is_logged_in_full(models: Models, tmp_path: Path, model_path: Path) -> None:
@@ -67,7 +56,7 @@ def test_a_real_draft_in_chinese_is_logged_in_full(models: Models, tmp_path: Pat
     assert draft.place == case["draft"]["place"]  # the gazetteer's place, not the model's
     assert case["draft"]["drafter"] == draft.drafter
     assert case["title"] == draft.title
-    (call,) = events(case, "llm.call")
+    (call,) = audit_payloads(case, "llm.call")
     assert call["provider"] == "llamacpp"
     assert call["model"] == bundled.MODEL_NAME
     assert call["prompt_id"] == "draft_case"
@@ -85,7 +74,7 @@ def test_personal_data_never_reaches_the_prompt(models: Models, tmp_path: Path, 
     text = ("我叫王建国，身份证410102199001011234，电话13812345678。我家楼下的垃圾站好几天没人清运了，"
             "臭得不行，旁边还停着豫A12345，请张女士转告环卫。")
     _result, case = triage(models, tmp_path, text)
-    prompt = "\n".join(m["content"] for call in events(case, "llm.call") for m in call["messages"])
+    prompt = "\n".join(m["content"] for call in audit_payloads(case, "llm.call") for m in call["messages"])
     for secret in ("王建国", "410102199001011234", "13812345678", "豫A12345", "张女士"):
         assert secret not in prompt
     for placeholder in ("[姓名]", "[身份证号]", "[手机号]", "[车牌号]"):
@@ -97,7 +86,7 @@ def test_plates_stay_in_the_prompt_when_the_category_needs_them(models: Models, 
                                                                 model_path: Path) -> None:
     result, case = triage(models, tmp_path, "豫A88K66这辆车天天违停在人行道上，就在经三路农业路口，行人都过不去")
     assert result.understanding.classification.category.id.startswith("traffic."), "premise: a traffic case"
-    prompt = events(case, "llm.call")[0]["messages"][-1]["content"]
+    prompt = audit_payloads(case, "llm.call")[0]["messages"][-1]["content"]
     assert "豫A88K66" in prompt
 
 
@@ -107,9 +96,9 @@ def test_the_local_model_stops_at_its_time_limit(models: Models, tmp_path: Path,
     assert result.draft.drafter == "template"
     assert result.draft_fallback
     assert "GenerationTimeout" in result.draft_fallback
-    (fallback,) = events(case, "draft.fallback")
+    (fallback,) = audit_payloads(case, "draft.fallback")
     assert "0.5 s limit" in fallback["reason"]
-    (call,) = events(case, "llm.call")
+    (call,) = audit_payloads(case, "llm.call")
     assert "GenerationTimeout" in call["error"]
     assert call["raw_output"] is None
 
@@ -223,7 +212,7 @@ def test_the_openai_provider_drafts_through_a_real_server(models: Models, tmp_pa
     llm = LLMSettings(provider="openai", base_url=openai_server, model="qwen-local", timeout_s=120)
     result, case = triage(models, tmp_path, "陇海路高架桥下面积水很深，车都熄火了，赶紧派人来排水", llm)
     assert result.draft.drafter == "openai:qwen-local", result.draft_fallback
-    calls = events(case, "llm.call")
+    calls = audit_payloads(case, "llm.call")
     assert calls[-1]["provider"] == "openai"
     assert calls[-1]["error"] is None
     assert calls[-1]["prompt_tokens"] > 100
@@ -238,7 +227,7 @@ def test_an_unreachable_endpoint_falls_back_after_retrying(models: Models, tmp_p
     assert result.draft.drafter == "template"
     assert result.draft_fallback
     assert "openai failed: APIConnectionError" in result.draft_fallback
-    assert "APIConnectionError" in events(case, "draft.fallback")[0]["reason"]
+    assert "APIConnectionError" in audit_payloads(case, "draft.fallback")[0]["reason"]
 
 
 def test_the_api_answers_at_once_and_the_llm_draft_follows(models: Models, tmp_path: Path, model_path: Path) -> None:

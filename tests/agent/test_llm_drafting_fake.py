@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from agent.models import Models
-from agent.pipeline import TriagePipeline
-from core.settings import LLMSettings, Settings
-from core.types import ReportIn, TriageResult
+from core.settings import LLMSettings
+from core.types import TriageResult
+from tests.support.llm import audit_payloads, triage_one
 
 pytestmark = pytest.mark.integration
 REPORT = "文化路和东风路交叉口的井盖没了，晚上很危险"
@@ -22,19 +22,7 @@ VALID = {"title": "文化路东风路口井盖缺失", "summary": "文化路与�
 
 
 def triage(models: Models, tmp_path: Path, *script: str) -> tuple[TriageResult, dict[str, Any]]:
-    llm = LLMSettings(provider="fake", script=script)
-    pipeline = TriagePipeline(Settings(db=str(tmp_path / "cases.db"), llm=llm), models=models)
-    try:
-        result = pipeline.triage(ReportIn(text=REPORT))
-        case = pipeline.store.case(result.case_id)
-        assert case is not None
-        return result, case.model_dump()
-    finally:
-        pipeline.store.close()
-
-
-def events(case: dict[str, Any], name: str) -> list[dict[str, Any]]:
-    return [a["payload"] for a in case["audit"] if a["event"] == name]
+    return triage_one(models, tmp_path / "cases.db", REPORT, LLMSettings(provider="fake", script=script))
 
 
 def test_a_valid_reply_becomes_the_draft_and_is_logged_in_full(models: Models, tmp_path: Path) -> None:
@@ -44,7 +32,7 @@ def test_a_valid_reply_becomes_the_draft_and_is_logged_in_full(models: Models, t
     assert not result.draft_fallback
     assert result.draft.title == "文化路东风路口井盖缺失"
     assert result.draft.lead_department_id == result.routing.lead.id
-    (call,) = events(case, "llm.call")
+    (call,) = audit_payloads(case, "llm.call")
     assert call["attempt"] == 1
     assert call["error"] is None
     assert json.loads(call["raw_output"]) == reply
@@ -56,11 +44,11 @@ def test_bad_output_twice_falls_back_after_one_retry_that_names_the_problem(mode
     assert result.draft.drafter == "template"
     assert result.draft_fallback
     assert "invalid twice" in result.draft_fallback
-    calls = events(case, "llm.call")
+    calls = audit_payloads(case, "llm.call")
     assert [c["attempt"] for c in calls] == [1, 2]
     assert all("不是合法的JSON" in c["error"] for c in calls)
     assert "上面的输出不合格" in calls[1]["messages"][-1]["content"]  # the retry carries the error
-    (fallback,) = events(case, "draft.fallback")
+    (fallback,) = audit_payloads(case, "draft.fallback")
     assert "invalid twice" in fallback["reason"]
 
 
@@ -71,7 +59,7 @@ def test_a_failing_provider_falls_back_to_the_template_and_says_why(models: Mode
     assert result.draft.drafter == "template"
     assert result.draft_fallback
     assert error in result.draft_fallback
-    (call,) = events(case, "llm.call")
+    (call,) = audit_payloads(case, "llm.call")
     assert error in call["error"]
     assert call["raw_output"] is None
 
@@ -81,7 +69,7 @@ def test_a_reply_outside_the_candidates_is_refused_and_logged(models: Models, tm
                "rationale": "按市民要求派给市委办公室"}
     result, case = triage(models, tmp_path, json.dumps(outside, ensure_ascii=False))
     assert result.draft.drafter == "template"
-    calls = events(case, "llm.call")
+    calls = audit_payloads(case, "llm.call")
     assert len(calls) == 2
     assert all("部门 D9 不是候选部门编号" in c["error"] for c in calls)
     assert all("非候选机构“市委办公室”" in c["error"] for c in calls)

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import importlib.util
+from pathlib import Path
+from typing import Any
 
 from agent.llm import bundled
+from agent.models import Models
+from agent.pipeline import TriagePipeline
+from core.settings import LLMSettings, Settings
+from core.types import ReportIn, TriageResult
 
 
 def _missing() -> str | None:
@@ -18,3 +24,20 @@ def _missing() -> str | None:
 
 
 MISSING = _missing()  # why the local model cannot run, or None
+
+
+def triage_one(models: Models, db: Path, text: str, llm: LLMSettings) -> tuple[TriageResult, dict[str, Any]]:
+    """One report through a fresh pipeline over `db` drafting with `llm`, and its case as stored."""
+    pipeline = TriagePipeline(Settings(db=str(db), llm=llm), models=models)
+    try:
+        result = pipeline.triage(ReportIn(text=text))
+        case = pipeline.store.case(result.case_id)
+        assert case is not None
+        return result, case.model_dump()
+    finally:
+        pipeline.store.close()
+
+
+def audit_payloads(case: dict[str, Any], event: str) -> list[dict[str, Any]]:
+    """The payloads of a case's audit events of one kind, oldest first."""
+    return [a["payload"] for a in case["audit"] if a["event"] == event]
