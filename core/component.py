@@ -5,22 +5,13 @@ method. `LoadOnce` gives a component that guard, so no component writes its own.
 from __future__ import annotations
 
 import threading
-from typing import Protocol, TypeVar, runtime_checkable
-
-In = TypeVar("In", contravariant=True)
-Out = TypeVar("Out", covariant=True)
+from typing import Protocol, runtime_checkable
 
 
 @runtime_checkable
 class Component(Protocol):
     def warm_up(self) -> None:
         """Load models, indexes or files; safe to call again and from several threads."""
-
-
-class Stage(Component, Protocol[In, Out]):
-    """A pipeline stage with one input and one output."""
-
-    def run(self, item: In, /) -> Out: ...
 
 
 class LoadOnce:
