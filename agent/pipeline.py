@@ -23,7 +23,7 @@ from agent.parallel import internal_error, prepare_in_workers
 from agent.review import disagreements, review_reasons
 from agent.store import CaseStore
 from agent.store.photo_files import PhotoFiles
-from agent.store.store import TriagedReport
+from agent.store.store import Receipt, StoredReport, TriagedReport
 from classifiers.text import speech_act
 from core.messages import Message, message
 from core.settings import Settings
@@ -142,10 +142,14 @@ class TriagePipeline:
                                         kind="request" if speech_act(text) == "request" else "incident"),
         )
 
-    def commit(self, prepared: PreparedReport, batch_row: tuple[str, str] | None = None) -> TriageResult:
+    def commit(self, prepared: PreparedReport, batch_row: tuple[str, str] | None = None, *,
+               auto_dispatch: bool = False, receipt: Receipt[TriageResult] | None = None) -> TriageResult:
         """Find the open case the report repeats and draft, then store the report, every stage's
         event and its new or merged case in one transaction; the dedup index learns of the case only
-        once that transaction is committed. `batch_row` (input file's SHA-256, row id) is stored with it."""
+        once that transaction is committed. Stored with them: `batch_row` (input file's SHA-256, row
+        id); with `auto_dispatch`, a new case that nothing needs a person for goes straight to
+        `dispatched`; `receipt`, the API request's answer (raises AlreadyAnswered when its key was
+        answered first)."""
         store, dedup = self.store, self.dedup
         intake, understanding, routing, vector = (
             prepared.intake, prepared.understanding, prepared.routing, prepared.vector)
@@ -173,30 +177,40 @@ class TriagePipeline:
         events += [*_outcome_events(outcome), ("draft", "report.drafted", draft.model_dump(mode="json"))]
         review = (review_reasons(self.models.kb, self.mode, understanding, routing.joint, intake.photos)
                   + disagreements(draft, understanding, routing, self.models.kb))
+
+        def result_of(stored: StoredReport) -> TriageResult:
+            return TriageResult(
+                case_id=stored.case_id, report_id=stored.report_id, duplicate_of=found.duplicate_of,
+                reporter_count=stored.reporters, status=stored.status, intake=intake, understanding=understanding,
+                dedup=found, routing=routing, deadlines=deadlines, draft=draft,
+                draft_fallback=outcome.fallback_reason, needs_review=bool(review), review_reasons=tuple(review),
+                timings_ms={k: round(v, 2) for k, v in t.items()},
+            )
+
+        stored_receipt = None if receipt is None else Receipt[StoredReport](
+            client_id=receipt.client_id, key=receipt.key, request_hash=receipt.request_hash,
+            answer=lambda stored: receipt.answer(result_of(stored)))
+        dispatch_note = (f"confidence {classification.confidence:.2f} meets the {self.mode} threshold; "
+                         "nothing needs a person") if auto_dispatch and not review else None
         with timed(t, "store"):
             if found.duplicate_of is not None:
                 best = next(c for c in found.candidates if c.case_id == found.duplicate_of)
                 triaged = TriagedReport(intake=intake, events=events, reported_at=reported_at,
                                         merge_into=found.duplicate_of, evidence=best.model_dump(mode="json"),
-                                        batch_row=batch_row)
+                                        batch_row=batch_row, receipt=stored_receipt)
             else:
                 triaged = TriagedReport(intake=intake, events=events, reported_at=reported_at,
                                         case_fields=new_case_row(prepared, deadlines, draft, review, self.mode),
-                                        embedding=vector, batch_row=batch_row)
-            report_id, case_id, reporters = store.store_triaged(triaged)
+                                        embedding=vector, batch_row=batch_row, dispatch_note=dispatch_note,
+                                        receipt=stored_receipt)
+            stored = store.store_triaged(triaged)
             if found.duplicate_of is not None:
-                dedup.touch(case_id, reported_at)
-                dedup.add_photos(case_id, intake.photos)
+                dedup.touch(stored.case_id, reported_at)
+                dedup.add_photos(stored.case_id, intake.photos)
             else:
-                dedup.register(case_id, vector, place, classification.category.id, reported_at,
+                dedup.register(stored.case_id, vector, place, classification.category.id, reported_at,
                                intake.photos, understanding.kind)
-        return TriageResult(
-            case_id=case_id, report_id=report_id, duplicate_of=found.duplicate_of,
-            reporter_count=reporters, intake=intake, understanding=understanding, dedup=found, routing=routing,
-            deadlines=deadlines, draft=draft, draft_fallback=outcome.fallback_reason,
-            needs_review=bool(review), review_reasons=tuple(review),
-            timings_ms={k: round(v, 2) for k, v in t.items()},
-        )
+        return result_of(stored)
 
     def triage_many(self, reports: Iterable[ReportIn | Exception], workers: int = 1,
                     batch_rows: Iterable[tuple[str, str] | None] | None = None,

@@ -7,14 +7,15 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from agent.lifecycle import ATTRACTS_DUPLICATES
 from agent.output import public_case
 from agent.pipeline import TriagePipeline
-from agent.store.actions import AUTO_DISPATCHER
-from agent.store.keys import Answer, ApiClient
+from agent.store.keys import ApiClient
+from agent.store.store import AlreadyAnswered, Receipt
 from agent.store.workflow import Workflow
 from api.redraft import Redrafter
 from api.responses import ModeOptionPublic, ModePublic, ModeSwitchedPublic
@@ -33,6 +34,18 @@ class Submitted:
     replayed: bool = False
 
 
+class _StoredAnswer:
+    """A receipt's answer maker that keeps the answer it made for the store."""
+
+    def __init__(self, answer: Callable[[TriageResult], tuple[int, dict[str, Any]]]) -> None:
+        self._answer = answer
+        self.given: tuple[int, dict[str, Any]] | None = None
+
+    def __call__(self, result: TriageResult) -> tuple[int, dict[str, Any]]:
+        self.given = self._answer(result)
+        return self.given
+
+
 class TriageService:
     def __init__(self, pipeline: TriagePipeline, workflow: Workflow, redrafter: Redrafter | None = None) -> None:
         self.pipeline, self.workflow, self.redrafter = pipeline, workflow, redrafter
@@ -45,51 +58,56 @@ class TriageService:
     def submit(self, report: ReportIn, client: ApiClient, idempotency_key: str | None,
                request_body: dict[str, Any], auto_dispatch: bool = True) -> Submitted:
         """`auto_dispatch=False` when a person is reading the draft right now (the intake page): the
-        case waits as `received` for them to confirm or send to review."""
+        case waits as `received` for them to confirm or send to review. With an Idempotency-Key the
+        answer is stored in the report's own transaction, so a retry (after a crash too) is answered
+        from it and never stores the report twice."""
         if not idempotency_key:
-            return self._submit(report, client, auto_dispatch)
+            return self._submit(report, auto_dispatch, None)
         digest = hashlib.sha256(json.dumps(request_body, sort_keys=True, default=str).encode()).hexdigest()
-        idempotency = self.workflow.idempotency
         with self._key_lock(client.id, idempotency_key):
-            seen = idempotency.remembered(client.id, idempotency_key)
-            if seen is not None:
-                if seen.request_hash != digest:
-                    raise IdempotencyConflict(
-                        f"Idempotency-Key {idempotency_key!r} was already used with a different report; "
-                        "use a new key for a new report")
-                return Submitted(seen.status_code, seen.response, replayed=True)
-            result = self._submit(report, client, auto_dispatch)
-            idempotency.remember(client.id, idempotency_key, Answer(request_hash=digest, status_code=result.status_code,
-                                                                    response=result.body))
-            return result
+            replayed = self._replay(client, idempotency_key, digest)
+            if replayed is not None:
+                return replayed
+            stored = _StoredAnswer(self._answer)
+            receipt = Receipt[TriageResult](client_id=client.id, key=idempotency_key, request_hash=digest,
+                                            answer=stored)
+            try:
+                self._submit(report, auto_dispatch, receipt)
+                assert stored.given is not None
+                return Submitted(*stored.given)  # exactly what a retry will get
+            except AlreadyAnswered:  # another process answered this key meanwhile
+                replayed = self._replay(client, idempotency_key, digest)
+                assert replayed is not None
+                return replayed
 
-    def _submit(self, report: ReportIn, client: ApiClient, auto_dispatch: bool = True) -> Submitted:
+    def _replay(self, client: ApiClient, key: str, digest: str) -> Submitted | None:
+        seen = self.workflow.idempotency.remembered(client.id, key)
+        if seen is None:
+            return None
+        if seen.request_hash != digest:
+            raise IdempotencyConflict(f"Idempotency-Key {key!r} was already used with a different report; "
+                                      "use a new key for a new report")
+        return Submitted(seen.status_code, seen.response, replayed=True)
+
+    def _submit(self, report: ReportIn, auto_dispatch: bool, receipt: Receipt[TriageResult] | None) -> Submitted:
         with self._understand:
             prepared = self.pipeline.prepare(report)  # raises ReportRejected
         with self._commit:
-            result = self.pipeline.commit(prepared)
-            status = self._auto_dispatch(result) if auto_dispatch else self._status(result.case_id)
-        draft_status = "final"
-        if self.redrafter is not None and result.duplicate_of is None:
+            result = self.pipeline.commit(prepared, auto_dispatch=auto_dispatch, receipt=receipt)
+        if self._redrafts(result):
+            assert self.redrafter is not None
             self.redrafter.submit(result)
-            draft_status = "llm_pending"  # GET /v1/cases/{id} shows the LLM draft once it is there
-        body = {**public_case(result), "status": status, "draft_status": draft_status}
-        return Submitted(200 if result.duplicate_of else 201, body)
+        status_code, body = self._answer(result)
+        return Submitted(status_code, body)
 
-    def _auto_dispatch(self, result: TriageResult) -> str:
-        """A new case goes straight to `dispatched` when nothing needs a person; otherwise it waits
-        in the review queue (urgent cases first)."""
-        if result.duplicate_of is not None:
-            return self._status(result.case_id)
-        if result.needs_review:
-            return "received"
-        self.workflow.actions.transition(result.case_id, "dispatched", AUTO_DISPATCHER,
-                                         f"confidence {result.understanding.classification.confidence:.2f} meets "
-                                         f"the {self.pipeline.mode} threshold; nothing needs a person")
-        return "dispatched"
+    def _redrafts(self, result: TriageResult) -> bool:
+        """A new case gets the LLM's draft in the background (GET /v1/cases/{id} shows it once there)."""
+        return self.redrafter is not None and result.duplicate_of is None
 
-    def _status(self, case_id: int) -> str:
-        return self.workflow.queries.summary(case_id).status
+    def _answer(self, result: TriageResult) -> tuple[int, dict[str, Any]]:
+        draft_status = "llm_pending" if self._redrafts(result) else "final"
+        body = {**public_case(result), "status": result.status, "draft_status": draft_status}
+        return (200 if result.duplicate_of else 201), body
 
     def _key_lock(self, client_id: int, key: str) -> threading.Lock:
         """Requests with the same key share a lock (and a few unrelated keys share one too)."""

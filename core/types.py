@@ -295,6 +295,7 @@ class TriageResult(Frozen):
     report_id: int
     duplicate_of: int | None
     reporter_count: int
+    status: str = Field(description="The case's lifecycle status once the report was stored.")
     intake: IntakeResult
     understanding: Understanding
     dedup: DedupResult

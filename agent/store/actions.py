@@ -7,15 +7,12 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
-from agent.lifecycle import OPEN, check_transition
+from agent.lifecycle import OPEN
 from agent.store.models import CaseRow, FeedbackRow, ReportRow
-from agent.store.store import CaseStore, _audit, _get_case
+from agent.store.store import CaseStore, _audit, _get_case, move_case
 from core import clock
 from core.messages import Refusal, message
-
-AUTO_DISPATCHER = "gridtriage:auto-dispatch"  # the actor of a dispatch nobody had to confirm
 
 
 class PlaceConflict(Refusal):
@@ -29,7 +26,7 @@ class CaseActions:
     def transition(self, case_id: int, target: str, actor: str, note: str = "") -> str:
         """Move a case along an allowed edge; returns the status it had."""
         with self.store.session() as s, s.begin():
-            return _move(s, _get_case(s, case_id), target, actor, note)
+            return move_case(s, _get_case(s, case_id), target, actor, note)
 
     def confirm(self, case_id: int, actor: str, note: str = "", dispatch: bool = True) -> None:
         """A person agrees with the draft: the decision is labelled data, and the case moves on."""
@@ -46,7 +43,7 @@ class CaseActions:
             s.add(_audit("review", "case.confirmed", None, case_id,
                          {"category_id": case.category_id, "lead_department_id": case.lead_department_id,
                           "priority": case.priority, "note": note, "to": target}, actor))
-            _move(s, case, target, actor, "confirmed")
+            move_case(s, case, target, actor, "confirmed")
             case.needs_review = False
 
     def edit(self, case_id: int, changes: dict[str, Any], reason: str, actor: str) -> dict[str, Any]:
@@ -80,7 +77,7 @@ class CaseActions:
     def reject(self, case_id: int, reason: str, note: str, actor: str) -> None:
         with self.store.session() as s, s.begin():
             case = _get_case(s, case_id)
-            _move(s, case, "rejected", actor, reason)
+            move_case(s, case, "rejected", actor, reason)
             s.add(_audit("review", "case.rejected", None, case_id, {"reason": reason, "note": note}, actor))
             case.needs_review = False
             s.add(FeedbackRow(case_id=case_id, field="rejected", before=None, after=reason, reason=note or reason,
@@ -98,7 +95,7 @@ class CaseActions:
             if apart is not None and not different_place:
                 kind, here, there = apart
                 raise PlaceConflict(message(f"merge.different_{kind}", id=case_id, into=into, here=here, there=there))
-            _move(s, case, "merged", actor, f"duplicate of {into}")
+            move_case(s, case, "merged", actor, f"duplicate of {into}")
             case.merged_into = into
             if target.status not in OPEN:
                 raise Refusal(message("merge.target_closed", into=into, status=message(f"status.{target.status}")))
@@ -146,12 +143,3 @@ def _place_difference(a: CaseRow, b: CaseRow) -> tuple[str, str, str] | None:
             names = [str(((case.place or {}).get(kind) or {}).get("name") or ids[i]) for i, case in enumerate((a, b))]
             return kind, names[0], names[1]
     return None
-
-
-def _move(s: Session, case: CaseRow, target: str, actor: str, note: str) -> str:
-    """Move a case along an allowed lifecycle edge, with its audit event; returns the status it had."""
-    before = case.status
-    check_transition(before, target)
-    s.add(_audit("lifecycle", "case.transition", None, case.id, {"from": before, "to": target, "note": note}, actor))
-    case.status, case.updated_at = target, clock.now()
-    return before

@@ -15,9 +15,8 @@ from sqlalchemy import case as when
 from sqlalchemy.orm import Session
 
 from agent.lifecycle import ATTRACTS_DUPLICATES, OPEN
-from agent.store.actions import AUTO_DISPATCHER
 from agent.store.models import AuditRow, CaseRow, ReportRow
-from agent.store.store import CaseStore
+from agent.store.store import AUTO_DISPATCHER, CaseStore
 from core import clock
 from core.records import CategoryFigure, DashboardFigures, DepartmentFigure, HotIssue, OverdueDepartment
 

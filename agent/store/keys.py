@@ -1,5 +1,6 @@
 """API clients: their keys (only a key's SHA-256 is stored) and the answers remembered per
-Idempotency-Key, so a retried submission gets the first answer instead of a second case."""
+Idempotency-Key (stored with the report they answered), so a retried submission gets the first
+answer instead of a second case."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from agent.store.models import ApiKeyRow, IdempotencyRow
 from agent.store.store import CaseStore, _audit
@@ -84,14 +84,3 @@ class Idempotency:
                                                          IdempotencyRow.key == key)).first()
             return Answer(request_hash=row.request_hash, status_code=row.status_code,
                           response=row.response) if row else None
-
-    def remember(self, client_id: int, key: str, answer: Answer) -> bool:
-        """False when another request stored an answer for this key first."""
-        try:
-            with self.store.session() as s, s.begin():
-                s.add(IdempotencyRow(api_key_id=client_id, key=key, request_hash=answer.request_hash,
-                                     status_code=answer.status_code, response=answer.response,
-                                     created_at=clock.now()))
-            return True
-        except IntegrityError:
-            return False

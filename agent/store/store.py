@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import numpy as np
 from sqlalchemy import create_engine, delete, event, func, inspect, select, text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from agent.lifecycle import ATTRACTS_DUPLICATES
-from agent.store.models import AuditRow, BatchRowRow, CaseRow, FeedbackRow, PhotoRow, ReportRow
+from agent.lifecycle import ATTRACTS_DUPLICATES, check_transition
+from agent.store.models import AuditRow, BatchRowRow, CaseRow, FeedbackRow, IdempotencyRow, PhotoRow, ReportRow
 from agent.store.records import case_record
 from core import clock
 from core.messages import NotFound, Refusal, message
@@ -23,6 +24,8 @@ from core.records import CaseRecord
 from core.types import IntakeResult
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+AUTO_DISPATCHER = "gridtriage:auto-dispatch"  # the actor of a dispatch nobody had to confirm
+T = TypeVar("T")
 # The fields a person may edit, with the one type each takes (a bool is not a number here, nor null a text)
 EDITABLE: dict[str, type] = {"category_id": str, "lead_department_id": str, "priority": str, "urgent": bool,
                              "title": str, "summary": str}
@@ -44,10 +47,38 @@ def head_revision() -> str:
 
 
 @dataclass(frozen=True)
+class StoredReport:
+    """What `store_triaged` wrote: the report, its case, the case's reporter count and status."""
+
+    report_id: int
+    case_id: int
+    reporters: int
+    status: str
+
+
+@dataclass(frozen=True)
+class Receipt(Generic[T]):
+    """The answer to the API request that sent a report, stored in the report's transaction: a retry
+    with the same Idempotency-Key, even after a crash, gets this answer instead of storing the report
+    again. `answer` makes (status code, body) from what was stored."""
+
+    client_id: int
+    key: str
+    request_hash: str
+    answer: Callable[[T], tuple[int, dict[str, Any]]]
+
+
+class AlreadyAnswered(Exception):
+    """Another request with the same client and Idempotency-Key stored its report first; nothing of
+    this one was stored."""
+
+
+@dataclass(frozen=True)
 class TriagedReport:
     """Everything one triaged report stores: the report, its stage events (stage, event, payload),
     then either the case it merges into (with the dedup evidence) or a new case's fields and
-    embedding; `batch_row` is (input file's SHA-256, row id) for a batch row."""
+    embedding; `batch_row` is (input file's SHA-256, row id) for a batch row; `dispatch_note` sends
+    a new case straight to `dispatched` (auto-dispatch); `receipt` is the API request's answer."""
 
     intake: IntakeResult
     events: list[tuple[str, str, dict[str, Any]]]
@@ -57,6 +88,8 @@ class TriagedReport:
     case_fields: dict[str, Any] = field(default_factory=dict)
     embedding: np.ndarray | None = None
     batch_row: tuple[str, str] | None = None
+    dispatch_note: str | None = None
+    receipt: Receipt[StoredReport] | None = None
 
 
 @dataclass(frozen=True)
@@ -123,24 +156,18 @@ class CaseStore:
         with self.session() as s, s.begin():
             return _insert_report(s, intake)
 
-    def store_triaged(self, triaged: TriagedReport) -> tuple[int, int, int]:
-        """A triaged report, its stage events, its new or merged case and the batch row it came from,
-        in one transaction: after a crash either all of them are stored or none. Returns the report
-        id, the case id and the case's reporter count."""
-        with self.session() as s, s.begin():
-            report_id = _insert_report(s, triaged.intake)
-            for stage, event_name, payload in triaged.events:
-                s.add(_audit(stage, event_name, report_id, None, payload))
-            if triaged.merge_into is not None:
-                case_id = triaged.merge_into
-                reporters = _merge(s, case_id, report_id, triaged.reported_at, triaged.evidence)
-            else:
-                case_id = _insert_case(s, report_id, triaged.case_fields, triaged.embedding, triaged.reported_at)
-                reporters = 1
-            if triaged.batch_row is not None:
-                digest, row_id = triaged.batch_row
-                s.add(BatchRowRow(digest=digest, row_id=row_id, report_id=report_id, created_at=clock.now()))
-            return report_id, case_id, reporters
+    def store_triaged(self, triaged: TriagedReport) -> StoredReport:
+        """A triaged report, its stage events, its new or merged case (auto-dispatched when asked),
+        the batch row it came from and the answer to the request that sent it, in one transaction:
+        after a crash either all of them are stored or none. Raises AlreadyAnswered when the
+        receipt's Idempotency-Key was answered first by another request."""
+        try:
+            with self.session() as s, s.begin():
+                return _store_triaged(s, triaged)
+        except IntegrityError as exc:
+            if triaged.receipt is not None and _answered(self, triaged.receipt):
+                raise AlreadyAnswered(triaged.receipt.key) from exc
+            raise
 
     def batch_rows_stored(self, digest: str) -> set[str]:
         """The ids of the rows of the input file with this SHA-256 whose reports are stored."""
@@ -288,6 +315,47 @@ def _insert_report(s: Session, intake: IntakeResult) -> int:
         **({"photos": photos, "photo_text": intake.photo_text} if photos else {}),
     }))
     return row.id
+
+
+def _store_triaged(s: Session, triaged: TriagedReport) -> StoredReport:
+    report_id = _insert_report(s, triaged.intake)
+    for stage, event_name, payload in triaged.events:
+        s.add(_audit(stage, event_name, report_id, None, payload))
+    if triaged.merge_into is not None:
+        case_id = triaged.merge_into
+        reporters = _merge(s, case_id, report_id, triaged.reported_at, triaged.evidence)
+    else:
+        case_id = _insert_case(s, report_id, triaged.case_fields, triaged.embedding, triaged.reported_at)
+        reporters = 1
+    case = _get_case(s, case_id)
+    if triaged.dispatch_note is not None and triaged.merge_into is None:
+        move_case(s, case, "dispatched", AUTO_DISPATCHER, triaged.dispatch_note)
+    if triaged.batch_row is not None:
+        digest, row_id = triaged.batch_row
+        s.add(BatchRowRow(digest=digest, row_id=row_id, report_id=report_id, created_at=clock.now()))
+    stored = StoredReport(report_id=report_id, case_id=case_id, reporters=reporters, status=case.status)
+    if triaged.receipt is not None:
+        code, body = triaged.receipt.answer(stored)
+        s.add(IdempotencyRow(api_key_id=triaged.receipt.client_id, key=triaged.receipt.key,
+                             request_hash=triaged.receipt.request_hash, status_code=code, response=body,
+                             created_at=clock.now()))
+        s.flush()  # a key answered meanwhile by another process fails here, before anything is committed
+    return stored
+
+
+def _answered(store: CaseStore, receipt: Receipt[StoredReport]) -> bool:
+    with store.session() as s:
+        return s.scalars(select(IdempotencyRow.id).where(
+            IdempotencyRow.api_key_id == receipt.client_id, IdempotencyRow.key == receipt.key)).first() is not None
+
+
+def move_case(s: Session, case: CaseRow, target: str, actor: str, note: str) -> str:
+    """Move a case along an allowed lifecycle edge, with its audit event; returns the status it had."""
+    before = case.status
+    check_transition(before, target)
+    s.add(_audit("lifecycle", "case.transition", None, case.id, {"from": before, "to": target, "note": note}, actor))
+    case.status, case.updated_at = target, clock.now()
+    return before
 
 
 def _insert_case(s: Session, report_id: int, fields: dict[str, Any], embedding: np.ndarray | None,
