@@ -14,27 +14,29 @@ from core.roles import ABILITIES
 
 # What each role may do; endpoints ask for an ability, not a role.
 class RateLimiter:
-    """A token bucket per client: `per_minute` requests, refilled continuously. `ticker` gives elapsed
-    seconds (monotonic, so a clock set back or forward never empties or fills a bucket)."""
+    """A token bucket per client: `per_minute` requests (or the client's own limit), refilled
+    continuously. `ticker` gives elapsed seconds (monotonic, so a clock set back or forward never
+    empties or fills a bucket)."""
 
     def __init__(self, per_minute: int, ticker: Callable[[], float] = time.monotonic) -> None:
-        self.rate = per_minute / 60.0
-        self.capacity = float(per_minute)
+        self.per_minute = per_minute
         self._ticker = ticker
         self._buckets: dict[int, tuple[float, float]] = {}
         self._lock = threading.Lock()
 
-    def allow(self, client_id: int) -> float:
-        """0 when allowed, else the seconds to wait."""
+    def allow(self, client_id: int, per_minute: int | None = None) -> float:
+        """0 when allowed, else the seconds to wait. `per_minute` is the client's own limit."""
+        capacity = float(per_minute or self.per_minute)
+        rate = capacity / 60.0
         now = self._ticker()
         with self._lock:
-            tokens, last = self._buckets.get(client_id, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - last) * self.rate)
+            tokens, last = self._buckets.get(client_id, (capacity, now))
+            tokens = min(capacity, tokens + (now - last) * rate)
             if tokens >= 1:
                 self._buckets[client_id] = (tokens - 1, now)
                 return 0.0
             self._buckets[client_id] = (tokens, now)
-            return (1 - tokens) / self.rate
+            return (1 - tokens) / rate
 
 
 def authenticate(request: Request, api_key: str | None = None) -> ApiClient:
@@ -51,7 +53,7 @@ def authenticate(request: Request, api_key: str | None = None) -> ApiClient:
     if client is None:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or revoked API key",
                             headers={"WWW-Authenticate": "Bearer"})
-    wait = request.app.state.rate_limiter.allow(client.id)
+    wait = request.app.state.rate_limiter.allow(client.id, client.rate_limit_per_minute)
     if wait:
         raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, f"rate limit reached; retry in {wait:.1f} s",
                             headers={"Retry-After": str(max(1, round(wait)))})

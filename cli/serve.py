@@ -62,6 +62,8 @@ def serve(
 def keys_create(
     role: Annotated[str, typer.Option(help="operator, supervisor, dispatcher or evaluator.")],
     name: Annotated[str, typer.Option(help="Who or what uses the key.")] = "client",
+    rate_limit: Annotated[int | None, typer.Option(
+        help="Requests per minute for this key, instead of the server's `api.rate_limit_per_minute`.")] = None,
     db: DbOpt = None, config: ConfigOpt = None,
 ) -> None:
     """Create an API key and print it once; only its hash is stored."""
@@ -71,7 +73,7 @@ def keys_create(
     settings = settings_from(config, None, db, None, None)
     store = CaseStore.open(settings.db)
     try:
-        key = ApiKeys(store).create(role, name)
+        key = ApiKeys(store).create(role, name, rate_limit)
     except ValueError as exc:
         fail(str(exc))
     finally:

@@ -25,6 +25,7 @@ class ApiClient:
     id: int
     name: str
     role: str
+    rate_limit_per_minute: int | None = None  # None: the server's default
 
     @property
     def actor(self) -> str:
@@ -41,14 +42,19 @@ class ApiKeys:
         self.cache_s = cache_s  # how long a looked-up key is trusted before it is read again
         self._clients: dict[str, tuple[ApiClient | None, float]] = {}
 
-    def create(self, role: str, name: str) -> str:
-        """A new key for `role`, returned once; the store keeps its hash and audits the creation."""
+    def create(self, role: str, name: str, rate_limit_per_minute: int | None = None) -> str:
+        """A new key for `role`, returned once; the store keeps its hash and audits the creation.
+        `rate_limit_per_minute` replaces the server's default limit for this key."""
         if role not in ROLES:
             raise Refusal(message("user.unknown_role", role=role, roles=", ".join(ROLES)))
+        if rate_limit_per_minute is not None and rate_limit_per_minute < 1:
+            raise Refusal(message("key.bad_rate_limit", value=rate_limit_per_minute))
         key = "gt_" + secrets.token_urlsafe(32)
         with self.store.session() as s, s.begin():
-            s.add(ApiKeyRow(name=name, role=role, key_hash=hash_key(key), created_at=clock.now()))
-            s.add(_audit("access", "key.created", None, None, {"name": name, "role": role}, "gridtriage"))
+            s.add(ApiKeyRow(name=name, role=role, key_hash=hash_key(key), created_at=clock.now(),
+                            rate_limit_per_minute=rate_limit_per_minute))
+            s.add(_audit("access", "key.created", None, None,
+                         {"name": name, "role": role, "rate_limit_per_minute": rate_limit_per_minute}, "gridtriage"))
         return key
 
     def client(self, key: str) -> ApiClient | None:
@@ -60,7 +66,7 @@ class ApiKeys:
         with self.store.session() as s:
             row = s.scalars(select(ApiKeyRow).where(ApiKeyRow.key_hash == digest,
                                                     ApiKeyRow.revoked_at.is_(None))).first()
-            client = ApiClient(row.id, row.name, row.role) if row else None
+            client = ApiClient(row.id, row.name, row.role, row.rate_limit_per_minute) if row else None
         if client is not None:  # unknown keys are not cached: a key created a moment ago works at once
             self._clients[digest] = (client, time.monotonic() + self.cache_s)
         return client

@@ -128,6 +128,7 @@ class ApiKeyRow(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)  # None: the server's default
 
 
 class IdempotencyRow(Base):

@@ -126,8 +126,9 @@ def _rate_limit(request: Request, session: WebSession) -> None:
     """The pages share the API's rate limiter: a logged-in person's bucket is their principal's (a key
     login shares its key's), a visitor's is their address's."""
     address = request.client.host if request.client else "?"
-    bucket = session.client.id if session.client is not None else hash(("web", address))
-    wait = request.app.state.rate_limiter.allow(bucket)
+    client = session.client
+    bucket = client.id if client is not None else hash(("web", address))
+    wait = request.app.state.rate_limiter.allow(bucket, client.rate_limit_per_minute if client is not None else None)
     if wait:
         raise HTTPException(429, message("web.too_many", seconds=max(1, round(wait))).text(language(request)),
                             headers={"Retry-After": str(max(1, round(wait)))})

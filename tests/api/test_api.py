@@ -14,6 +14,7 @@ from fastapi.testclient import TestClient
 from agent.models import Models
 from api.app import create_app
 from core.clock import FrozenClock
+from core.messages import Refusal
 from core.settings import ApiSettings, LLMSettings, Settings
 from tests.support.concurrently import concurrently
 
@@ -455,6 +456,19 @@ def test_the_rate_limit_answers_429_with_retry_after(tmp_path: Path, models: Mod
         assert codes[:3] == [200, 200, 200]
         assert codes[3] == 429
         assert int(c.get("/v1/cases", headers=h).headers["Retry-After"]) >= 1
+
+
+def test_a_key_with_its_own_rate_limit_is_held_to_that_one(tmp_path: Path, models: Models) -> None:
+    settings = Settings(db=str(tmp_path / "own.db"), llm=LLMSettings(provider="none"),
+                        api=ApiSettings(rate_limit_per_minute=3))
+    with TestClient(create_app(settings, models=models)) as c:
+        keys = c.app.state.workflow.keys  # type: ignore[attr-defined]
+        trusted = {"Authorization": f"Bearer {keys.create('evaluator', 'integration', rate_limit_per_minute=10)}"}
+        codes = [c.get("/v1/cases", headers=trusted).status_code for _ in range(12)]
+        assert codes[:10] == [200] * 10
+        assert codes[10] == 429
+        with pytest.raises(Refusal, match="不小于 1"):
+            keys.create("evaluator", "broken", rate_limit_per_minute=0)
 
 
 def test_web_pages_open311_and_logins_share_the_rate_limit_and_say_when_to_retry(tmp_path: Path,

@@ -92,7 +92,8 @@ def test_a_server_killed_mid_burst_keeps_every_answer_and_a_retry_stores_nothing
 
     with sqlite3.connect(db) as conn:
         reports = {r for (r,) in conn.execute("SELECT id FROM reports")}
-        assert reports == set(answered.values()), f"seed {seed}: reports no answer names: {reports - set(answered.values())}"
+        named = set(answered.values())
+        assert reports == named, f"seed {seed}: reports no answer names: {sorted(reports - named)}"
         assert len(reports) == ROUNDS * BURST
         assert _one(conn, "SELECT count(*) FROM reports WHERE case_id IS NULL") == 0
         assert _one(conn, """SELECT count(*) FROM cases c WHERE c.reporter_count !=
