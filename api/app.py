@@ -9,6 +9,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
+from starlette.exceptions import HTTPException
 
 from agent.drafting import TemplateDrafter, make_drafter
 from agent.lifecycle import TransitionRefused
@@ -19,7 +20,7 @@ from agent.store.workflow import Workflow
 from api.auth import RateLimiter
 from api.body_limit import BodyLimit, BodyTooLarge, too_large
 from api.cases_service import CaseService
-from api.errors import invalid, unexpected
+from api.errors import explained, invalid, refused, unexpected
 from api.metrics import Metrics
 from api.openapi import document_models
 from api.redraft import Redrafter
@@ -28,7 +29,7 @@ from api.routers import cases, city, open311, ops, photos, reports
 from api.schemas import ReportCreate
 from api.service import IdempotencyConflict, TriageService
 from api.web import install_web
-from core.messages import Explained, Forbidden, NotFound, Refusal
+from core.messages import Forbidden, NotFound, Refusal
 from core.settings import Settings
 
 
@@ -85,9 +86,10 @@ def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
     app.add_exception_handler(Forbidden, explained(403))
     app.add_exception_handler(PlaceConflict, explained(409))
     app.add_exception_handler(TransitionRefused, explained(409))
-    app.add_exception_handler(IdempotencyConflict, error(409))
-    app.add_exception_handler(LookupError, error(404))
-    app.add_exception_handler(ValueError, error(422))
+    app.add_exception_handler(IdempotencyConflict, explained(409))
+    app.add_exception_handler(HTTPException, refused)
+    app.add_exception_handler(LookupError, error(404, "not_found"))
+    app.add_exception_handler(ValueError, error(422, "invalid"))
     for router in (reports.router, cases.router, photos.router, city.router, open311.router, ops.router):
         app.include_router(router)
     install_web(app, settings)  # the pages under /ui
@@ -96,17 +98,9 @@ def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
     return app
 
 
-def error(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+def error(status: int, code: str) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
+    """A refusal raised outside the catalogue (a plain ValueError or LookupError): its own words."""
     async def handle(request: Request, exc: Exception) -> JSONResponse:
-        message = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
-        return JSONResponse({"detail": message}, status_code=status)
-    return handle
-
-
-def explained(status: int) -> Callable[[Request, Exception], Awaitable[JSONResponse]]:
-    """A refusal from the catalogue: its text in the caller's language beside its code."""
-    async def handle(request: Request, exc: Exception) -> JSONResponse:
-        assert isinstance(exc, Explained)
-        lang = "en" if request.headers.get("accept-language", "").lower().startswith("en") else "zh"
-        return JSONResponse({"detail": exc.text(lang), "code": exc.code}, status_code=status)
+        text = exc.args[0] if exc.args and isinstance(exc.args[0], str) else str(exc)
+        return JSONResponse({"detail": text, "code": code}, status_code=status)
     return handle

@@ -1,4 +1,5 @@
-"""API keys (`Authorization: Bearer KEY`) and roles; a per-key rate limit."""
+"""API keys (`Authorization: Bearer KEY`) and roles; a per-key rate limit. Refusals are
+HTTPExceptions whose detail is a catalogue message, said in the caller's language by the handler."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from fastapi import HTTPException, Request, status
 
 from agent.store.keys import ApiClient
+from core.messages import Message, message
 from core.roles import ABILITIES
 
 
@@ -46,17 +48,17 @@ def authenticate(request: Request, api_key: str | None = None) -> ApiClient:
     if api_key and not header:
         scheme, key = "bearer", api_key
     if scheme.lower() != "bearer" or not key.strip():
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing API key: send `Authorization: Bearer KEY` "
-                            "(create one with `gridtriage keys create --role ROLE`)",
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, message("auth.missing_key"),
                             headers={"WWW-Authenticate": "Bearer"})
     client: ApiClient | None = request.app.state.workflow.keys.client(key.strip())
     if client is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "unknown or revoked API key",
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, message("auth.unknown_key"),
                             headers={"WWW-Authenticate": "Bearer"})
     wait = request.app.state.rate_limiter.allow(client.id, client.rate_limit_per_minute)
     if wait:
-        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, f"rate limit reached; retry in {wait:.1f} s",
-                            headers={"Retry-After": str(max(1, round(wait)))})
+        seconds = max(1, round(wait))
+        raise HTTPException(status.HTTP_429_TOO_MANY_REQUESTS, message("auth.rate_limited", seconds=seconds),
+                            headers={"Retry-After": str(seconds)})
     return client
 
 
@@ -77,11 +79,12 @@ def roles_that_can(ability: str) -> list[str]:
     return sorted(r for r, a in ABILITIES.items() if ability in a)
 
 
-def refusal(role: str, ability: str) -> str | None:
+def refusal(role: str, ability: str) -> Message | None:
     """Why `role` may not do `ability` (None when it may); the API and the web pages say the same."""
     if ability in ABILITIES.get(role, frozenset()):
         return None
-    return f"the {role} role cannot {ability}; roles that can: {', '.join(roles_that_can(ability))}"
+    return message("auth.role_cannot", role=message(f"role.{role}"), ability=message(f"ability.{ability}"),
+                   roles=[message(f"role.{r}") for r in roles_that_can(ability)])
 
 
 def requires(ability: str) -> Callable[[Request], ApiClient]:

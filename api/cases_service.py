@@ -25,12 +25,10 @@ from api.responses import (
     ExportedReportPublic,
 )
 from api.service import TriageService
-from core.messages import Forbidden, NotFound, Refusal, message
+from core.messages import Forbidden, NotFound, Refusal, lookup, message
 from core.records import CaseFilter, CaseRecord, DashboardFigures, QueuePage
 from core.roles import ABILITIES
 from core.types import PRIORITIES
-
-HIDDEN = "[已隐藏]"  # a reporter's contact, for roles without the personal-data ability
 
 
 class CaseService:
@@ -41,10 +39,7 @@ class CaseService:
 
     # ---- reads ----------------------------------------------------------------------------------
     def queue(self, where: CaseFilter, limit: int = 100, offset: int = 0) -> QueuePage:
-        for status in where.status or []:
-            if status not in STATUSES:
-                raise Refusal(message("transition.unknown_status", target=status,
-                                      statuses=[message(f"status.{x}") for x in STATUSES]))
+        _check_statuses(where.status)
         return self.workflow.queries.queue(where, limit, offset)
 
     def summary(self, case_id: int) -> CaseSummaryPublic:
@@ -55,7 +50,8 @@ class CaseService:
         case = self._record(case_id)
         if client is None or "personal_data" not in ABILITIES.get(client.role, frozenset()):
             # the text is masked at intake; the contact field is the reporter's own
-            case = case.model_copy(update={"reports": [r.model_copy(update={"contact": HIDDEN if r.contact else None})
+            hidden = lookup("contact.hidden")
+            case = case.model_copy(update={"reports": [r.model_copy(update={"contact": hidden if r.contact else None})
                                                        for r in case.reports]})
         return CasePublic(**case.model_dump())
 
@@ -64,7 +60,11 @@ class CaseService:
 
     def export(self, statuses: list[str] | None) -> Iterator[CaseExportPublic]:
         """Every case (of `statuses`) for analysis: its row, its decision and its reports' masked text;
-        never a reporter's contact."""
+        never a reporter's contact. An unknown status is refused here, before anything streams."""
+        _check_statuses(statuses)
+        return self._exported(statuses)
+
+    def _exported(self, statuses: list[str] | None) -> Iterator[CaseExportPublic]:
         for row in self.workflow.queries.queue(CaseFilter(status=statuses), limit=10_000_000).rows:
             case = self._record(row.id)
             yield CaseExportPublic(**row.model_dump(), summary=case.summary, draft=case.draft,
@@ -171,3 +171,10 @@ def _bulk(case_ids: list[int], action: Callable[[int], object]) -> BulkResultPub
         except (ValueError, LookupError) as exc:
             failed[case_id] = str(exc)
     return BulkResultPublic(done=done, failed=failed)
+
+
+def _check_statuses(statuses: list[str] | None) -> None:
+    for status in statuses or []:
+        if status not in STATUSES:
+            raise Refusal(message("transition.unknown_status", target=status,
+                                  statuses=[message(f"status.{x}") for x in STATUSES]))

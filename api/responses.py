@@ -198,6 +198,4 @@ OPEN311_ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": list[Open311ErrorPublic], "description": description} for code, description in (
         (400, "The request is incomplete or names an unknown service."), (401, "No API key, or an unknown one."),
         (403, "The key's role may not do this."))}
-OPEN311_ERRORS[404] = {"model": list[Open311ErrorPublic] | ErrorPublic,
-                       "description": "No such service request; an unknown format (neither .json nor .xml) gets "
-                                      "`{detail}`."}
+OPEN311_ERRORS[404] = {"model": list[Open311ErrorPublic], "description": "No such service request."}

@@ -7,9 +7,11 @@ from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
+from agent.lifecycle import Status
 from core.settings import REPORT_MAX_CHARS
+from core.types import Priority
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer: a larger id is malformed, not merely missing
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
@@ -45,9 +47,30 @@ class Confirm(Note):
     dispatch: bool = Field(default=True, description="Dispatch at once (else the case is only accepted).")
 
 
+class CaseChanges(Body):
+    """The fields of a case a person may change: give at least one. Ids are the knowledge base's
+    (GET /v1/categories, GET /v1/departments)."""
+
+    category_id: str = Field(default="", min_length=1, max_length=120, description="A leaf category's id.")
+    lead_department_id: str = Field(default="", min_length=1, max_length=120)
+    priority: Priority = "normal"
+    urgent: StrictBool = False
+    title: str = Field(default="", max_length=500)
+    summary: str = Field(default="", max_length=5000)
+
+    @model_validator(mode="after")
+    def _at_least_one(self) -> CaseChanges:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to change")
+        return self
+
+    def given(self) -> dict[str, Any]:
+        """Only the fields the request named."""
+        return {name: getattr(self, name) for name in self.model_fields_set}
+
+
 class Edit(Body):
-    changes: dict[str, Any] = Field(min_length=1, description="Fields to change: category_id, "
-                                    "lead_department_id, priority, urgent, title, summary.")
+    changes: CaseChanges
     reason: str = Field(min_length=1, max_length=2000)
 
 
@@ -75,7 +98,7 @@ class Split(Body):
 
 
 class Transition(Body):
-    to: str = Field(max_length=20)
+    to: Status
     note: str = Field(default="", max_length=2000)
 
 

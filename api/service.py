@@ -19,11 +19,11 @@ from agent.store.store import AlreadyAnswered, Receipt
 from agent.store.workflow import Workflow
 from api.redraft import Redrafter
 from api.responses import ModeOptionPublic, ModePublic, ModeSwitchedPublic
-from core.messages import NotFound, Refusal, message
+from core.messages import Explained, NotFound, Refusal, message
 from core.types import ReportIn, TriageResult
 
 
-class IdempotencyConflict(ValueError):
+class IdempotencyConflict(Explained):
     """The same Idempotency-Key was sent with a different body."""
 
 
@@ -85,8 +85,7 @@ class TriageService:
         if seen is None:
             return None
         if seen.request_hash != digest:
-            raise IdempotencyConflict(f"Idempotency-Key {key!r} was already used with a different report; "
-                                      "use a new key for a new report")
+            raise IdempotencyConflict(message("idempotency.conflict", idempotency_key=key))
         return Submitted(seen.status_code, seen.response, replayed=True)
 
     def _submit(self, report: ReportIn, auto_dispatch: bool, receipt: Receipt[TriageResult] | None) -> Submitted:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -97,32 +98,59 @@ def _login_token(db: str, minutes: float) -> str:
 
 
 
+if TYPE_CHECKING:
+    from agent.store.users import Users
+
+T = TypeVar("T")
+PasswordStdin = Annotated[bool, typer.Option(
+    "--password-stdin", help="Read the password from the first line of standard input (for scripts).")]
+
+
 @users_app.command("create")
 def users_create(
     username: Annotated[str, typer.Argument(help="The login name.")],
     role: Annotated[str, typer.Option(help="operator, supervisor, dispatcher or evaluator.")],
-    password_stdin: Annotated[bool, typer.Option(
-        "--password-stdin", help="Read the password from the first line of standard input (for scripts).")] = False,
+    password_stdin: PasswordStdin = False,
     db: DbOpt = None, config: ConfigOpt = None,
 ) -> None:
     """Create a user of the web pages (password asked twice, never echoed; stored as a salted scrypt hash)."""
-    from agent.store import CaseStore
-    from agent.store.users import Users
     from core.messages import message
     from core.roles import ROLES
 
     if role not in ROLES:
         fail(message("user.unknown_role", role=role, roles=", ".join(ROLES)).text())
-    settings = settings_from(config, None, db, None, None)
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    store = CaseStore.open(settings.db)
+    password = _password(password_stdin, "Password")
+    _with_users(config, db, lambda users: users.create(username, role, password))
+    err.print(f"created the {role} user {username!r}; they log in at /ui/login")
+
+
+@users_app.command("password")
+def users_password(
+    username: Annotated[str, typer.Argument(help="The login name.")],
+    password_stdin: PasswordStdin = False,
+    db: DbOpt = None, config: ConfigOpt = None,
+) -> None:
+    """Set a user's password; every page session they had open is logged out at once."""
+    password = _password(password_stdin, "New password")
+    revoked = _with_users(config, db, lambda users: users.set_password(username, password))
+    err.print(f"set the password of {username!r}; {revoked} open session(s) logged out")
+
+
+def _password(from_stdin: bool, prompt: str) -> str:
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=True))
+
+
+def _with_users(config: str | None, db: str | None, action: Callable[[Users], T]) -> T:
+    """`action` on the users of the configured database; a refusal ends the command with its reason."""
+    from agent.store import CaseStore
+    from agent.store.users import Users
+
+    store = CaseStore.open(settings_from(config, None, db, None, None).db)
     try:
-        Users(store).create(username, role, password)
+        return action(Users(store))
     except ValueError as exc:
         fail(str(exc))
     finally:
         store.close()
-    err.print(f"created the {role} user {username!r}; they log in at /ui/login")

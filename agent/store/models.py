@@ -84,7 +84,7 @@ class ReportRow(Base):
     lon: Mapped[float | None] = mapped_column(Float)
     contact: Mapped[str | None] = mapped_column(String(200))
     external_id: Mapped[str | None] = mapped_column(String(200), index=True)
-    personal_data: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    personal_data: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{kind}]: what masking hid, no values
 
 
 class AuditRow(Base):

@@ -299,7 +299,7 @@ def _insert_report(s: Session, intake: IntakeResult) -> int:
         received_at=intake.received_at, reported_at=intake.reported_at,
         address=intake.address, lat=intake.lat, lon=intake.lon, contact=intake.contact,
         external_id=intake.external_id,
-        personal_data=[{"kind": p.kind, "value": p.value} for p in intake.personal_data],
+        personal_data=[{"kind": p.kind} for p in intake.personal_data],  # what masking hid, never the value
     )
     s.add(row)
     s.flush()

@@ -98,8 +98,9 @@ class Users:
             s.execute(update(UserRow).where(UserRow.id == row.id).values(last_login_at=clock.now()))
         return user_client(row)
 
-    def set_password(self, username: str, password: str) -> None:
-        """A new password; every web session the user had open is revoked in the same transaction."""
+    def set_password(self, username: str, password: str, actor: str = "gridtriage") -> int:
+        """A new password; every web session the user had open is revoked in the same transaction
+        (returns how many), and the change is audited (never the password)."""
         if len(password) < MIN_PASSWORD:
             raise Refusal(message("user.short_password", n=MIN_PASSWORD))
         with self.store.session() as s, s.begin():
@@ -107,8 +108,13 @@ class Users:
             if row is None:
                 raise Refusal(message("user.unknown", name=username))
             row.password_hash = hash_password(password)
-            s.execute(update(WebSessionRow).where(WebSessionRow.kind == "user", WebSessionRow.principal == row.id,
-                                                  WebSessionRow.revoked_at.is_(None)).values(revoked_at=clock.now()))
+            open_sessions = (WebSessionRow.kind == "user", WebSessionRow.principal == row.id,
+                             WebSessionRow.revoked_at.is_(None))
+            revoked = len(s.scalars(select(WebSessionRow.id).where(*open_sessions)).all())
+            s.execute(update(WebSessionRow).where(*open_sessions).values(revoked_at=clock.now()))
+            s.add(_audit("access", "user.password_changed", None, None,
+                         {"username": username, "sessions_revoked": revoked}, actor))
+            return int(revoked)
 
     def user(self, user_id: int) -> ApiClient | None:
         """An active user by id (a disabled user's sessions stop working at once; role changes apply)."""

@@ -68,6 +68,11 @@ def review_queue(client: Reader, cases: CasesDep, category: str | None = None,
     return [CaseSummaryPublic(**row.model_dump()) for row in cases.queue(where, limit).rows]
 
 
+# Characters some readers take for the end of a line (Python's str.splitlines does), escaped in the
+# export so that each case stays on its one line however the file is read.
+_LINE_BREAKS = str.maketrans({c: f"\\u{ord(c):04x}" for c in "\x85\u2028\u2029"})
+
+
 @router.get("/export", response_class=StreamingResponse, responses={200: {"content": {"application/x-ndjson": {
     "schema": {"$ref": "#/components/schemas/CaseExportPublic"}}}, "description": "One case per line."}})
 def export(client: Exporter, cases: CasesDep,
@@ -78,7 +83,8 @@ def export(client: Exporter, cases: CasesDep,
 
     def lines() -> Iterator[bytes]:
         for row in rows:
-            yield (json.dumps(row.model_dump(mode="json"), ensure_ascii=False) + "\n").encode()
+            line = json.dumps(row.model_dump(mode="json"), ensure_ascii=False).translate(_LINE_BREAKS)
+            yield (line + "\n").encode()
 
     return StreamingResponse(lines(), media_type="application/x-ndjson")
 
@@ -97,7 +103,7 @@ def confirm(case_id: CaseIdPath, body: Confirm, client: Reviewer, cases: CasesDe
 @router.post("/cases/{case_id}/edit", responses=REFUSALS)
 def edit(case_id: CaseIdPath, body: Edit, client: Editor, cases: CasesDep) -> CaseEditedPublic:
     """Change any reviewable field, with a reason. Operators may edit drafts still waiting for review."""
-    return cases.edit(case_id, body.changes, body.reason, client)
+    return cases.edit(case_id, body.changes.given(), body.reason, client)
 
 
 @router.post("/cases/{case_id}/reassign", responses=REFUSALS)

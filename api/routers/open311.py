@@ -10,7 +10,7 @@ import json
 import math
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import parse_qs
 from xml.etree.ElementTree import Element, SubElement, tostring
 from zoneinfo import ZoneInfo
@@ -22,6 +22,7 @@ from agent.lifecycle import OPEN
 from agent.store.keys import ApiClient
 from api.auth import authorize
 from api.cases_service import CaseService
+from api.errors import detail_text
 from api.responses import OPEN311_ERRORS, Open311CreatedPublic, Open311RequestPublic, Open311ServicePublic
 from api.schemas import MAX_ID
 from api.service import TriageService
@@ -31,7 +32,7 @@ from core.records import CaseFilter
 from core.types import ReportIn
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
-FORMATS = ("json", "xml")
+Format = Literal["json", "xml"]  # the path's extension: an unknown one is refused (422)
 
 
 def _documented(model: Any, description: str) -> dict[int | str, dict[str, Any]]:
@@ -65,7 +66,7 @@ def _error(fmt: str, status: int, description: str, headers: Mapping[str, str] |
 
 def _refused(fmt: str, exc: HTTPException) -> Response:
     """A refused key or role in the spec's error shape, keeping its headers (a 429's `Retry-After`)."""
-    return _error(fmt, exc.status_code, str(exc.detail), exc.headers)
+    return _error(fmt, exc.status_code, detail_text(exc, "en"), exc.headers)
 
 
 def _id(text: str) -> int | None:
@@ -77,15 +78,8 @@ def _id(text: str) -> int | None:
     return int(text)
 
 
-def _format(fmt: str) -> str:
-    if fmt not in FORMATS:
-        raise HTTPException(404, f"unknown format {fmt!r}; use .json or .xml")
-    return fmt
-
-
 @router.get("/services.{fmt}", responses=_documented(list[Open311ServicePublic], "The taxonomy's leaves."))
-def services(fmt: str, request: Request) -> Response:
-    fmt = _format(fmt)
+def services(fmt: Format, request: Request) -> Response:
     kb = request.app.state.service.pipeline.models.kb
     tops = {t.id: t.name for t in kb.categories.values()}
     rows = [{"service_code": leaf.id, "service_name": leaf.name, "description": leaf.description,
@@ -95,8 +89,7 @@ def services(fmt: str, request: Request) -> Response:
 
 
 @router.post("/requests.{fmt}", responses=_documented(list[Open311CreatedPublic], "The case made or joined."))
-async def create_request(fmt: str, request: Request) -> Response:
-    fmt = _format(fmt)
+async def create_request(fmt: Format, request: Request) -> Response:
     raw = await request.body()
     try:
         if request.headers.get("content-type", "").startswith("application/json"):
@@ -150,10 +143,9 @@ async def _in_thread(service: TriageService, report: ReportIn, client: ApiClient
 
 
 @router.get("/requests.{fmt}", responses=_documented(list[Open311RequestPublic], "Cases as service requests."))
-def list_requests(fmt: str, request: Request, service_request_id: str | None = None,
+def list_requests(fmt: Format, request: Request, service_request_id: str | None = None,
                   service_code: str | None = None, status: str | None = None, start_date: datetime | None = None,
                   end_date: datetime | None = None, api_key: str | None = None) -> Response:
-    fmt = _format(fmt)
     try:
         authorize(request, "read", api_key)
     except HTTPException as exc:
@@ -177,8 +169,7 @@ def list_requests(fmt: str, request: Request, service_request_id: str | None = N
 
 @router.get("/requests/{request_id}.{fmt}",
             responses=_documented(list[Open311RequestPublic], "One case as a service request."))
-def get_request(request_id: str, fmt: str, request: Request, api_key: str | None = None) -> Response:
-    fmt = _format(fmt)
+def get_request(request_id: str, fmt: Format, request: Request, api_key: str | None = None) -> Response:
     try:
         authorize(request, "read", api_key)
     except HTTPException as exc:

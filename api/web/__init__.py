@@ -22,18 +22,14 @@ SECURITY_HEADERS = {
 
 def install_web(app: FastAPI, settings: Settings) -> None:
     from collections.abc import Awaitable, Callable
-    from urllib.parse import quote
 
     from fastapi import Request, Response
-    from fastapi.responses import JSONResponse, RedirectResponse
     from fastapi.staticfiles import StaticFiles
 
     from api.web import casepage, dashboard, intake, login, review
-    from api.web.access import LoginRequired, Refused, wants_json
-    from api.web.csrf import CsrfRefused
-    from api.web.i18n import language, lookup
-    from api.web.render import STATIC, page
-    from api.web.session import load_session, save_session
+    from api.web.problems import install_problem_pages
+    from api.web.render import STATIC
+    from api.web.session import save_session
     from api.web.state import WebState
 
     app.state.web = WebState(settings.web)
@@ -48,34 +44,7 @@ def install_web(app: FastAPI, settings: Settings) -> None:
             response.headers.setdefault(name, value)
         return response
 
-    async def login_required(request: Request, exc: Exception) -> Response:
-        if wants_json(request):
-            return JSONResponse({"ok": False, "detail": lookup("login.required", language(request))}, status_code=401)
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        return RedirectResponse(f"/ui/login?next={quote(target)}", status_code=303)
-
-    async def refused(request: Request, exc: Exception) -> Response:
-        if not isinstance(exc, Refused):
-            raise exc
-        lang = language(request)
-        roles = "、".join(lookup(f"role.{r}", lang) for r in exc.allowed)
-        message = lookup("refused.message", lang, role=lookup(f"role.{exc.role}", lang),
-                         action=lookup(f"ability.{exc.ability}", lang), roles=roles)
-        if wants_json(request):
-            return JSONResponse({"ok": False, "detail": message, "allowed_roles": exc.allowed}, status_code=403)
-        return page(request, "problem.html", load_session(request).client, status_code=403, message=message,
-                    detail=str(exc), nav="")
-
-    async def csrf_refused(request: Request, exc: Exception) -> Response:
-        message = lookup("csrf.refused", language(request))
-        if wants_json(request):
-            return JSONResponse({"ok": False, "detail": message}, status_code=403)
-        return page(request, "problem.html", load_session(request).client, status_code=403, message=message,
-                    detail=str(exc), nav="")
-
-    app.add_exception_handler(LoginRequired, login_required)
-    app.add_exception_handler(Refused, refused)
-    app.add_exception_handler(CsrfRefused, csrf_refused)
+    install_problem_pages(app)
     for router in (login.router, intake.router, review.router, casepage.router, dashboard.router):
         app.include_router(router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="web-static")

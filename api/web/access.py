@@ -10,6 +10,7 @@ from fastapi import Depends, HTTPException, Request
 
 from agent.store.keys import ApiClient
 from api.auth import refusal, roles_that_can
+from api.errors import detail_text
 from api.web import csrf
 from api.web.session import load_session
 from core.messages import Explained
@@ -25,7 +26,8 @@ class Refused(Exception):
     """The role lacks the ability; the page (or the script's JSON) names the roles that have it."""
 
     def __init__(self, role: str, ability: str) -> None:
-        super().__init__(refusal(role, ability) or "")
+        reason = refusal(role, ability)
+        super().__init__(reason.text() if reason else "")
         self.role, self.ability, self.allowed = role, ability, roles_that_can(ability)
 
 
@@ -71,7 +73,7 @@ def attempt(action: Callable[[], T], lang: str = "zh") -> tuple[T | None, str | 
     try:
         return action(), None
     except HTTPException as exc:
-        return None, str(exc.detail)
+        return None, detail_text(exc, lang)
     except Explained as exc:
         return None, exc.text(lang)
     except (ValueError, LookupError) as exc:

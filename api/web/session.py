@@ -18,7 +18,6 @@ from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 
 from agent.store.keys import ApiClient
 from api.web import csrf
-from api.web.i18n import language
 from api.web.state import web_state
 from core import clock
 from core.messages import message
@@ -130,7 +129,7 @@ def _rate_limit(request: Request, session: WebSession) -> None:
     bucket = client.id if client is not None else hash(("web", address))
     wait = request.app.state.rate_limiter.allow(bucket, client.rate_limit_per_minute if client is not None else None)
     if wait:
-        raise HTTPException(429, message("web.too_many", seconds=max(1, round(wait))).text(language(request)),
+        raise HTTPException(429, message("web.too_many", seconds=max(1, round(wait))),
                             headers={"Retry-After": str(max(1, round(wait)))})
 
 

@@ -94,3 +94,45 @@ def test_the_human_cli_output_reads_in_chinese(tmp_path: Path) -> None:
         proc = run("triage", text, "--db", str(tmp_path / "c.db"))
         assert proc.returncode == 0, proc.stderr
         assert not latin_words(proc.stdout), proc.stdout
+
+
+def test_every_refusal_of_the_api_is_one_shape_in_the_callers_language(app: TestClient) -> None:
+    """No key, an unknown key, a role that may not, no such path, a method the path does not take, a
+    body that is not UTF-8 JSON, a reused Idempotency-Key: `{detail, code}`, Chinese by default,
+    English when asked."""
+    evaluator = {"Authorization": f"Bearer {app.app.state.workflow.keys.create('evaluator', 'e')}"}  # type: ignore[attr-defined]
+    dispatcher = {"Authorization": f"Bearer {app.app.state.workflow.keys.create('dispatcher', 'd')}"}  # type: ignore[attr-defined]
+    answers = {
+        "auth.missing_key": app.get("/v1/cases"),
+        "auth.unknown_key": app.get("/v1/cases", headers={"Authorization": "Bearer gt_nope"}),
+        "auth.role_cannot": app.post("/v1/reports", json={"text": "路灯不亮"}, headers=evaluator),
+        "http.404": app.get("/v1/nothing-here", headers=evaluator),
+        "http.405": app.delete("/v1/cases", headers=evaluator),
+        "http.400": app.post("/v1/cases/1/edit", content=b"\xff\xfe\x0f",
+                             headers={**evaluator, "Content-Type": "application/json"}),
+    }
+    app.post("/v1/reports", json={"text": "东风路路灯不亮"}, headers={**dispatcher, "Idempotency-Key": "k1"})
+    answers["idempotency.conflict"] = app.post("/v1/reports", json={"text": "另一件事"},
+                                               headers={**dispatcher, "Idempotency-Key": "k1"})
+    for code, answer in answers.items():
+        assert 400 <= answer.status_code < 500, (code, answer.status_code)
+        body = answer.json()
+        assert set(body) == {"detail", "code"}, (code, body)
+        assert body["code"] == code, body
+        words = re.sub(r"`[^`]*`|Idempotency-Key|DELETE|/\S+", " ", body["detail"])  # code, names, paths
+        assert not latin_words(words), (code, body["detail"])
+    assert answers["auth.role_cannot"].json()["detail"].startswith("「评估员」角色不能提交诉求")
+    english = app.get("/v1/cases", headers={"Accept-Language": "en"}).json()
+    assert english == {"detail": "Missing API key: send `Authorization: Bearer KEY` (create one with "
+                                 "`gridtriage keys create --role ROLE`).", "code": "auth.missing_key"}
+
+
+def test_a_page_address_that_is_wrong_answers_a_page_in_chinese(app: TestClient) -> None:
+    supervisor = log_in(app, "li")
+    for path, status in (("/ui/cases/abc", 422), ("/ui/cases/99999999999999999999999", 422),
+                         ("/ui/no-such-page", 404)):
+        answer = supervisor.get(path)
+        assert answer.status_code == status, path
+        assert answer.headers["content-type"].startswith("text/html"), path
+        assert "无法打开这个页面" in answer.text
+        assert not english_words(answer.text), (path, english_words(answer.text))

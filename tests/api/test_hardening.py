@@ -82,8 +82,10 @@ def test_an_edit_with_a_wrong_type_is_refused_naming_the_field(client: TestClien
     (field,) = changes
     r = client.post(f"/v1/cases/{case_id}/edit", json={"changes": changes, "reason": "r"}, headers=h)
     assert r.status_code == 422, r.text
-    assert r.json()["code"] in ("edit.needs_str", "edit.needs_bool")
-    assert f"字段「{field}」" in r.json()["detail"]
+    (error,) = r.json()["detail"]  # the schema's refusal, as documented for the edit body
+    assert error["loc"] == ["body", "changes", field]
+    assert f"changes.{field}" in error["msg"]
+    assert client.get(f"/v1/cases/{case_id}", headers=h).json()["title"] != changes.get("title")
 
 
 def test_a_refused_edit_stores_nothing_of_its_other_changes(client: TestClient,
@@ -227,3 +229,27 @@ def test_the_pages_refuse_ids_beyond_the_database(client: TestClient, keys: dict
                        (f"/ui/intake/{case_id}/merge", {"into": str(HUGE)})):
         r = client.post(path, data={**form, "csrf_token": token})
         assert r.status_code == 422, (path, r.text)
+
+
+def test_an_export_keeps_each_case_on_one_line_whatever_reads_it(client: TestClient,
+                                                                 keys: dict[str, dict[str, str]]) -> None:
+    """Unicode line separators in a report (pasted from a web page, say) are escaped, so that a reader
+    splitting on any line break (Python's str.splitlines does) still gets one case per line."""
+    h = keys["supervisor"]
+    submit(client, h, "金水区文化路\u2028井盖没了\u2029很危险\x85请尽快处理")
+    submit(client, h, "二七区德化街的垃圾桶满了没人清理")
+    r = client.get("/v1/export", headers=h)
+    assert r.status_code == 200
+    lines = r.text.splitlines()
+    assert len(lines) == 2
+    assert any("\u2028井盖没了\u2029很危险\x85" in json.dumps(json.loads(line), ensure_ascii=False) for line in lines)
+
+
+def test_an_export_of_an_unknown_status_is_refused_before_anything_streams(client: TestClient,
+                                                                           keys: dict[str, dict[str, str]]) -> None:
+    h = keys["supervisor"]
+    for status in ("done", "%", "\x00"):
+        r = client.get("/v1/export", params={"status": status}, headers=h)
+        assert r.status_code == 422, (status, r.text)
+        assert r.json()["code"] == "transition.unknown_status"
+    assert client.get("/v1/export", params={"status": "received"}, headers=h).status_code == 200

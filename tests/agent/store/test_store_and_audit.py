@@ -1,3 +1,4 @@
+import json
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -39,7 +40,9 @@ def test_personal_data_never_reaches_the_text_or_the_log(pipeline: TriagePipelin
         assert secret not in dumped
     with pipeline.store.session() as s:
         stored = s.execute(text("SELECT personal_data FROM reports")).scalar_one()
-    assert "13812345678" in stored, "the raw contact data is kept in its restricted column only"
+    for secret in ("13812345678", "410102199001011234"):
+        assert secret not in stored, "only the kinds of what masking hid are kept, never the values"
+    assert len(json.loads(stored)) >= 2
 
 
 def test_audit_log_is_append_only(pipeline: TriagePipeline) -> None:
@@ -152,3 +155,20 @@ def test_accounts_are_refused_with_a_reason_in_chinese(pipeline: TriagePipeline)
         assert words in str(caught.value)
     with pytest.raises(Refusal, match="没有「boss」这个角色"):
         ApiKeys(pipeline.store).create("boss", "x")
+
+
+def test_an_older_database_loses_the_personal_values_it_kept(pipeline: TriagePipeline, tmp_path: Path) -> None:
+    """Databases from before migration 0010 kept what masking found, values included; opening one
+    keeps the kinds and drops the values."""
+    pipeline.triage(ReportIn(text="我的电话13812345678，楼下烧烤油烟太大"))
+    store = pipeline.store
+    with store.engine.begin() as conn:
+        conn.execute(text("""UPDATE reports SET personal_data = '[{"kind": "phone", "value": "13812345678"}]'"""))
+        conn.execute(text("UPDATE alembic_version SET version_num = '0009'"))
+    again = CaseStore.open(store.engine.url.render_as_string(hide_password=False))
+    try:
+        with again.session() as s:
+            assert json.loads(s.execute(text("SELECT personal_data FROM reports")).scalar_one()) == [{"kind": "phone"}]
+        assert again.revision() == head_revision()
+    finally:
+        again.close()

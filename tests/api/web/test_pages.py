@@ -24,6 +24,7 @@ from api.web.session import web_client
 from core import clock
 from core.clock import FrozenClock
 from core.settings import ApiSettings, LLMSettings, Settings
+from tests.support.cli import run
 from tests.support.web import PASSWORDS, add_users, draft, fetch_headers, log_in, token_of
 
 pytestmark = pytest.mark.integration
@@ -94,8 +95,20 @@ def test_a_cookie_saved_before_logout_opens_nothing_after(app: TestClient) -> No
 
 
 def test_a_password_change_revokes_every_session_of_that_user(app: TestClient) -> None:
+    """An administrator sets a new password with `gridtriage users password`: every browser the user
+    was logged in with is logged out at once, a colleague's is not, and the change is audited."""
     first, second, colleague = as_user(app, "li"), as_user(app, "li"), as_user(app, "wang")
-    Users(app.app.state.workflow.store).set_password("li", "a-new-password-2")  # type: ignore[attr-defined]
+    db = app.app.state.settings.db  # type: ignore[attr-defined]
+    changed = run("users", "password", "li", "--password-stdin", "--db", db, stdin="a-new-password-2\n")
+    assert changed.returncode == 0, changed.stderr
+    assert "2 open session(s) logged out" in changed.stderr
+    refused = run("users", "password", "li", "--password-stdin", "--db", db, stdin="short\n")
+    assert refused.returncode != 0
+    assert "密码至少要" in refused.stderr
+    with app.app.state.workflow.store.session() as s:  # type: ignore[attr-defined]
+        events = s.scalars(select(AuditRow).where(AuditRow.event == "user.password_changed")).all()
+        assert [(e.payload["username"], e.payload["sessions_revoked"]) for e in events] == [("li", 2)]
+        assert "a-new-password-2" not in str(events[0].payload)
     for browser in (first, second):
         assert browser.get("/ui/dashboard").status_code == 303
         assert browser.get(f"/v1/photos/{'0' * 64}").status_code == 401
