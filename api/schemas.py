@@ -13,10 +13,11 @@ from agent.lifecycle import Status
 from core.settings import REPORT_MAX_CHARS
 from core.types import Priority
 
-MAX_ID = 2**63 - 1  # SQLite's largest integer: a larger id is malformed, not merely missing
+MAX_ID = 2**31 - 1  # the largest id both stores hold (PostgreSQL's integer): a larger one is malformed, not missing
+MAX_OFFSET = 2**63 - 1  # the largest offset both databases take
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 CaseIdPath = Annotated[int, Path(ge=1, le=MAX_ID)]
-Offset = Annotated[int, Query(ge=0, le=MAX_ID)]
+Offset = Annotated[int, Query(ge=0, le=MAX_OFFSET)]
 MAX_MINUTES = 10 * 366 * 24 * 60  # ten years: the longest age a queue filter asks about
 
 class Body(BaseModel):

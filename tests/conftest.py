@@ -18,6 +18,7 @@ from agent.pipeline import TriagePipeline
 from core import clock
 from core.settings import DEFAULT_KB, LLMSettings, Settings
 from knowledge.loader import KnowledgeBase, load_kb
+from tests.support.postgres import Cluster
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -67,11 +68,39 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> Models:
     return Models.load(Settings(db=str(db)))
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test marked `both_backends` (the store, API and dedup modules) runs on SQLite and on
+    PostgreSQL; every other test on SQLite."""
+    if "backend" in metafunc.fixturenames:
+        both = metafunc.definition.get_closest_marker("both_backends") is not None
+        metafunc.parametrize("backend", BACKENDS if both else BACKENDS[:1])
+
+
+BACKENDS = ("sqlite", "postgresql")
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[Cluster]:
+    """One throwaway PostgreSQL cluster for the session (Debian's server, started here)."""
+    cluster = Cluster()
+    yield cluster
+    cluster.stop()
+
+
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    """The test's own empty case database: a SQLite file, or a new database on the PostgreSQL cluster."""
+    if backend == "sqlite":
+        return str(tmp_path / "cases.db")
+    cluster: Cluster = request.getfixturevalue("postgres")
+    return cluster.database()
+
+
+@pytest.fixture
+def settings(database: str) -> Settings:
     """Template drafting: tests of the triage core do not wait for a language model. The LLM
     drafter has its own tests (tests/agent/test_llm_drafting.py)."""
-    return Settings(db=str(tmp_path / "cases.db"), llm=LLMSettings(provider="none"))
+    return Settings(db=database, llm=LLMSettings(provider="none"))
 
 
 @pytest.fixture

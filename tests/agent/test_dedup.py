@@ -6,7 +6,7 @@ from agent.pipeline import TriagePipeline
 from core.settings import Settings
 from core.types import ReportIn
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_backends]
 T0 = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
 
 

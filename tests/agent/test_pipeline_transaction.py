@@ -11,7 +11,7 @@ import agent.store.store as store_module
 from agent.pipeline import TriagePipeline
 from core.types import ReportIn
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_backends]
 
 REPORT = "文化路和东风路交叉口往北一点，人行道上的井盖没了，很危险"
 REPEAT = "东风路与文化路路口那里有个下水道井盖丢了，晚上看不见容易掉下去"

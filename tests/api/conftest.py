@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -14,8 +13,9 @@ from core.settings import ApiSettings, LLMSettings, Settings
 
 
 @pytest.fixture
-def client(tmp_path: Path, models: Models) -> Iterator[TestClient]:
-    settings = Settings(db=str(tmp_path / "api.db"), llm=LLMSettings(provider="none"),
+def client(database: str, models: Models) -> Iterator[TestClient]:
+    """The app on the test's database (both backends in the modules marked `both_backends`)."""
+    settings = Settings(db=database, llm=LLMSettings(provider="none"),
                         api=ApiSettings(rate_limit_per_minute=10_000, max_body_bytes=20_000))
     with TestClient(create_app(settings, models=models)) as c:
         yield c

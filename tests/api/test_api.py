@@ -18,7 +18,7 @@ from core.messages import Refusal
 from core.settings import ApiSettings, LLMSettings, Settings
 from tests.support.concurrently import concurrently
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.both_backends]
 
 CLEAR = "德化街步行街上好多流动摊贩占道经营，行人都走不过去了"  # confident, not urgent: auto-dispatched
 URGENT = "金水路有一段路面塌陷出一个坑，车差点掉进去"

@@ -98,7 +98,7 @@ def test_originals_lose_their_exif_for_roles_without_personal_data(client: TestC
 
 def test_a_privacy_scan_finds_planted_data_only_where_the_role_may_see_it(
         client: TestClient, keys: dict[str, dict[str, str]], report: dict[str, object], tmp_path: Path) -> None:
-    db = sqlite3.connect(tmp_path / "api.db")
+    db = sqlite3.connect(client.app.state.settings.db)  # type: ignore[attr-defined]
     try:
         tables = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         for table in tables:
