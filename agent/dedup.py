@@ -77,6 +77,22 @@ class DedupStage(LoadOnce):
             if case_id in self._meta:
                 self.photos.add(case_id, phash, dhash, crops)
 
+    def catch_up(self, case_ids: frozenset[int]) -> None:
+        """Read these cases again from the store (another process may have opened, merged into, moved
+        or edited them): a case that attracts duplicates is indexed as stored, any other forgotten."""
+        if self.store is None:
+            return
+        for case_id in case_ids:
+            self.forget(case_id)
+            case = self.store.open_case(case_id)
+            if case is None or case.category_id not in self.kb.leaves:
+                continue
+            self.index.add(case.id, case.embedding)
+            self._remember(case.id, _CaseMeta(Place.model_validate(case.place), case.category_id,
+                                              case.last_reported_at, case.kind))
+            for _, phash, dhash, crops in self.store.open_case_photos(case_id):
+                self.photos.add(case_id, phash, dhash, crops)
+
     def register(self, case_id: int, vector: np.ndarray, place: Place, category_id: str,
                  reported_at: datetime, photos: tuple[PhotoFacts, ...] = (), kind: str = "incident") -> None:
         self.index.add(case_id, vector)

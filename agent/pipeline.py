@@ -22,6 +22,7 @@ from agent.models import Models
 from agent.parallel import internal_error, prepare_in_workers
 from agent.review import disagreements, review_reasons
 from agent.store import CaseStore
+from agent.store.changes import ChangeFeed, CommitLock
 from agent.store.photo_files import PhotoFiles
 from agent.store.store import Receipt, StoredReport, TriagedReport
 from classifiers.text import speech_act
@@ -77,6 +78,9 @@ class TriagePipeline:
         with timed(self.warm_up_ms, "drafter"):
             self._drafter.warm_up()
         with timed(self.warm_up_ms, "dedup_index"):
+            # the feed starts before the index loads: a change made meanwhile is read again, never missed
+            self._changes = ChangeFeed(self._store)
+            self._commit_lock = CommitLock(self._store)
             dedup = DedupStage(kb, self._models.embedder.dimension, self.settings.dedup, store=self._store)
             dedup.warm_up()
         self._dedup = dedup
@@ -149,15 +153,32 @@ class TriagePipeline:
         once that transaction is committed. Stored with them: `batch_row` (input file's SHA-256, row
         id); with `auto_dispatch`, a new case that nothing needs a person for goes straight to
         `dispatched`; `receipt`, the API request's answer (raises AlreadyAnswered when its key was
-        answered first)."""
-        store, dedup = self.store, self.dedup
-        intake, understanding, routing, vector = (
-            prepared.intake, prepared.understanding, prepared.routing, prepared.vector)
-        place, classification = understanding.place, understanding.classification
+        answered first). Other processes may share the database: the decision and the storing hold
+        the commit lock, after catching up with what they changed."""
+        self.warm_up()
         t = dict(prepared.timings_ms)
         with timed(t, "store"):
             for blob in prepared.photo_blobs:  # files first: a stored report never points at a missing photo
                 self.photo_files.put(blob.sha256, blob.format, blob.data, blob.thumbnail)
+        with self._commit_lock.held():  # no other process decides and stores meanwhile
+            with timed(t, "dedup"):
+                self._catch_up()
+            return self._commit_locked(prepared, t, batch_row, auto_dispatch, receipt)
+
+    def _catch_up(self) -> None:
+        """What other processes sharing the database changed since the last report: their cases
+        into the dedup index, a switch of the city's mode (unless this process was started in one)."""
+        changes = self._changes.read()
+        self.dedup.catch_up(changes.case_ids)
+        if changes.mode is not None and self.settings.mode is None:
+            self.mode = changes.mode
+
+    def _commit_locked(self, prepared: PreparedReport, t: dict[str, float], batch_row: tuple[str, str] | None,
+                       auto_dispatch: bool, receipt: Receipt[TriageResult] | None) -> TriageResult:
+        store, dedup = self.store, self.dedup
+        intake, understanding, routing, vector = (
+            prepared.intake, prepared.understanding, prepared.routing, prepared.vector)
+        place, classification = understanding.place, understanding.classification
         events: list[tuple[str, str, dict[str, Any]]] = [
             ("understand", "report.understood", understanding.model_dump(mode="json"))]
         reported_at = intake.reported_at or intake.received_at

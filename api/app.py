@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
@@ -31,6 +32,13 @@ from api.service import IdempotencyConflict, TriageService
 from api.web import install_web
 from core.messages import Forbidden, NotFound, Refusal
 from core.settings import Settings
+
+SETTINGS_ENV = "GRIDTRIAGE_SERVE_SETTINGS"  # how `serve --workers N` hands its settings to each worker
+
+
+def app_from_environment() -> FastAPI:
+    """The app of one of `gridtriage serve --workers N`'s worker processes (uvicorn's factory)."""
+    return create_app(Settings.model_validate_json(os.environ[SETTINGS_ENV]))
 
 
 def create_app(settings: Settings, models: Models | None = None) -> FastAPI:

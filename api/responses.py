@@ -150,6 +150,7 @@ class HealthPublic(Public):
     knowledge_base: str
     llm: str
     drafts_pending: int
+    worker: int = Field(description="The answering worker's process id (`serve --workers N` runs several).")
 
 
 # ---- Open311 GeoReport v2 (JSON; the .xml paths carry the same fields) ---------------------------------

@@ -66,8 +66,8 @@ class CaseChanges(Body):
         return self
 
     def given(self) -> dict[str, Any]:
-        """Only the fields the request named."""
-        return {name: getattr(self, name) for name in self.model_fields_set}
+        """Only the fields the request named, in the order they are declared here."""
+        return {name: getattr(self, name) for name in type(self).model_fields if name in self.model_fields_set}
 
 
 class Edit(Body):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -33,13 +34,19 @@ def serve(
     embedder: EmbedderOpt = None, model: ModelOpt = None, llm: LlmOpt = None,
     login_link: Annotated[bool, typer.Option(
         "--login-link/--no-login-link", help="Print a one-time login link for a local supervisor session.")] = True,
+    workers: Annotated[int, typer.Option(
+        min=1, max=64, help="Worker processes sharing the port and the database (each loads the models).")] = 1,
 ) -> None:
     """Run the HTTP API (OpenAPI docs at /docs) and the web pages (/ui)."""
     import uvicorn
 
-    from api.app import create_app
+    from api.app import SETTINGS_ENV, create_app
 
     settings = settings_from(config, kb, db, mode, embedder, model, llm)
+    if workers > 1 and settings.llm.provider != "none":
+        err.print(f"{workers} workers: background LLM drafting is off (template drafts stand); "
+                  "run one worker for LLM drafts")
+        settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"provider": "none"})})
     api = settings.api.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
     settings = settings.model_copy(update={"api": api})
     shown = "127.0.0.1" if api.host in ("0.0.0.0", "::", "") else api.host
@@ -54,7 +61,12 @@ def serve(
     typer.echo("\n".join(lines))
     sys.stdout.flush()
     try:
-        uvicorn.run(create_app(settings), host=api.host, port=api.port, log_level="warning")
+        if workers == 1:
+            uvicorn.run(create_app(settings), host=api.host, port=api.port, log_level="warning")
+        else:
+            os.environ[SETTINGS_ENV] = settings.to_json_with_secrets()
+            uvicorn.run("api.app:app_from_environment", factory=True, workers=workers, host=api.host,
+                        port=api.port, log_level="warning")
     except (ValueError, ImportError) as exc:
         fail(str(exc))
 

@@ -310,3 +310,9 @@ class Settings(BaseModel):
             elif value is not None:
                 data[key] = value
         return cls.model_validate(data)
+
+    def to_json_with_secrets(self) -> str:
+        """The settings as JSON that `model_validate_json` reads back whole, secrets included (for a
+        worker process this one starts; never for a file or a log)."""
+        return json.dumps(self.model_dump(), ensure_ascii=False,
+                          default=lambda v: v.get_secret_value() if isinstance(v, SecretStr) else str(v))

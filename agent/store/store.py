@@ -92,6 +92,9 @@ class TriagedReport:
     receipt: Receipt[StoredReport] | None = None
 
 
+CasePhotoHashes = tuple[int, str, str, tuple[tuple[str, str], ...]]  # case id, pHash, dHash, crop hashes
+
+
 @dataclass(frozen=True)
 class OpenCase:
     """What dedup needs to know about an open case."""
@@ -260,15 +263,26 @@ class CaseStore:
             for case_id, blob, place, category_id, last, kind in rows:
                 yield OpenCase(case_id, np.frombuffer(blob, dtype=np.float32), place, category_id, last, kind)
 
-    def open_case_photos(self) -> Iterator[tuple[int, str, str, tuple[tuple[str, str], ...]]]:
-        """(case id, pHash, dHash, centre-crop hashes) of every photo of every case that attracts duplicates."""
+    def open_case(self, case_id: int) -> OpenCase | None:
+        """The case as dedup knows it, or None when it no longer attracts duplicates (or is gone)."""
         with self.session() as s:
-            rows = s.execute(
-                select(ReportRow.case_id, PhotoRow.phash, PhotoRow.dhash, PhotoRow.facts)
-                .join(ReportRow, PhotoRow.report_id == ReportRow.id)
-                .join(CaseRow, ReportRow.case_id == CaseRow.id)
-                .where(CaseRow.status.in_(ATTRACTS_DUPLICATES))
-            )
+            row = s.execute(
+                select(CaseRow.id, CaseRow.embedding, CaseRow.place, CaseRow.category_id,
+                       CaseRow.last_reported_at, CaseRow.kind)
+                .where(CaseRow.id == case_id, CaseRow.status.in_(ATTRACTS_DUPLICATES))).first()
+        if row is None:
+            return None
+        return OpenCase(row[0], np.frombuffer(row[1], dtype=np.float32), row[2], row[3], row[4], row[5])
+
+    def open_case_photos(self, case_id: int | None = None) -> Iterator[CasePhotoHashes]:
+        """(case id, pHash, dHash, centre-crop hashes) of every photo of every case that attracts
+        duplicates (of the one case `case_id`, when given)."""
+        with self.session() as s:
+            query = (select(ReportRow.case_id, PhotoRow.phash, PhotoRow.dhash, PhotoRow.facts)
+                     .join(ReportRow, PhotoRow.report_id == ReportRow.id)
+                     .join(CaseRow, ReportRow.case_id == CaseRow.id)
+                     .where(CaseRow.status.in_(ATTRACTS_DUPLICATES)))
+            rows = s.execute(query if case_id is None else query.where(CaseRow.id == case_id))
             for case_id, phash, dhash, facts in rows:
                 yield int(case_id), phash, dhash, tuple((p, d) for p, d in facts.get("crop_hashes", ()))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -17,7 +19,7 @@ def healthz(request: Request) -> HealthPublic:
     redrafter = service.redrafter
     return HealthPublic(status="ok", mode=service.pipeline.mode, knowledge_base=service.pipeline.models.kb.meta.name,
                         llm=request.app.state.settings.llm.provider,
-                        drafts_pending=redrafter.pending if redrafter else 0)
+                        drafts_pending=redrafter.pending if redrafter else 0, worker=os.getpid())
 
 
 @router.get("/metrics", response_class=PlainTextResponse)

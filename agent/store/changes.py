@@ -1,0 +1,108 @@
+"""What other processes changed, read from the append-only audit log, and the lock that serialises
+the dedup decision with the case insert across processes. Several API workers share one database:
+each keeps its own dedup index and catches up from here before it decides.
+
+Every change to a case writes an audit event naming the case (created, merged into, moved along the
+lifecycle, edited, split), and a switch of the city's mode writes `city.mode_switched`; so the events
+after the last one read name every case whose dedup facts may have changed."""
+
+from __future__ import annotations
+
+import fcntl
+import threading
+import zlib
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select, text
+
+from agent.store.models import AuditRow
+from agent.store.store import CaseStore
+
+# PostgreSQL hands out ids when a row is inserted, not when it is committed: a transaction that
+# began earlier may commit an id below one already read. Events this far back are read again.
+LOOKBACK = 500
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Cases whose dedup facts may have changed, and the city's mode if it was switched."""
+
+    case_ids: frozenset[int]
+    mode: str | None
+
+
+class ChangeFeed:
+    """Reads the audit log from where it last stopped. Starts at the log's end: what was there
+    before is what the reader loaded at start."""
+
+    def __init__(self, store: CaseStore) -> None:
+        self.store = store
+        self._seen: deque[int] = deque(maxlen=4 * LOOKBACK)
+        self._seen_set: set[int] = set()
+        with store.session() as s:
+            self._cursor = int(s.scalar(select(AuditRow.id).order_by(AuditRow.id.desc()).limit(1)) or 0)
+
+    def read(self) -> Changes:
+        with self.store.session() as s:
+            rows = s.execute(select(AuditRow.id, AuditRow.case_id, AuditRow.event, AuditRow.payload)
+                             .where(AuditRow.id > self._cursor - LOOKBACK).order_by(AuditRow.id)).all()
+        cases: set[int] = set()
+        mode = None
+        for event_id, case_id, event, payload in rows:
+            if event_id in self._seen_set or event_id <= self._cursor - LOOKBACK:
+                continue
+            self._remember(event_id)
+            if case_id is not None:
+                cases.add(int(case_id))
+            if event == "city.mode_switched":
+                mode = str(payload["after"])
+        if rows:
+            self._cursor = max(self._cursor, max(int(r[0]) for r in rows))
+        return Changes(frozenset(cases), mode)
+
+    def _remember(self, event_id: int) -> None:
+        if len(self._seen) == self._seen.maxlen:
+            self._seen_set.discard(self._seen[0])
+        self._seen.append(event_id)
+        self._seen_set.add(event_id)
+
+
+class CommitLock:
+    """Held while a report is matched against the open cases and stored, so that two processes never
+    open two cases for one incident: an advisory lock on PostgreSQL; on SQLite an exclusive lock on
+    a file beside the database (SQLite allows one writer, so one lock costs nothing in throughput)."""
+
+    KEY = zlib.crc32(b"gridtriage:commit")  # the advisory lock's number
+
+    def __init__(self, store: CaseStore) -> None:
+        self.store = store
+        self._threads = threading.Lock()  # flock and advisory locks belong to the process, not a thread
+        database = store.engine.url.database
+        self._file: Path | None = None
+        if store.engine.dialect.name == "sqlite" and database and database != ":memory:":
+            self._file = Path(database).with_name(Path(database).name + ".commit-lock")
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        with self._threads:
+            if self.store.engine.dialect.name == "postgresql":
+                with self.store.engine.connect() as conn:
+                    conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": self.KEY})
+                    try:
+                        yield
+                    finally:
+                        conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.KEY})
+                        conn.commit()
+            elif self._file is not None:
+                with self._file.open("a") as handle:
+                    fcntl.flock(handle, fcntl.LOCK_EX)
+                    try:
+                        yield
+                    finally:
+                        fcntl.flock(handle, fcntl.LOCK_UN)
+            else:
+                yield
