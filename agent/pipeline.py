@@ -225,6 +225,7 @@ class TriagePipeline:
                                         embedding=vector, batch_row=batch_row, dispatch_note=dispatch_note,
                                         receipt=stored_receipt)
             stored = store.store_triaged(triaged)
+            self._changes.written_here(stored.audit_ids)
             if found.duplicate_of is not None:
                 dedup.touch(stored.case_id, reported_at)
                 dedup.add_photos(stored.case_id, intake.photos)

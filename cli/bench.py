@@ -69,13 +69,19 @@ def bench_api_cmd(
     concurrency: Annotated[int, typer.Option(help="Clients posting at the same time.")] = 20,
     dataset: Annotated[str | None, typer.Option(help="Post this dataset's texts (default: real Teddy messages).")]
     = None,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="`serve --workers N`.")] = 1,
+    db: Annotated[str | None, typer.Option(
+        "--db", help="An empty database to serve from (e.g. postgresql+psycopg://…); default a temporary SQLite file.")]
+    = None,
+    rate: Annotated[float | None, typer.Option(
+        min=0.1, help="Start requests at this steady rate per second instead of as fast as answered.")] = None,
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Latency and throughput of a real `gridtriage serve` process under concurrent clients (no LLM)."""
     from eval.api_bench import bench_api
 
     settings = settings_from(None, None, None, None, None)
-    print_figures("API benchmark", [bench_api(settings, requests, concurrency, dataset)], as_json)
+    print_figures("API benchmark", [bench_api(settings, requests, concurrency, dataset, workers, db, rate)], as_json)
 
 
 @bench_app.command("photos")

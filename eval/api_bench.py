@@ -20,9 +20,12 @@ from eval.bench import percentile, sample_reports
 from eval.server import free_port, start_server
 
 
-def bench_api(settings: Settings, requests: int = 5000, concurrency: int = 20,
-              dataset: str | None = None) -> dict[str, Any]:
-    """`dataset`: a labelled dataset's texts (e.g. zhengzhou_test) instead of the real Teddy messages."""
+def bench_api(settings: Settings, requests: int = 5000, concurrency: int = 20, dataset: str | None = None,
+              workers: int = 1, db: str | None = None, rate: float | None = None) -> dict[str, Any]:
+    """`dataset`: a labelled dataset's texts (e.g. zhengzhou_test) instead of the real Teddy messages.
+    `workers`: `serve --workers`; `db`: an empty database to use (a PostgreSQL URL, say) instead of
+    a temporary SQLite file; `rate`: requests started at this steady rate per second (a city's peak)
+    instead of `concurrency` clients posting as fast as they are answered."""
     if dataset:
         from eval.datasets import read_dataset, resolve_dataset
 
@@ -31,17 +34,19 @@ def bench_api(settings: Settings, requests: int = 5000, concurrency: int = 20,
     else:
         texts, source = sample_reports(settings, requests)
     with tempfile.TemporaryDirectory() as tmp:
-        db = str(Path(tmp) / "bench.db")
+        db = db or str(Path(tmp) / "bench.db")
         store = CaseStore.open(db)
         key = ApiKeys(store).create("dispatcher", "bench")
         store.close()
         port = free_port()
         config = Path(tmp) / "config.json"  # the load generator is one client: lift its rate limit
         config.write_text(json.dumps({"api": {"rate_limit_per_minute": 10_000_000}}))
-        server = start_server(db, port, ["--config", str(config)], log=Path(tmp) / "server.log")
+        server = start_server(db, port, ["--config", str(config), "--workers", str(workers)],
+                              log=Path(tmp) / "server.log")
         try:
+            _wait_for_workers(f"http://127.0.0.1:{port}", workers)
             started = time.perf_counter()
-            latencies, statuses = asyncio.run(_load(f"http://127.0.0.1:{port}", key, texts, concurrency))
+            latencies, statuses = asyncio.run(_load(f"http://127.0.0.1:{port}", key, texts, concurrency, rate))
             elapsed = time.perf_counter() - started
         finally:
             server.terminate()
@@ -51,14 +56,27 @@ def bench_api(settings: Settings, requests: int = 5000, concurrency: int = 20,
     for s in statuses:
         codes[str(s)] = codes.get(str(s), 0) + 1
     return {
-        "requests": len(latencies), "concurrency": concurrency, "source": source,
+        "requests": len(latencies), "workers": workers, "database": db.split("://")[0] if "://" in db else "sqlite",
+        "concurrency": concurrency if rate is None else f"steady {rate:g}/s", "source": source,
         "p50_ms": round(percentile(latencies, 50), 1), "p95_ms": round(percentile(latencies, 95), 1),
         "p99_ms": round(percentile(latencies, 99), 1), "requests_per_s": round(len(latencies) / elapsed, 1),
         "errors": errors, "status_codes": codes,
     }
 
 
-async def _load(base: str, key: str, texts: list[str], concurrency: int) -> tuple[list[float], list[int]]:
+def _wait_for_workers(base: str, workers: int, timeout_s: float = 180) -> None:
+    """Until every worker has loaded its models and answers (each /healthz names its process)."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + timeout_s
+    while len(seen) < workers and time.monotonic() < deadline:
+        seen.add(httpx.get(f"{base}/healthz", timeout=10).json()["worker"])
+        time.sleep(0.05)
+
+
+async def _load(base: str, key: str, texts: list[str], concurrency: int,
+                rate: float | None) -> tuple[list[float], list[int]]:
+    if rate is not None:
+        return await _steady(base, key, texts, rate)
     queue: asyncio.Queue[str] = asyncio.Queue()
     for text in texts:
         queue.put_nowait(text)
@@ -80,4 +98,26 @@ async def _load(base: str, key: str, texts: list[str], concurrency: int) -> tupl
                 latencies.append((time.perf_counter() - t) * 1000)
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
+    return latencies, statuses
+
+
+async def _steady(base: str, key: str, texts: list[str], rate: float) -> tuple[list[float], list[int]]:
+    """Request i starts at i / rate seconds, whether or not the earlier ones were answered."""
+    latencies: list[float] = []
+    statuses: list[int] = []
+    async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60,
+                                 limits=httpx.Limits(max_connections=200)) as client:
+
+        async def one(i: int, text: str, start: float) -> None:
+            await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
+            t = time.perf_counter()
+            try:
+                r = await client.post("/v1/reports", json={"text": text, "channel": "bench"})
+                statuses.append(r.status_code)
+            except httpx.HTTPError:
+                statuses.append(0)
+            latencies.append((time.perf_counter() - t) * 1000)
+
+        start = time.perf_counter()
+        await asyncio.gather(*(one(i, text, start) for i, text in enumerate(texts)))
     return latencies, statuses

@@ -19,11 +19,12 @@ from pathlib import Path
 
 from sqlalchemy import select, text
 
-from agent.store.models import AuditRow
+from agent.store.models import AuditRow, CitySettingRow
 from agent.store.store import CaseStore
 
 # PostgreSQL hands out ids when a row is inserted, not when it is committed: a transaction that
-# began earlier may commit an id below one already read. Events this far back are read again.
+# began earlier may commit an id below one already read. Events this far back are read again there.
+# SQLite has one writer at a time, so its ids are committed in order.
 LOOKBACK = 500
 
 
@@ -41,6 +42,7 @@ class ChangeFeed:
 
     def __init__(self, store: CaseStore) -> None:
         self.store = store
+        self._lookback = LOOKBACK if store.engine.dialect.name == "postgresql" else 0
         self._seen: deque[int] = deque(maxlen=4 * LOOKBACK)
         self._seen_set: set[int] = set()
         with store.session() as s:
@@ -48,21 +50,26 @@ class ChangeFeed:
 
     def read(self) -> Changes:
         with self.store.session() as s:
-            rows = s.execute(select(AuditRow.id, AuditRow.case_id, AuditRow.event, AuditRow.payload)
-                             .where(AuditRow.id > self._cursor - LOOKBACK).order_by(AuditRow.id)).all()
-        cases: set[int] = set()
-        mode = None
-        for event_id, case_id, event, payload in rows:
-            if event_id in self._seen_set or event_id <= self._cursor - LOOKBACK:
-                continue
+            rows = s.execute(select(AuditRow.id, AuditRow.case_id, AuditRow.event)
+                             .where(AuditRow.id > self._cursor - self._lookback).order_by(AuditRow.id)).all()
+            cases: set[int] = set()
+            switched = False
+            for event_id, case_id, event in rows:
+                if event_id in self._seen_set:
+                    continue
+                self._remember(event_id)
+                if case_id is not None:
+                    cases.add(int(case_id))
+                switched = switched or event == "city.mode_switched"
+            mode = s.get(CitySettingRow, "mode") if switched else None
+            if rows:
+                self._cursor = max(self._cursor, max(int(r[0]) for r in rows))
+            return Changes(frozenset(cases), mode.value if mode is not None else None)
+
+    def written_here(self, event_ids: tuple[int, ...]) -> None:
+        """Events this process wrote (and already knows of): reading them later changes nothing."""
+        for event_id in event_ids:
             self._remember(event_id)
-            if case_id is not None:
-                cases.add(int(case_id))
-            if event == "city.mode_switched":
-                mode = str(payload["after"])
-        if rows:
-            self._cursor = max(self._cursor, max(int(r[0]) for r in rows))
-        return Changes(frozenset(cases), mode)
 
     def _remember(self, event_id: int) -> None:
         if len(self._seen) == self._seen.maxlen:

@@ -54,6 +54,7 @@ class StoredReport:
     case_id: int
     reporters: int
     status: str
+    audit_ids: tuple[int, ...] = ()  # the audit events this transaction wrote
 
 
 @dataclass(frozen=True)
@@ -347,7 +348,10 @@ def _store_triaged(s: Session, triaged: TriagedReport) -> StoredReport:
     if triaged.batch_row is not None:
         digest, row_id = triaged.batch_row
         s.add(BatchRowRow(digest=digest, row_id=row_id, report_id=report_id, created_at=clock.now()))
-    stored = StoredReport(report_id=report_id, case_id=case_id, reporters=reporters, status=case.status)
+    events = [row for row in s.new if isinstance(row, AuditRow)]
+    s.flush()
+    stored = StoredReport(report_id=report_id, case_id=case_id, reporters=reporters, status=case.status,
+                          audit_ids=tuple(row.id for row in events))
     if triaged.receipt is not None:
         code, body = triaged.receipt.answer(stored)
         s.add(IdempotencyRow(api_key_id=triaged.receipt.client_id, key=triaged.receipt.key,
