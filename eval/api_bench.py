@@ -88,14 +88,7 @@ async def _load(base: str, key: str, texts: list[str], concurrency: int,
 
         async def worker() -> None:
             while not queue.empty():
-                text = queue.get_nowait()
-                t = time.perf_counter()
-                try:
-                    r = await client.post("/v1/reports", json={"text": text, "channel": "bench"})
-                    statuses.append(r.status_code)
-                except httpx.HTTPError:
-                    statuses.append(0)
-                latencies.append((time.perf_counter() - t) * 1000)
+                await _timed_post(client, queue.get_nowait(), latencies, statuses)
 
         await asyncio.gather(*(worker() for _ in range(concurrency)))
     return latencies, statuses
@@ -110,14 +103,19 @@ async def _steady(base: str, key: str, texts: list[str], rate: float) -> tuple[l
 
         async def one(i: int, text: str, start: float) -> None:
             await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
-            t = time.perf_counter()
-            try:
-                r = await client.post("/v1/reports", json={"text": text, "channel": "bench"})
-                statuses.append(r.status_code)
-            except httpx.HTTPError:
-                statuses.append(0)
-            latencies.append((time.perf_counter() - t) * 1000)
+            await _timed_post(client, text, latencies, statuses)
 
         start = time.perf_counter()
         await asyncio.gather(*(one(i, text, start) for i, text in enumerate(texts)))
     return latencies, statuses
+
+
+async def _timed_post(client: httpx.AsyncClient, text: str, latencies: list[float], statuses: list[int]) -> None:
+    """One report posted; its latency in ms and its status (0: no answer) appended."""
+    t = time.perf_counter()
+    try:
+        r = await client.post("/v1/reports", json={"text": text, "channel": "bench"})
+        statuses.append(r.status_code)
+    except httpx.HTTPError:
+        statuses.append(0)
+    latencies.append((time.perf_counter() - t) * 1000)

@@ -110,6 +110,8 @@ class OpenCase:
 
 class CaseStore:
     def __init__(self, url: str) -> None:
+        if url.startswith(("postgresql://", "postgres://")):  # the installed driver is psycopg 3
+            url = "postgresql+psycopg://" + url.split("://", 1)[1]
         self.url = url
         self.engine: Engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":

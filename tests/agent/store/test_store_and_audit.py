@@ -52,11 +52,18 @@ def test_audit_log_is_append_only(pipeline: TriagePipeline) -> None:
             conn.execute(text(statement))
 
 
-def test_database_uses_wal_and_migrations(pipeline: TriagePipeline) -> None:
+def test_database_uses_wal_and_migrations(pipeline: TriagePipeline, database: str) -> None:
     with pipeline.store.engine.connect() as conn:
         if conn.dialect.name == "sqlite":
             assert conn.execute(text("PRAGMA journal_mode")).scalar_one() == "wal"
         assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar_one() == head_revision()
+    if database.startswith("postgresql+psycopg://"):  # a plain postgresql:// URL, as people write it, works too
+        plain = CaseStore.open(database.replace("postgresql+psycopg://", "postgresql://"))
+        try:
+            assert plain.engine.dialect.driver == "psycopg"
+            assert plain.revision() == head_revision()
+        finally:
+            plain.close()
 
 
 def _url(database: str) -> str:
