@@ -76,12 +76,27 @@ def warm_pipeline(settings: Settings) -> TriagePipeline:
 
 
 def print_figures(title: str, rows: list[dict[str, Any]], as_json: bool) -> None:
+    """A benchmark's figures: one figure per line (a nested figure as `outer.inner`), one column per
+    run side by side, so that the table stays narrow at any terminal width; or the JSON."""
     if as_json:
         typer.echo(json.dumps(rows if len(rows) > 1 else rows[0], ensure_ascii=False, indent=2))
         return
+    flat = [_flatten(row) for row in rows]
     table = Table(title=title)
-    for key in rows[0]:
-        table.add_column(key)
-    for row in rows:
-        table.add_row(*(json.dumps(v, ensure_ascii=False) if isinstance(v, dict) else str(v) for v in row.values()))
-    Console(width=200).print(table)
+    table.add_column("figure")
+    for number in range(len(flat)):
+        table.add_column("value" if len(flat) == 1 else f"run {number + 1}", justify="right")
+    names = list(dict.fromkeys(name for row in flat for name in row))
+    for name in names:
+        table.add_row(name, *(str(row.get(name, "")) for row in flat))
+    Console().print(table)
+
+
+def _flatten(row: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in row.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat

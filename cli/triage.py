@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sys
 import time
 from datetime import datetime
@@ -149,8 +150,8 @@ def batch(
 ) -> None:
     """Triage every row of a file; bad rows get an `error` line and the batch goes on. A rerun of the
     same file (by SHA-256) skips the rows already stored, so an interrupted batch resumes; the output
-    file then has lines for the rows triaged in this run. Drafting with the local LLM takes seconds
-    per new case: use --llm none for bulk imports."""
+    file then has lines for the rows triaged in this run. Drafts come from templates unless an LLM
+    is asked for (`--llm`, GRIDTRIAGE_LLM or a settings file): the LLM takes seconds per new case."""
     from agent.batch_io import read_rows
     from agent.output import public_case
 
@@ -160,7 +161,8 @@ def batch(
         rows = list(read_rows(input_file))
     except (ValueError, OSError) as exc:
         fail(str(exc))
-    pipeline = warm_pipeline(settings_from(config, kb, db, mode, embedder, model, llm))
+    asked = llm or config or os.environ.get("GRIDTRIAGE_LLM")
+    pipeline = warm_pipeline(settings_from(config, kb, db, mode, embedder, model, llm if asked else "none"))
     digest = hashlib.sha256(input_file.read_bytes()).hexdigest()
     if restart:
         pipeline.store.forget_batch(digest)

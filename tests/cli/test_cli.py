@@ -196,3 +196,16 @@ def test_triage_a_photo_only_report_from_the_command_line(tmp_path: Path) -> Non
     missing = run("triage", "--photo", str(tmp_path / "nope.jpg"), "--db", str(tmp_path / "c.db"))
     assert missing.returncode == 2
     assert "cannot read photo" in missing.stderr
+
+
+@pytest.mark.slow
+def test_a_batch_drafts_from_templates_unless_an_llm_is_asked_for(tmp_path: Path) -> None:
+    """Bulk imports never wait seconds per case on the LLM by default (no --llm, no GRIDTRIAGE_LLM)."""
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"id": "a", "text": "桐柏路上有个井盖碎了一半"}, ensure_ascii=False) + "\n",
+                      encoding="utf-8")
+    proc = run("batch", str(source), str(tmp_path / "out.jsonl"), "--db", str(tmp_path / "c.db"), llm="")
+    assert proc.returncode == 0, proc.stderr
+    (line,) = [json.loads(x) for x in (tmp_path / "out.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert line["drafter"] == "template", line["drafter"]
+    assert line["draft_fallback"] is None
