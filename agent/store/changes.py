@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select, text
+from sqlalchemy import bindparam, select, text
 
 from agent.store.models import AuditRow, CitySettingRow
 from agent.store.store import CaseStore
@@ -36,6 +36,13 @@ class Changes:
     mode: str | None
 
 
+_SINCE = (select(AuditRow.id, AuditRow.case_id, AuditRow.event)
+          .where(AuditRow.id > bindparam("since"),
+                 AuditRow.case_id.is_not(None) | (AuditRow.event == "city.mode_switched"))
+          .order_by(AuditRow.id))
+_MODE = select(CitySettingRow.value).where(CitySettingRow.name == "mode")
+
+
 class ChangeFeed:
     """Reads the audit log from where it last stopped. Starts at the log's end: what was there
     before is what the reader loaded at start."""
@@ -49,9 +56,8 @@ class ChangeFeed:
             self._cursor = int(s.scalar(select(AuditRow.id).order_by(AuditRow.id.desc()).limit(1)) or 0)
 
     def read(self) -> Changes:
-        with self.store.session() as s:
-            rows = s.execute(select(AuditRow.id, AuditRow.case_id, AuditRow.event)
-                             .where(AuditRow.id > self._cursor - self._lookback).order_by(AuditRow.id)).all()
+        with self.store.engine.connect() as conn:  # a plain connection: this runs before every report
+            rows = conn.execute(_SINCE, {"since": self._cursor - self._lookback}).all()
             cases: set[int] = set()
             switched = False
             for event_id, case_id, event in rows:
@@ -61,10 +67,10 @@ class ChangeFeed:
                 if case_id is not None:
                     cases.add(int(case_id))
                 switched = switched or event == "city.mode_switched"
-            mode = s.get(CitySettingRow, "mode") if switched else None
-            if rows:
-                self._cursor = max(self._cursor, max(int(r[0]) for r in rows))
-            return Changes(frozenset(cases), mode.value if mode is not None else None)
+            mode = conn.execute(_MODE).scalar() if switched else None
+        if rows:
+            self._cursor = max(self._cursor, max(int(r[0]) for r in rows))
+        return Changes(frozenset(cases), str(mode) if mode is not None else None)
 
     def written_here(self, event_ids: tuple[int, ...]) -> None:
         """Events this process wrote (and already knows of): reading them later changes nothing."""

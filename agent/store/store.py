@@ -335,6 +335,11 @@ def _insert_report(s: Session, intake: IntakeResult) -> int:
 
 
 def _store_triaged(s: Session, triaged: TriagedReport) -> StoredReport:
+    with s.no_autoflush:  # the case's audit events stay new until the flush below, which lists them
+        return _store_triaged_rows(s, triaged)
+
+
+def _store_triaged_rows(s: Session, triaged: TriagedReport) -> StoredReport:
     report_id = _insert_report(s, triaged.intake)
     for stage, event_name, payload in triaged.events:
         s.add(_audit(stage, event_name, report_id, None, payload))
