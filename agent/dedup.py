@@ -23,6 +23,7 @@ import numpy as np
 
 from agent.case_index import CaseIndex
 from agent.store import CaseStore
+from agent.store.store import OpenCase
 from classifiers.photos import PhotoHashIndex
 from core.component import LoadOnce
 from core.messages import message
@@ -64,12 +65,10 @@ class DedupStage(LoadOnce):
         self._meta.clear()
         self._at_spot.clear()
         for case in store.open_cases():
-            if case.category_id not in self.kb.leaves:
-                continue  # a category the current knowledge base no longer has
-            ids.append(case.id)
-            vectors.append(case.embedding)
-            self._remember(case.id, _CaseMeta(Place.model_validate(case.place), case.category_id,
-                                              case.last_reported_at, case.kind))
+            if self._indexable(case):
+                ids.append(case.id)
+                vectors.append(case.embedding)
+                self._remember_stored(case)
         matrix = np.vstack(vectors) if vectors else np.zeros((0, self.index.dimension), np.float32)
         self.index.rebuild(np.array(ids, dtype=np.int64), matrix)
         self.photos = PhotoHashIndex()
@@ -84,14 +83,19 @@ class DedupStage(LoadOnce):
             return
         for case_id in case_ids:
             self.forget(case_id)
-            case = self.store.open_case(case_id)
-            if case is None or case.category_id not in self.kb.leaves:
-                continue
-            self.index.add(case.id, case.embedding)
-            self._remember(case.id, _CaseMeta(Place.model_validate(case.place), case.category_id,
-                                              case.last_reported_at, case.kind))
-            for _, phash, dhash, crops in self.store.open_case_photos(case_id):
-                self.photos.add(case_id, phash, dhash, crops)
+            for case in self.store.open_cases(case_id):
+                if self._indexable(case):
+                    self.index.add(case.id, case.embedding)
+                    self._remember_stored(case)
+                    for _, phash, dhash, crops in self.store.open_case_photos(case_id):
+                        self.photos.add(case_id, phash, dhash, crops)
+
+    def _indexable(self, case: OpenCase) -> bool:
+        return case.category_id in self.kb.leaves  # not a category the current knowledge base dropped
+
+    def _remember_stored(self, case: OpenCase) -> None:
+        self._remember(case.id, _CaseMeta(Place.model_validate(case.place), case.category_id,
+                                          case.last_reported_at, case.kind))
 
     def register(self, case_id: int, vector: np.ndarray, place: Place, category_id: str,
                  reported_at: datetime, photos: tuple[PhotoFacts, ...] = (), kind: str = "incident") -> None:

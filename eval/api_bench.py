@@ -17,7 +17,7 @@ from agent.store import CaseStore
 from agent.store.keys import ApiKeys
 from core.settings import Settings
 from eval.bench import percentile, sample_reports
-from eval.server import free_port, start_server
+from eval.server import free_port, start_server, wait_for_workers
 
 
 def bench_api(settings: Settings, requests: int = 5000, concurrency: int = 20, dataset: str | None = None,
@@ -44,7 +44,7 @@ def bench_api(settings: Settings, requests: int = 5000, concurrency: int = 20, d
         server = start_server(db, port, ["--config", str(config), "--workers", str(workers)],
                               log=Path(tmp) / "server.log")
         try:
-            _wait_for_workers(f"http://127.0.0.1:{port}", workers)
+            wait_for_workers(f"http://127.0.0.1:{port}", workers)
             started = time.perf_counter()
             latencies, statuses = asyncio.run(_load(f"http://127.0.0.1:{port}", key, texts, concurrency, rate))
             elapsed = time.perf_counter() - started
@@ -62,15 +62,6 @@ def bench_api(settings: Settings, requests: int = 5000, concurrency: int = 20, d
         "p99_ms": round(percentile(latencies, 99), 1), "requests_per_s": round(len(latencies) / elapsed, 1),
         "errors": errors, "status_codes": codes,
     }
-
-
-def _wait_for_workers(base: str, workers: int, timeout_s: float = 180) -> None:
-    """Until every worker has loaded its models and answers (each /healthz names its process)."""
-    seen: set[int] = set()
-    deadline = time.monotonic() + timeout_s
-    while len(seen) < workers and time.monotonic() < deadline:
-        seen.add(httpx.get(f"{base}/healthz", timeout=10).json()["worker"])
-        time.sleep(0.05)
 
 
 async def _load(base: str, key: str, texts: list[str], concurrency: int,

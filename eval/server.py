@@ -45,3 +45,14 @@ def start_server(db: str, port: int, extra: list[str] | None = None,
             time.sleep(0.3)
     proc.terminate()
     raise RuntimeError("gridtriage serve did not answer /healthz within 180 s")
+
+
+def wait_for_workers(base: str, workers: int, timeout_s: float = 180) -> int:
+    """Until `workers` different processes have answered /healthz (each names itself, once it has
+    loaded its models); returns how many did within `timeout_s`."""
+    seen: set[int] = set()
+    deadline = time.monotonic() + timeout_s
+    while len(seen) < workers and time.monotonic() < deadline:
+        seen.add(httpx.get(f"{base}/healthz", timeout=10).json()["worker"])
+        time.sleep(0.05)
+    return len(seen)

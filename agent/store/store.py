@@ -257,25 +257,14 @@ class CaseStore:
             return [(text, title, str(latest[case_id])) for case_id, text, title in reports if case_id is not None]
 
     # ---- reads ----------------------------------------------------------------------------------
-    def open_cases(self) -> Iterator[OpenCase]:
+    def open_cases(self, case_id: int | None = None) -> Iterator[OpenCase]:
+        """The cases that attract duplicates (the one case `case_id`, when given and it still does)."""
         with self.session() as s:
-            rows = s.execute(
-                select(CaseRow.id, CaseRow.embedding, CaseRow.place, CaseRow.category_id,
-                       CaseRow.last_reported_at, CaseRow.kind).where(CaseRow.status.in_(ATTRACTS_DUPLICATES))
-            )
-            for case_id, blob, place, category_id, last, kind in rows:
-                yield OpenCase(case_id, np.frombuffer(blob, dtype=np.float32), place, category_id, last, kind)
-
-    def open_case(self, case_id: int) -> OpenCase | None:
-        """The case as dedup knows it, or None when it no longer attracts duplicates (or is gone)."""
-        with self.session() as s:
-            row = s.execute(
-                select(CaseRow.id, CaseRow.embedding, CaseRow.place, CaseRow.category_id,
-                       CaseRow.last_reported_at, CaseRow.kind)
-                .where(CaseRow.id == case_id, CaseRow.status.in_(ATTRACTS_DUPLICATES))).first()
-        if row is None:
-            return None
-        return OpenCase(row[0], np.frombuffer(row[1], dtype=np.float32), row[2], row[3], row[4], row[5])
+            query = (select(CaseRow.id, CaseRow.embedding, CaseRow.place, CaseRow.category_id,
+                            CaseRow.last_reported_at, CaseRow.kind).where(CaseRow.status.in_(ATTRACTS_DUPLICATES)))
+            rows = s.execute(query if case_id is None else query.where(CaseRow.id == case_id))
+            for found, blob, place, category_id, last, kind in rows:
+                yield OpenCase(found, np.frombuffer(blob, dtype=np.float32), place, category_id, last, kind)
 
     def open_case_photos(self, case_id: int | None = None) -> Iterator[CasePhotoHashes]:
         """(case id, pHash, dHash, centre-crop hashes) of every photo of every case that attracts

@@ -4,14 +4,13 @@ reach both workers and still make one case with every reporter counted, on SQLit
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
-from eval.server import free_port, start_server
+from eval.server import free_port, start_server, wait_for_workers
 from tests.support.cli import run
 from tests.support.concurrently import concurrently
 
@@ -31,11 +30,8 @@ def served(database: str, tmp_path: Path) -> Iterator[tuple[str, dict[str, str]]
     server = start_server(database, port, ["--workers", str(WORKERS)], log=tmp_path / "server.log")
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline, seen = time.monotonic() + 180, set[int]()
-        while len(seen) < WORKERS and time.monotonic() < deadline:  # every worker has loaded its models
-            seen.add(httpx.get(f"{base}/healthz", timeout=10).json()["worker"])
-            time.sleep(0.1)
-        assert len(seen) == WORKERS, f"only {len(seen)} worker(s) answered"
+        answered = wait_for_workers(base, WORKERS)  # every worker has loaded its models
+        assert answered == WORKERS, f"only {answered} worker(s) answered"
         yield base, {"Authorization": f"Bearer {made.stdout.strip()}"}
     finally:
         server.terminate()
