@@ -46,7 +46,7 @@ class LlamaCppChatModel(BaseChatModel):
         if self._llama is not None:
             return
         try:
-            from llama_cpp import Llama
+            from agent.llm.grammar_sampler import GrammarFirstLlama as Llama
         except ImportError as exc:
             raise ImportError("the llamacpp provider needs llama-cpp-python: pip install "
                               "llama-cpp-python==0.3.36 (scripts/setup does), or use --llm none") from exc
