@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from typing import Any
 
 from core.settings import LLMSettings
 from core.types import CaseDraft, DraftFacts, DraftOutcome
@@ -139,3 +140,12 @@ def make_drafter(settings: LLMSettings, kb: KnowledgeBase) -> Drafter:
     from agent.llm_drafting import LLMDrafter
 
     return LLMDrafter(settings, kb)
+
+
+def outcome_events(outcome: DraftOutcome) -> list[tuple[str, str, dict[str, Any]]]:
+    """The audit events of a draft: every model call, and why the template took over if it did."""
+    events = [("draft", "llm.call", call.model_dump(mode="json")) for call in outcome.calls]
+    if outcome.fallback_reason:
+        events.append(("draft", "draft.fallback", {"reason": outcome.fallback_reason,
+                                                   "drafter": outcome.draft.drafter}))
+    return events

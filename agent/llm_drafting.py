@@ -1,7 +1,10 @@
 """The LLM drafter: writes the case file from the pipeline's facts with a chat model, inside guardrails.
 
-- The model sees candidates under short codes (C1 categories, D1 departments, K1 clauses) and may
-  answer only with those codes; anything else is rejected, logged, and asked again once.
+- The model sees candidates under short codes (C1 categories, D1 departments) and may answer only
+  with those codes; anything else is rejected, logged, and asked again once.
+- The prompt and the output stay short (every token costs tens of milliseconds on a CPU): each
+  department comes with the first words of its best-matching duty, the model does not choose
+  clauses, and the draft cites the clauses the router matched for the departments it chose.
 - The report is masked again before the prompt is built (plates too, unless the category needs
   them) and sits inside <诉求> tags as data.
 - The place is the gazetteer's, never the model's: a wrong address sends a crew to the wrong street.
@@ -28,23 +31,24 @@ from core.types import CaseDraft, CategoryRef, DraftFacts, DraftOutcome, LLMCall
 from knowledge.loader import KnowledgeBase
 from prompts.loader import PromptSpec, load_prompt
 
-Step = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=20)]
+Step = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=16)]
 
 
 class DraftProposal(BaseModel):
-    """What the model writes: prose plus choices by code. Mapped to a CaseDraft once checked."""
+    """What the model writes: prose plus choices by code. Mapped to a CaseDraft once checked. The
+    limits sit a little above the prompt's: the local model's grammar ends a field at its limit, so
+    the prompt asks for less and a field is rarely cut short."""
 
     model_config = ConfigDict(extra="forbid")
 
-    title: str = Field(min_length=4, max_length=20)
-    summary: str = Field(min_length=8, max_length=60)
-    request: str = Field(min_length=2, max_length=30)
-    steps: list[Step] = Field(min_length=1, max_length=3)
-    category: str
+    category: str  # the choices first, right after the model has read the candidates
     lead: str
     assist: list[str] = Field(max_length=2)
-    clauses: list[str] = Field(min_length=1, max_length=3)
     priority: Priority
+    title: str = Field(min_length=4, max_length=20)
+    summary: str = Field(min_length=8, max_length=50)
+    request: str = Field(min_length=2, max_length=20)
+    steps: list[Step] = Field(min_length=1, max_length=2)
     rationale: str = Field(min_length=4, max_length=30)
 
 
@@ -52,7 +56,8 @@ class DraftProposal(BaseModel):
 class Candidates:
     categories: dict[str, CategoryRef]
     departments: dict[str, tuple[str, str]]  # code → (department id, name)
-    clauses: dict[str, tuple[str, str, str]]  # code → (clause id, text, department code)
+    clauses: dict[str, tuple[str, ...]]  # department code → the ids of its matched duty clauses
+    duties: dict[str, str]  # department code → the text of its best-matching duty clause
 
     def schema(self) -> dict[str, Any]:
         """DraftProposal's JSON schema with every choice narrowed to the codes given."""
@@ -61,22 +66,22 @@ class Candidates:
         props["category"]["enum"] = list(self.categories)
         props["lead"]["enum"] = list(self.departments)
         props["assist"]["items"] = {"type": "string", "enum": list(self.departments)}
-        props["clauses"]["items"] = {"type": "string", "enum": list(self.clauses)}
         schema["required"] = list(props)
         return schema
 
 
 def gather_candidates(facts: DraftFacts, department_names: dict[str, str], max_categories: int = 3,
-                      max_departments: int = 3, clauses_each: int = 1) -> Candidates:
+                      max_departments: int = 3) -> Candidates:
     """The chosen category and its alternatives; the routed departments, then the next-ranked
-    ones, each with its best-matching duty clauses."""
+    ones, each with the duty clauses the router matched for it."""
     c = facts.understanding.classification
     categories: dict[str, CategoryRef] = {}
     for category in [c.category, *(a.category for a in c.alternatives)]:
         if category.id not in {r.id for r in categories.values()} and len(categories) < max_categories:
             categories[f"C{len(categories) + 1}"] = category
     departments: dict[str, tuple[str, str]] = {}
-    clauses: dict[str, tuple[str, str, str]] = {}
+    clauses: dict[str, tuple[str, ...]] = {}
+    duties: dict[str, str] = {}
     seen: set[str] = set()
     routed = [(d.id, d.name, d.clauses) for d in facts.routing.departments]
     ranked = [(r.id, department_names.get(r.id, r.id), r.clauses) for r in facts.routing.ranking]
@@ -86,21 +91,21 @@ def gather_candidates(facts: DraftFacts, department_names: dict[str, str], max_c
         seen.add(dept_id)
         code = f"D{len(departments) + 1}"
         departments[code] = (dept_id, name)
-        for ref in refs[:clauses_each]:
-            clauses[f"K{len(clauses) + 1}"] = (ref.id, ref.text, code)
-    return Candidates(categories=categories, departments=departments, clauses=clauses)
+        clauses[code] = tuple(ref.id for ref in refs)
+        duties[code] = refs[0].text if refs else ""
+    return Candidates(categories=categories, departments=departments, clauses=clauses, duties=duties)
 
 
 class LLMDrafter(Drafter):
     name = "llm"
 
     def __init__(self, settings: LLMSettings, kb: KnowledgeBase, provider: LLMProvider | None = None,
-                 report_max_chars: int = 400) -> None:
+                 report_max_chars: int = 300, duty_chars: int = 20) -> None:
         self.settings, self.kb = settings, kb
         self._provider = provider
         self.prompt: PromptSpec = load_prompt(settings.prompt)
         self.fallback = TemplateDrafter()
-        self.report_max_chars = report_max_chars
+        self.report_max_chars, self.duty_chars = report_max_chars, duty_chars
         self._department_names = _department_names(kb)
         self._names_by_id = {d.id: d.name for d in kb.departments.values()}
 
@@ -162,20 +167,22 @@ class LLMDrafter(Drafter):
         if not self._needs_plate(u.classification.category.id):
             report = mask_plates(report)
         report = mask(report)[0].replace("</诉求>", "")  # the tag cannot be closed from inside
-        clause_lines: dict[str, list[str]] = {}
-        for code, (_, text, dept_code) in candidates.clauses.items():
-            clause_lines.setdefault(dept_code, []).append(f"{code} {_clip(text, 36)}")
         signals = "、".join(f"{s.label}（{s.matched}）" for s in u.urgency.signals)
         return {
             "report": report,
             "place": place_text(facts),
             "categories": "\n".join(f"{code} {c.parent_name}/{c.name}"
                                     for code, c in candidates.categories.items()),
-            "departments": "\n".join(f"{code} {name}：{'；'.join(clause_lines.get(code, [])) or '（无条款）'}"
+            "departments": "\n".join(self._department_line(code, name, candidates)
                                      for code, (_, name) in candidates.departments.items()),
             "urgency": signals or "无",
             "similar": "；".join(_clip(c.title, 24) for c in facts.similar_cases[:2]) or "无",
         }
+
+    def _department_line(self, code: str, name: str, candidates: Candidates) -> str:
+        """`D1 name：the start of its best-matching duty` — enough to choose a lead by, in few tokens."""
+        duty = _clip(candidates.duties.get(code, "").removeprefix("负责"), self.duty_chars)
+        return f"{code} {name}：{duty}" if duty and self.duty_chars else f"{code} {name}"
 
     def check(self, raw: str, candidates: Candidates
               ) -> tuple[dict[str, Any] | None, DraftProposal | None, list[str], tuple[str, ...]]:
@@ -205,12 +212,14 @@ class LLMDrafter(Drafter):
         return category_id in keep or category_id.split(".")[0] in keep
 
     def _case_draft(self, p: DraftProposal, c: Candidates, facts: DraftFacts, provider: LLMProvider) -> CaseDraft:
+        assist = tuple(a for a in dict.fromkeys(p.assist) if a != p.lead)
         return CaseDraft(
             title=p.title, summary=p.summary, place=place_text(facts), request=p.request,
             suggested_steps=tuple(p.steps), category_id=c.categories[p.category].id,
             lead_department_id=c.departments[p.lead][0],
-            assisting_department_ids=tuple(c.departments[a][0] for a in dict.fromkeys(p.assist) if a != p.lead),
-            cited_clause_ids=tuple(c.clauses[k][0] for k in p.clauses), priority=p.priority,
+            assisting_department_ids=tuple(c.departments[a][0] for a in assist),
+            cited_clause_ids=tuple(dict.fromkeys(k for code in (p.lead, *assist) for k in c.clauses[code])),
+            priority=p.priority,
             rationale=p.rationale, drafter=f"{provider.name}:{provider.model_name}",
         )
 
@@ -246,16 +255,13 @@ def _parse(raw: str) -> tuple[dict[str, Any] | None, DraftProposal | None, list[
 
 
 def _unknown_codes(proposal: DraftProposal, candidates: Candidates) -> list[str]:
-    """The category, departments and clauses the proposal chose from outside the candidates."""
+    """The category and departments the proposal chose from outside the candidates."""
     rejected: list[str] = []
     if proposal.category not in candidates.categories:
         rejected.append(f"category {proposal.category} 不是候选分类编号")
     for code in [proposal.lead, *proposal.assist]:
         if code not in candidates.departments:
             rejected.append(f"部门 {code} 不是候选部门编号")
-    for code in proposal.clauses:
-        if code not in candidates.clauses:
-            rejected.append(f"条款 {code} 不在所给条款中")
     return rejected
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from agent.case_row import new_case_row
 from agent.deadlines import compute_deadlines
 from agent.dedup import DedupStage
-from agent.drafting import Drafter, TemplateDrafter, make_drafter
+from agent.drafting import Drafter, TemplateDrafter, make_drafter, outcome_events
 from agent.intake import READABLE, IntakeStage, ReportRejected
 from agent.models import Models
 from agent.parallel import internal_error, prepare_in_workers
@@ -24,7 +24,7 @@ from agent.review import disagreements, review_reasons
 from agent.store import CaseStore
 from agent.store.changes import ChangeFeed, CommitLock
 from agent.store.photo_files import PhotoFiles
-from agent.store.store import Receipt, StoredReport, TriagedReport
+from agent.store.store import QueuedDraft, Receipt, StoredReport, TriagedReport
 from classifiers.text import speech_act
 from core.messages import Message, message
 from core.settings import Settings
@@ -34,7 +34,6 @@ from core.types import (
     Deadlines,
     DedupResult,
     DraftFacts,
-    DraftOutcome,
     PreparedReport,
     ReportIn,
     SimilarCase,
@@ -45,8 +44,12 @@ from core.types import (
 
 class TriagePipeline:
     def __init__(self, settings: Settings, models: Models | None = None, store: CaseStore | None = None,
-                 drafter: Drafter | None = None) -> None:
+                 drafter: Drafter | None = None, queue_drafts: bool = False) -> None:
+        """`drafter` drafts every new case as it is stored (default: the one `settings.llm` names);
+        with `queue_drafts`, each new case is also stored with a job for a drafter process
+        (`gridtriage drafter`), which replaces that first draft with a language model's."""
         self.settings = settings
+        self.queue_drafts = queue_drafts
         self._models = models
         self._store = store
         self._drafter = drafter
@@ -190,12 +193,12 @@ class TriagePipeline:
         # A report merged into an open case needs no new case file: the cheap template draft is
         # returned for it, and the case keeps the draft it was opened with.
         drafter = self._template if found.duplicate_of is not None else self.drafter
+        facts = DraftFacts(intake=intake, understanding=understanding, routing=routing, dedup=found,
+                           deadlines=deadlines, similar_cases=self._similar_cases(found))
         with timed(t, "draft"):
-            outcome = drafter.draft(DraftFacts(
-                intake=intake, understanding=understanding, routing=routing, dedup=found,
-                deadlines=deadlines, similar_cases=self._similar_cases(found)))
+            outcome = drafter.draft(facts)
         draft = outcome.draft
-        events += [*_outcome_events(outcome), ("draft", "report.drafted", draft.model_dump(mode="json"))]
+        events += [*outcome_events(outcome), ("draft", "report.drafted", draft.model_dump(mode="json"))]
         review = (review_reasons(self.models.kb, self.mode, understanding, routing.joint, intake.photos)
                   + disagreements(draft, understanding, routing, self.models.kb))
 
@@ -204,13 +207,16 @@ class TriagePipeline:
                 case_id=stored.case_id, report_id=stored.report_id, duplicate_of=found.duplicate_of,
                 reporter_count=stored.reporters, status=stored.status, intake=intake, understanding=understanding,
                 dedup=found, routing=routing, deadlines=deadlines, draft=draft,
-                draft_fallback=outcome.fallback_reason, needs_review=bool(review), review_reasons=tuple(review),
+                draft_fallback=outcome.fallback_reason, draft_queued=draft_job is not None,
+                needs_review=bool(review), review_reasons=tuple(review),
                 timings_ms={k: round(v, 2) for k, v in t.items()},
             )
 
         stored_receipt = None if receipt is None else Receipt[StoredReport](
             client_id=receipt.client_id, key=receipt.key, request_hash=receipt.request_hash,
             answer=lambda stored: receipt.answer(result_of(stored)))
+        draft_job = QueuedDraft(facts=facts.model_dump(mode="json"), priority=understanding.urgency.priority) \
+            if self.queue_drafts and found.duplicate_of is None else None
         dispatch_note = (f"confidence {classification.confidence:.2f} meets the {self.mode} threshold; "
                          "nothing needs a person") if auto_dispatch and not review else None
         with timed(t, "store"):
@@ -223,7 +229,7 @@ class TriagePipeline:
                 triaged = TriagedReport(intake=intake, events=events, reported_at=reported_at,
                                         case_fields=new_case_row(prepared, deadlines, draft, review, self.mode),
                                         embedding=vector, batch_row=batch_row, dispatch_note=dispatch_note,
-                                        receipt=stored_receipt)
+                                        receipt=stored_receipt, draft_job=draft_job)
             stored = store.store_triaged(triaged)
             self._changes.written_here(stored.audit_ids)
             if found.duplicate_of is not None:
@@ -282,19 +288,6 @@ class TriagePipeline:
                           dedup=result.dedup, deadlines=result.deadlines,
                           similar_cases=self._similar_cases(result.dedup))
 
-    def redraft(self, result: TriageResult, drafter: Drafter) -> DraftOutcome:
-        """Draft an opened case again (the API drafts from templates at once, then with the LLM in
-        the background): every call is logged; a draft without fallback replaces the case's draft,
-        and a draft that disagrees with the decision sends a still-unreviewed case to review."""
-        outcome = drafter.draft(self.facts(result))
-        self._log_outcome(outcome, result.report_id, result.case_id)
-        if outcome.fallback_reason:
-            return outcome
-        self.store.replace_draft(result.case_id, outcome.draft.model_dump(mode="json"),
-                                 [m.public() for m in disagreements(outcome.draft, result.understanding,
-                                                                     result.routing, self.models.kb)])
-        return outcome
-
     def split_off(self, report_id: int, report: ReportIn) -> int:
         """Open a new case for a stored report that a person took out of its case: understood and
         routed afresh, drafted from templates, and always left for review."""
@@ -313,21 +306,9 @@ class TriagePipeline:
         return compute_deadlines(self.models.kb, self.mode, u.classification.category.id, u.urgency.priority,
                                  prepared.intake.received_at.astimezone(self._timezone))
 
-    def _log_outcome(self, outcome: DraftOutcome, report_id: int, case_id: int | None = None) -> None:
-        for stage, event_name, payload in _outcome_events(outcome):
-            self.store.log(stage, event_name, payload, report_id, case_id)
-
     def _similar_cases(self, found: DedupResult) -> tuple[SimilarCase, ...]:
         near = [c for c in found.candidates if c.verdict != "different"][:2]
         titles = self.store.case_titles([c.case_id for c in near]) if near else {}
         return tuple(SimilarCase(case_id=c.case_id, title=titles[c.case_id], verdict=c.verdict)
                      for c in near if c.case_id in titles)
 
-
-def _outcome_events(outcome: DraftOutcome) -> list[tuple[str, str, dict[str, Any]]]:
-    """Every model call of a draft, and why the template took over if it did."""
-    events = [("draft", "llm.call", call.model_dump(mode="json")) for call in outcome.calls]
-    if outcome.fallback_reason:
-        events.append(("draft", "draft.fallback", {"reason": outcome.fallback_reason,
-                                                   "drafter": outcome.draft.drafter}))
-    return events

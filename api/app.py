@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 
-from agent.drafting import TemplateDrafter, make_drafter
+from agent.drafting import TemplateDrafter
 from agent.lifecycle import TransitionRefused
 from agent.models import Models
 from agent.pipeline import TriagePipeline
@@ -24,21 +24,18 @@ from api.cases_service import CaseService
 from api.errors import explained, invalid, refused, unexpected
 from api.metrics import Metrics
 from api.openapi import document_models
-from api.redraft import Redrafter
 from api.responses import CaseExportPublic, ErrorPublic, InternalErrorPublic, InvalidPublic
 from api.routers import cases, city, open311, ops, photos, reports
 from api.schemas import ReportCreate
 from api.service import IdempotencyConflict, TriageService
 from api.web import install_web
 from core.messages import Forbidden, NotFound, Refusal
-from core.settings import Settings
-
-SETTINGS_ENV = "GRIDTRIAGE_SERVE_SETTINGS"  # how `serve --workers N` hands its settings to each worker
+from core.settings import SERVE_SETTINGS_ENV, Settings
 
 
 def app_from_environment() -> FastAPI:
     """The app of one of `gridtriage serve --workers N`'s worker processes (uvicorn's factory)."""
-    return create_app(Settings.model_validate_json(os.environ[SETTINGS_ENV]))
+    return create_app(Settings.model_validate_json(os.environ[SERVE_SETTINGS_ENV]))
 
 
 def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
@@ -46,8 +43,10 @@ def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        # Answers never wait for a model: template drafts at once, the LLM (if any) in the background.
-        pipeline = TriagePipeline(settings, models=models, drafter=TemplateDrafter())
+        # Answers never wait for a model: template drafts at once; with an LLM configured, each new
+        # case is also queued for the drafter processes (`gridtriage drafter`), in its own transaction.
+        pipeline = TriagePipeline(settings, models=models, drafter=TemplateDrafter(),
+                                  queue_drafts=settings.llm.provider != "none")
         pipeline.warm_up()
         pipeline.models.warm_up_photos()  # the first photo report does not wait for the OCR models
         pipeline.models.embedder.limit_threads(1)  # requests run side by side; BLAS threads would fight
@@ -55,18 +54,12 @@ def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
         stored_mode = workflow.city.current()
         if settings.mode is None and stored_mode:
             pipeline.mode = stored_mode  # a supervisor's switch outlives a restart
-        redrafter = None
-        if settings.llm.provider != "none":
-            redrafter = Redrafter(pipeline, make_drafter(settings.llm, pipeline.models.kb))
-            redrafter.start()
         app.state.workflow = workflow
-        app.state.service = service = TriageService(pipeline, workflow, redrafter)
+        app.state.service = service = TriageService(pipeline, workflow)
         app.state.cases = CaseService(service)
         try:
             yield
         finally:
-            if redrafter is not None:
-                redrafter.stop()
             pipeline.store.close()
 
     app = FastAPI(title="GridTriage", version="0.1.0", lifespan=lifespan,

@@ -149,7 +149,7 @@ class HealthPublic(Public):
     mode: str
     knowledge_base: str
     llm: str
-    drafts_pending: int
+    drafts_pending: int = Field(description="Cases waiting for, or being drafted by, a drafter process.")
     worker: int = Field(description="The answering worker's process id (`serve --workers N` runs several).")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -14,10 +15,10 @@ from typing import Any
 from agent.lifecycle import ATTRACTS_DUPLICATES
 from agent.output import public_case
 from agent.pipeline import TriagePipeline
+from agent.store.draft_queue import DraftQueue
 from agent.store.keys import ApiClient
 from agent.store.store import AlreadyAnswered, Receipt
 from agent.store.workflow import Workflow
-from api.redraft import Redrafter
 from api.responses import ModeOptionPublic, ModePublic, ModeSwitchedPublic
 from core.messages import Explained, NotFound, Refusal, message
 from core.types import ReportIn, TriageResult
@@ -47,8 +48,9 @@ class _StoredAnswer:
 
 
 class TriageService:
-    def __init__(self, pipeline: TriagePipeline, workflow: Workflow, redrafter: Redrafter | None = None) -> None:
-        self.pipeline, self.workflow, self.redrafter = pipeline, workflow, redrafter
+    def __init__(self, pipeline: TriagePipeline, workflow: Workflow) -> None:
+        self.pipeline, self.workflow = pipeline, workflow
+        self.drafts = DraftQueue(pipeline.store, f"api:{os.getpid()}")
         self._commit = threading.Lock()  # the dedup index and the store change in report order
         # Understanding is mostly Python under the GIL: more than a couple at once only thrash.
         self._understand = threading.BoundedSemaphore(1)
@@ -93,18 +95,12 @@ class TriageService:
             prepared = self.pipeline.prepare(report)  # raises ReportRejected
         with self._commit:
             result = self.pipeline.commit(prepared, auto_dispatch=auto_dispatch, receipt=receipt)
-        if self._redrafts(result):
-            assert self.redrafter is not None
-            self.redrafter.submit(result)
         status_code, body = self._answer(result)
         return Submitted(status_code, body)
 
-    def _redrafts(self, result: TriageResult) -> bool:
-        """A new case gets the LLM's draft in the background (GET /v1/cases/{id} shows it once there)."""
-        return self.redrafter is not None and result.duplicate_of is None
-
     def _answer(self, result: TriageResult) -> tuple[int, dict[str, Any]]:
-        draft_status = "llm_pending" if self._redrafts(result) else "final"
+        # A queued case gets the LLM's draft from a drafter process; GET /v1/cases/{id} shows it once there.
+        draft_status = "llm_pending" if result.draft_queued else "final"
         body = {**public_case(result), "status": result.status, "draft_status": draft_status}
         return (200 if result.duplicate_of else 201), body
 

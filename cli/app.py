@@ -6,7 +6,7 @@ import importlib
 
 from cli.common import app
 
-COMMANDS = ("triage", "kb", "bench", "serve", "evaluate")  # each module registers its commands on import
+COMMANDS = ("triage", "kb", "bench", "serve", "drafter", "evaluate")  # each module registers its commands on import
 for _module in COMMANDS:
     importlib.import_module(f"cli.{_module}")
 

@@ -36,17 +36,20 @@ def serve(
         "--login-link/--no-login-link", help="Print a one-time login link for a local supervisor session.")] = True,
     workers: Annotated[int, typer.Option(
         min=1, max=64, help="Worker processes sharing the port and the database (each loads the models).")] = 1,
+    drafters: Annotated[int | None, typer.Option(
+        min=0, max=16, help="Drafter processes to start beside the API when an LLM is configured "
+                            "(default drafter.processes, 1); 0 when they run elsewhere.")] = None,
 ) -> None:
     """Run the HTTP API (OpenAPI docs at /docs) and the web pages (/ui)."""
     import uvicorn
 
-    from api.app import SETTINGS_ENV, create_app
+    from api.app import create_app
+    from cli.drafter import start_drafters, stop_drafters
+    from core.settings import SERVE_SETTINGS_ENV
 
     settings = settings_from(config, kb, db, mode, embedder, model, llm)
-    if workers > 1 and settings.llm.provider != "none":
-        err.print(f"{workers} workers: background LLM drafting is off (template drafts stand); "
-                  "run one worker for LLM drafts")
-        settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"provider": "none"})})
+    if drafters is not None:
+        settings = settings.model_copy(update={"drafter": settings.drafter.model_copy(update={"processes": drafters})})
     api = settings.api.model_copy(update={k: v for k, v in {"host": host, "port": port}.items() if v is not None})
     settings = settings.model_copy(update={"api": api})
     shown = "127.0.0.1" if api.host in ("0.0.0.0", "::", "") else api.host
@@ -58,17 +61,23 @@ def serve(
         minutes = settings.web.login_link_minutes
         lines.append(f"  log in     {base}/ui/login?token={_login_token(settings.db, minutes)}  "
                      f"(a supervisor session; the link works once, within {minutes:g} minutes)")
+    if settings.llm.provider != "none":
+        lines.append(f"  drafting   new cases are queued for the {settings.llm.provider} drafter; "
+                     f"{settings.drafter.processes} drafter process(es) started here")
     typer.echo("\n".join(lines))
     sys.stdout.flush()
+    drafter_processes = start_drafters(settings)
     try:
         if workers == 1:
             uvicorn.run(create_app(settings), host=api.host, port=api.port, log_level="warning")
         else:
-            os.environ[SETTINGS_ENV] = settings.to_json_with_secrets()
+            os.environ[SERVE_SETTINGS_ENV] = settings.to_json_with_secrets()
             uvicorn.run("api.app:app_from_environment", factory=True, workers=workers, host=api.host,
                         port=api.port, log_level="warning")
     except (ValueError, ImportError) as exc:
         fail(str(exc))
+    finally:
+        stop_drafters(drafter_processes)
 
 
 @keys_app.command("create")

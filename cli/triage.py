@@ -147,11 +147,15 @@ def batch(
         "--restart", help="Ingest every row again, even rows an earlier run of this file stored.")] = False,
     kb: KbOpt = None, db: DbOpt = None, config: ConfigOpt = None, mode: ModeOpt = None,
     embedder: EmbedderOpt = None, model: ModelOpt = None, llm: LlmOpt = None,
+    queue_drafts: Annotated[bool, typer.Option(
+        "--queue-drafts", help="Template drafts now, and every new case queued for the drafter "
+                               "processes (`gridtriage drafter`) to draft with the LLM.")] = False,
 ) -> None:
     """Triage every row of a file; bad rows get an `error` line and the batch goes on. A rerun of the
     same file (by SHA-256) skips the rows already stored, so an interrupted batch resumes; the output
     file then has lines for the rows triaged in this run. Drafts come from templates unless an LLM
-    is asked for (`--llm`, GRIDTRIAGE_LLM or a settings file): the LLM takes seconds per new case."""
+    is asked for (`--llm`, GRIDTRIAGE_LLM or a settings file): the LLM takes seconds per new case,
+    so for a large file `--queue-drafts` leaves that to drafter processes."""
     from agent.batch_io import read_rows
     from agent.output import public_case
 
@@ -161,8 +165,9 @@ def batch(
         rows = list(read_rows(input_file))
     except (ValueError, OSError) as exc:
         fail(str(exc))
-    asked = llm or config or os.environ.get("GRIDTRIAGE_LLM")
+    asked = (llm or config or os.environ.get("GRIDTRIAGE_LLM")) and not queue_drafts
     pipeline = warm_pipeline(settings_from(config, kb, db, mode, embedder, model, llm if asked else "none"))
+    pipeline.queue_drafts = queue_drafts
     digest = hashlib.sha256(input_file.read_bytes()).hexdigest()
     if restart:
         pipeline.store.forget_batch(digest)

@@ -97,6 +97,11 @@ class CaseRecord(CaseHead):
     departments: list[dict[str, Any]]  # lead first, then assisting; each with its clauses and reason
     place: dict[str, Any]
     draft: dict[str, Any]
+    # The language model's drafting job: queued, drafting, done, suggested, failed or dropped; None
+    # when no model drafts this case. `draft_suggestion`: a model's draft that arrived after a
+    # person edited the case, kept beside their edit.
+    draft_job: str | None = None
+    draft_suggestion: dict[str, Any] | None = None
     reports: list[CaseReport]
     audit: list[AuditEntry]
 

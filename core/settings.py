@@ -22,6 +22,8 @@ OCR_MIN_SCORE = 0.7  # text on signs scores 0.96+; window grids on buildings cam
 
 
 Provider = Literal["llamacpp", "openai", "none", "fake"]
+# How `gridtriage serve` hands its settings to the processes it starts (API workers, drafters)
+SERVE_SETTINGS_ENV = "GRIDTRIAGE_SERVE_SETTINGS"
 
 
 class LLMSettings(BaseModel):
@@ -46,6 +48,19 @@ class LLMSettings(BaseModel):
     # fake (tests and drills, no model): the replies in order, the last one repeated; a reply
     # "!timeout" or "!unreachable" makes that call fail the way a real provider's would
     script: tuple[str, ...] = ()
+
+
+class DrafterSettings(BaseModel):
+    """The drafting queue and the drafter processes that serve it (`gridtriage drafter`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    processes: int = Field(default=1, ge=0, le=16)  # drafters `serve` starts beside the API; 0: they run elsewhere
+    nice: int = Field(default=10, ge=0, le=19)  # a drafter yields the cores to the API workers
+    lease_s: float = Field(default=300.0, gt=0)  # a claim older than this was lost: the job is claimed again
+    max_wait_s: float = Field(default=900.0, gt=0)  # a job queued longer is dropped; the template draft stands
+    max_attempts: int = Field(default=3, ge=1, le=20)  # claims of one job before it fails
+    poll_s: float = Field(default=1.0, gt=0, le=60)  # how often an idle drafter looks for jobs
 
 
 class RouterSettings(BaseModel):
@@ -248,6 +263,7 @@ class Settings(BaseModel):
     router: RouterSettings = RouterSettings()
     urgency: UrgencySettings = UrgencySettings()
     llm: LLMSettings = LLMSettings()
+    drafter: DrafterSettings = DrafterSettings()
     api: ApiSettings = ApiSettings()
     photos: PhotoSettings = PhotoSettings()
     web: WebSettings = WebSettings()

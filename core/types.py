@@ -303,6 +303,7 @@ class TriageResult(Frozen):
     deadlines: Deadlines
     draft: CaseDraft
     draft_fallback: str | None = None
+    draft_queued: bool = False  # a drafter process will replace the draft with a language model's
     needs_review: bool
     review_reasons: tuple[Message, ...] = ()
     timings_ms: dict[str, float] = Field(default_factory=dict)

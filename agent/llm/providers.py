@@ -139,7 +139,8 @@ class OpenAICompatibleProvider(LLMProvider):
 
 class FakeChatModel(BaseChatModel):
     """A chat model that answers from a script, in order (the last reply repeats), and keeps the
-    messages it was sent. "!timeout" and "!unreachable" fail that call like a real provider would."""
+    messages it was sent. "!timeout" and "!unreachable" fail that call like a real provider would;
+    "!wait N reply" answers `reply` after N seconds, like a slow model."""
 
     script: tuple[str, ...]
     model_name: str = "fake"
@@ -155,6 +156,9 @@ class FakeChatModel(BaseChatModel):
         with self.lock:
             self.sent.append(list(messages))
             reply = self.script[min(len(self.sent), len(self.script)) - 1] if self.script else ""
+        if reply.startswith("!wait "):
+            _, seconds, reply = reply.split(" ", 2)
+            time.sleep(float(seconds))
         if reply == "!timeout":
             raise TimeoutError("the fake provider timed out")
         if reply == "!unreachable":

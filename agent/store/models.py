@@ -67,6 +67,16 @@ class CaseRow(Base):
     last_reported_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # The LLM drafting job (agent/store/draft_queue.py): queued, drafting, done, suggested, failed or
+    # dropped; None when no model drafts this case. Claimed urgent first (rank), then oldest.
+    draft_job: Mapped[str | None] = mapped_column(String(10))
+    draft_job_rank: Mapped[int | None] = mapped_column(Integer)
+    draft_job_queued_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    draft_job_claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    draft_job_claim: Mapped[str | None] = mapped_column(String(80))  # who holds it: host, pid and a nonce
+    draft_job_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    draft_facts: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))  # DraftFacts, while queued
+    draft_suggestion: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))  # a late LLM draft
 
 
 class ReportRow(Base):

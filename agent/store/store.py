@@ -26,6 +26,8 @@ from core.types import IntakeResult
 MIGRATIONS = Path(__file__).parent / "migrations"
 AUTO_DISPATCHER = "gridtriage:auto-dispatch"  # the actor of a dispatch nobody had to confirm
 T = TypeVar("T")
+QUEUED = "queued"  # a drafting job waiting for a drafter process
+DRAFT_RANKS = {"urgent": 0, "high": 1, "normal": 2, "low": 3}  # drafters take urgent cases first
 # The fields a person may edit, with the one type each takes (a bool is not a number here, nor null a text)
 EDITABLE: dict[str, type] = {"category_id": str, "lead_department_id": str, "priority": str, "urgent": bool,
                              "title": str, "summary": str}
@@ -79,7 +81,8 @@ class TriagedReport:
     """Everything one triaged report stores: the report, its stage events (stage, event, payload),
     then either the case it merges into (with the dedup evidence) or a new case's fields and
     embedding; `batch_row` is (input file's SHA-256, row id) for a batch row; `dispatch_note` sends
-    a new case straight to `dispatched` (auto-dispatch); `receipt` is the API request's answer."""
+    a new case straight to `dispatched` (auto-dispatch); `receipt` is the API request's answer;
+    `draft_job` queues a new case for a language model's draft."""
 
     intake: IntakeResult
     events: list[tuple[str, str, dict[str, Any]]]
@@ -91,6 +94,20 @@ class TriagedReport:
     batch_row: tuple[str, str] | None = None
     dispatch_note: str | None = None
     receipt: Receipt[StoredReport] | None = None
+    draft_job: QueuedDraft | None = None
+
+
+@dataclass(frozen=True)
+class QueuedDraft:
+    """A language model's drafting job, stored on a new case in the report's transaction
+    (agent/store/draft_queue.py serves it to drafter processes)."""
+
+    facts: dict[str, Any]  # DraftFacts, as JSON
+    priority: str  # urgent first
+
+    def columns(self) -> dict[str, Any]:
+        return {"draft_job": QUEUED, "draft_job_rank": DRAFT_RANKS.get(self.priority, len(DRAFT_RANKS)),
+                "draft_job_queued_at": clock.now(), "draft_facts": self.facts}
 
 
 CasePhotoHashes = tuple[int, str, str, tuple[tuple[str, str], ...]]  # case id, pHash, dHash, crop hashes
@@ -194,20 +211,6 @@ class CaseStore:
                     reported_at: datetime) -> int:
         with self.session() as s, s.begin():
             return _insert_case(s, report_id, fields, embedding, reported_at)
-
-    def replace_draft(self, case_id: int, draft: dict[str, Any], review_reasons: list[dict[str, Any]]) -> None:
-        """A better draft for an open case; a case still waiting in `received` goes to review when the
-        new draft disagrees with the decision."""
-        with self.session() as s, s.begin():
-            case = _get_case(s, case_id)
-            before = {"title": case.title, "drafter": (case.draft or {}).get("drafter")}
-            case.title, case.summary, case.draft = draft["title"], draft["summary"], draft
-            if review_reasons and case.status == "received":
-                case.needs_review = True
-            case.updated_at = clock.now()
-            s.add(_audit("draft", "case.redrafted", None, case_id, {
-                "before": before, "drafter": draft["drafter"], "title": draft["title"],
-                "review_reasons": review_reasons}))
 
     def merge_report(self, case_id: int, report_id: int, reported_at: datetime,
                      evidence: dict[str, Any]) -> int:
@@ -336,7 +339,9 @@ def _store_triaged_rows(s: Session, triaged: TriagedReport) -> StoredReport:
         case_id = triaged.merge_into
         reporters = _merge(s, case_id, report_id, triaged.reported_at, triaged.evidence)
     else:
-        case_id = _insert_case(s, report_id, triaged.case_fields, triaged.embedding, triaged.reported_at)
+        fields = triaged.case_fields if triaged.draft_job is None else {
+            **triaged.case_fields, **triaged.draft_job.columns()}
+        case_id = _insert_case(s, report_id, fields, triaged.embedding, triaged.reported_at)
         reporters = 1
     case = _get_case(s, case_id)
     if triaged.dispatch_note is not None and triaged.merge_into is None:

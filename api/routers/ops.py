@@ -16,10 +16,9 @@ router = APIRouter(tags=["operations"])
 @router.get("/healthz")
 def healthz(request: Request) -> HealthPublic:
     service = request.app.state.service
-    redrafter = service.redrafter
     return HealthPublic(status="ok", mode=service.pipeline.mode, knowledge_base=service.pipeline.models.kb.meta.name,
-                        llm=request.app.state.settings.llm.provider,
-                        drafts_pending=redrafter.pending if redrafter else 0, worker=os.getpid())
+                        llm=request.app.state.settings.llm.provider, drafts_pending=service.drafts.pending(),
+                        worker=os.getpid())
 
 
 @router.get("/metrics", response_class=PlainTextResponse)

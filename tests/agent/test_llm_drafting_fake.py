@@ -18,7 +18,7 @@ pytestmark = pytest.mark.integration
 REPORT = "文化路和东风路交叉口的井盖没了，晚上很危险"
 VALID = {"title": "文化路东风路口井盖缺失", "summary": "文化路与东风路交叉口井盖丢失，夜间有人员坠落隐患。",
          "request": "尽快补装井盖", "steps": ["设置围挡警示", "补装井盖"], "category": "C1", "lead": "D1",
-         "assist": [], "clauses": ["K1"], "priority": "high", "rationale": "井盖属市政设施，由主办部门负责补装"}
+         "assist": [], "priority": "high", "rationale": "井盖属市政设施，由主办部门负责补装"}
 
 
 def triage(models: Models, tmp_path: Path, *script: str) -> tuple[TriageResult, dict[str, Any]]:
@@ -32,8 +32,11 @@ def test_a_valid_reply_becomes_the_draft_and_is_logged_in_full(models: Models, t
     assert not result.draft_fallback
     assert result.draft.title == "文化路东风路口井盖缺失"
     assert result.draft.lead_department_id == result.routing.lead.id
+    lead_clauses = next(d.clauses for d in result.routing.departments if d.id == result.routing.lead.id)
+    assert result.draft.cited_clause_ids == tuple(c.id for c in lead_clauses), "the router's clauses for the lead"
     (call,) = audit_payloads(case, "llm.call")
     assert call["attempt"] == 1
+    assert "K1" not in call["messages"][-1]["content"], "no clause codes to choose from"
     assert call["error"] is None
     assert json.loads(call["raw_output"]) == reply
     assert REPORT in call["messages"][-1]["content"]

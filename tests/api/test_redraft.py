@@ -1,6 +1,7 @@
-"""The API's background LLM drafting with the `fake` provider, through the real app and database: the
-answer comes at once with the template draft, then the scripted LLM draft replaces it; a draft that
-proposes another category or lead department sends a case nobody has reviewed yet to review."""
+"""The API's LLM drafting with the `fake` provider, through the real app, database and drafting queue:
+the answer comes at once with the template draft and the case is queued; a drafter (the loop that
+`gridtriage drafter` runs) then replaces it with the scripted LLM draft; a draft that proposes another
+category or lead department sends a case nobody has reviewed yet to review."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from fastapi.testclient import TestClient
 from agent.models import Models
 from api.app import create_app
 from core.settings import ApiSettings, LLMSettings, Settings
+from tests.support.llm import drain_queue
 from tests.support.web import add_users, draft, log_in
 
 pytestmark = pytest.mark.integration
@@ -23,7 +25,7 @@ pytestmark = pytest.mark.integration
 CLEAR = "德化街步行街上好多流动摊贩占道经营，行人都走不过去了"  # confident and not urgent: auto-dispatched
 GOOD = {"title": "德化街步行街流动摊贩占道", "summary": "德化街步行街上流动摊贩占道经营，行人通行受阻。",
         "request": "清理占道摊贩，恢复通行", "steps": ["现场劝离流动摊贩", "加强步行街巡查"], "category": "C1",
-        "lead": "D1", "assist": [], "clauses": ["K1"], "priority": "normal",
+        "lead": "D1", "assist": [], "priority": "normal",
         "rationale": "占道经营属城市管理，由主办部门依职责处理"}
 
 
@@ -40,8 +42,8 @@ def app_drafting(models: Models, tmp_path: Path, *script: dict[str, Any]) -> Ite
 
 
 def drafted(client: TestClient, case_id: int) -> dict[str, Any]:
-    """The case once the background drafter has finished everything queued."""
-    assert client.app.state.service.redrafter.wait_idle(60)  # type: ignore[attr-defined]
+    """The case once a drafter has drafted everything queued."""
+    assert drain_queue(client) == {"replaced": 1}
     case: dict[str, Any] = client.get(f"/v1/cases/{case_id}").json()
     return case
 
@@ -60,8 +62,12 @@ def test_a_good_llm_draft_replaces_the_template_draft(models: Models, tmp_path: 
         assert answer["title"] != GOOD["title"]
         assert answer["status"] == "dispatched"
         assert answer["priority"] == GOOD["priority"]
+        assert client.get("/healthz").json()["drafts_pending"] == 1
+        assert client.get(f"/v1/cases/{answer['case_id']}").json()["draft_job"] == "queued"
         case = drafted(client, answer["case_id"])
+        assert client.get("/healthz").json()["drafts_pending"] == 0
     assert case["draft"]["drafter"] == "fake:fake"
+    assert case["draft_job"] == "done"
     assert (case["title"], case["summary"]) == (GOOD["title"], GOOD["summary"])
     assert case["draft"]["category_id"] == case["category_id"] == answer["category"]["id"]
     assert case["draft"]["lead_department_id"] == case["lead_department_id"]
@@ -100,3 +106,23 @@ def test_an_llm_draft_that_disagrees_sends_an_unreviewed_case_to_review(models: 
     assert {k: case[k] for k in decided} == decided  # the pipeline's decision stands
     changed = "category_id" if "category" in proposal else "lead_department_id"
     assert case["draft"][changed] != case[changed]
+
+
+def test_an_operator_s_edit_before_the_llm_draft_stands_and_the_page_shows_the_draft_as_a_suggestion(
+        models: Models, tmp_path: Path) -> None:
+    with app_drafting(models, tmp_path, GOOD) as client:
+        add_users(client, "wang")
+        operator = log_in(TestClient(client.app, follow_redirects=False), "wang")
+        case_id, _ = draft(operator, CLEAR)
+        edited = client.post(f"/v1/cases/{case_id}/edit",
+                             json={"changes": {"title": "德化街商户占道（接线员核实）"}, "reason": "来电补充"})
+        assert edited.status_code == 200, edited.text
+        assert drain_queue(client) == {"suggested": 1}
+        case = client.get(f"/v1/cases/{case_id}").json()
+        page = operator.get(f"/ui/cases/{case_id}").text
+    assert case["title"] == "德化街商户占道（接线员核实）"
+    assert case["draft_job"] == "suggested"
+    assert case["draft_suggestion"]["title"] == GOOD["title"]
+    assert 'id="draft-suggestion"' in page
+    assert str(GOOD["title"]) in page
+    assert "人工修改保留" in page

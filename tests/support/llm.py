@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+import threading
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from agent.draft_worker import DraftWorker
+from agent.drafting import make_drafter
 from agent.llm import bundled
 from agent.models import Models
 from agent.pipeline import TriagePipeline
@@ -41,3 +45,12 @@ def triage_one(models: Models, db: Path, text: str, llm: LLMSettings) -> tuple[T
 def audit_payloads(case: dict[str, Any], event: str) -> list[dict[str, Any]]:
     """The payloads of a case's audit events of one kind, oldest first."""
     return [a["payload"] for a in case["audit"] if a["event"] == event]
+
+
+def drain_queue(client: Any) -> Counter[str]:
+    """Draft everything an app's API queued, as a drafter process does (`gridtriage drafter --drain`):
+    the same loop, over the app's database, with the app's LLM settings."""
+    service, settings = client.app.state.service, client.app.state.settings
+    kb = service.pipeline.models.kb
+    worker = DraftWorker(service.pipeline.store, make_drafter(settings.llm, kb), kb, settings.drafter)
+    return worker.run(threading.Event(), drain=True)
