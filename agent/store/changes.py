@@ -9,13 +9,16 @@ after the last one read name every case whose dedup facts may have changed."""
 from __future__ import annotations
 
 import fcntl
+import os
 import threading
+import weakref
 import zlib
 from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 from sqlalchemy import bindparam, select, text
 
@@ -96,6 +99,7 @@ class CommitLock:
         self._threads = threading.Lock()  # flock and advisory locks belong to the process, not a thread
         database = store.engine.url.database
         self._file: Path | None = None
+        self._open: tuple[int, IO[str]] | None = None  # (pid, file) of the open lock file
         if store.engine.dialect.name == "sqlite" and database and database != ":memory:":
             self._file = Path(database).with_name(Path(database).name + ".commit-lock")
 
@@ -111,11 +115,21 @@ class CommitLock:
                         conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.KEY})
                         conn.commit()
             elif self._file is not None:
-                with self._file.open("a") as handle:
-                    fcntl.flock(handle, fcntl.LOCK_EX)
-                    try:
-                        yield
-                    finally:
-                        fcntl.flock(handle, fcntl.LOCK_UN)
+                handle = self._handle()
+                fcntl.flock(handle, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(handle, fcntl.LOCK_UN)
             else:
                 yield
+
+    def _handle(self) -> IO[str]:
+        """The lock file, opened once per process (a flock belongs to the open file, and a forked
+        child must not share its parent's)."""
+        assert self._file is not None
+        if self._open is None or self._open[0] != os.getpid():
+            handle = self._file.open("a")
+            weakref.finalize(self, handle.close)  # closed with this lock, never left to the garbage collector
+            self._open = (os.getpid(), handle)
+        return self._open[1]

@@ -177,7 +177,7 @@ class CaseStore:
     # ---- writes (one transaction each) --------------------------------------------------------
     def add_report(self, intake: IntakeResult) -> int:
         with self.session() as s, s.begin():
-            return _insert_report(s, intake)
+            return _insert_report(s, intake).id
 
     def store_triaged(self, triaged: TriagedReport) -> StoredReport:
         """A triaged report, its stage events, its new or merged case (auto-dispatched when asked),
@@ -210,13 +210,13 @@ class CaseStore:
     def create_case(self, report_id: int, fields: dict[str, Any], embedding: np.ndarray,
                     reported_at: datetime) -> int:
         with self.session() as s, s.begin():
-            return _insert_case(s, report_id, fields, embedding, reported_at)
+            return _insert_case(s, _get_report(s, report_id), fields, embedding, reported_at).id
 
     def merge_report(self, case_id: int, report_id: int, reported_at: datetime,
                      evidence: dict[str, Any]) -> int:
         """Attach a duplicate report to its case; returns the case's new reporter count."""
         with self.session() as s, s.begin():
-            return _merge(s, case_id, report_id, reported_at, evidence)
+            return _merge(s, _get_case(s, case_id), _get_report(s, report_id), reported_at, evidence)
 
     def record_feedback(self, case_id: int, field: str, after: Any, reason: str, actor: str) -> Any:
         """A person changed (or confirmed) one field of a case. Returns the value before."""
@@ -302,9 +302,9 @@ class CaseStore:
             return int(s.scalar(select(func.count()).select_from(model)) or 0)
 
 
-def _insert_report(s: Session, intake: IntakeResult) -> int:
+def _insert_report(s: Session, intake: IntakeResult, case_id: int | None = None) -> ReportRow:
     row = ReportRow(
-        text=intake.text, title=intake.title, channel=intake.channel,
+        case_id=case_id, text=intake.text, title=intake.title, channel=intake.channel,
         received_at=intake.received_at, reported_at=intake.reported_at,
         address=intake.address, lat=intake.lat, lon=intake.lon, contact=intake.contact,
         external_id=intake.external_id,
@@ -323,7 +323,7 @@ def _insert_report(s: Session, intake: IntakeResult) -> int:
         "personal_data_kinds": sorted({p.kind for p in intake.personal_data}),
         **({"photos": photos, "photo_text": intake.photo_text} if photos else {}),
     }))
-    return row.id
+    return row
 
 
 def _store_triaged(s: Session, triaged: TriagedReport) -> StoredReport:
@@ -332,18 +332,24 @@ def _store_triaged(s: Session, triaged: TriagedReport) -> StoredReport:
 
 
 def _store_triaged_rows(s: Session, triaged: TriagedReport) -> StoredReport:
-    report_id = _insert_report(s, triaged.intake)
-    for stage, event_name, payload in triaged.events:
-        s.add(_audit(stage, event_name, report_id, None, payload))
+    # Rows are passed on as objects, not ids: the session holds flushed rows only weakly, so a
+    # lookup by id would read them back from the database.
+    # The case first, so that the report is inserted already pointing at it.
     if triaged.merge_into is not None:
-        case_id = triaged.merge_into
-        reporters = _merge(s, case_id, report_id, triaged.reported_at, triaged.evidence)
+        case = _get_case(s, triaged.merge_into)
     else:
         fields = triaged.case_fields if triaged.draft_job is None else {
             **triaged.case_fields, **triaged.draft_job.columns()}
-        case_id = _insert_case(s, report_id, fields, triaged.embedding, triaged.reported_at)
-        reporters = 1
-    case = _get_case(s, case_id)
+        case = _new_case(s, fields, triaged.embedding, triaged.reported_at)
+    report = _insert_report(s, triaged.intake, case.id)
+    report_id = report.id
+    for stage, event_name, payload in triaged.events:
+        s.add(_audit(stage, event_name, report_id, None, payload))
+    if triaged.merge_into is not None:
+        _merge(s, case, report, triaged.reported_at, triaged.evidence)
+    else:
+        _case_created(s, case, report_id)
+    case_id, reporters = case.id, case.reporter_count
     if triaged.dispatch_note is not None and triaged.merge_into is None:
         move_case(s, case, "dispatched", AUTO_DISPATCHER, triaged.dispatch_note)
     if triaged.batch_row is not None:
@@ -377,8 +383,16 @@ def move_case(s: Session, case: CaseRow, target: str, actor: str, note: str) -> 
     return before
 
 
-def _insert_case(s: Session, report_id: int, fields: dict[str, Any], embedding: np.ndarray | None,
-                 reported_at: datetime) -> int:
+def _insert_case(s: Session, report: ReportRow, fields: dict[str, Any], embedding: np.ndarray | None,
+                 reported_at: datetime) -> CaseRow:
+    """A new case for a stored report."""
+    case = _new_case(s, fields, embedding, reported_at)
+    report.case_id = case.id
+    _case_created(s, case, report.id)
+    return case
+
+
+def _new_case(s: Session, fields: dict[str, Any], embedding: np.ndarray | None, reported_at: datetime) -> CaseRow:
     if embedding is None:
         raise ValueError("a new case needs the embedding of its report")
     now = clock.now()
@@ -387,29 +401,30 @@ def _insert_case(s: Session, report_id: int, fields: dict[str, Any], embedding: 
                   created_at=now, updated_at=now)
     s.add(row)
     s.flush()
-    report = s.get(ReportRow, report_id)
-    if report is None:
-        raise NotFound(message("report.not_found", id=report_id))
-    report.case_id = row.id
-    s.add(_audit("draft", "case.created", report_id, row.id, {
-        "status": row.status, "title": row.title, "category_id": row.category_id,
-        "lead_department_id": row.lead_department_id, "needs_review": row.needs_review,
+    return row
+
+
+def _case_created(s: Session, case: CaseRow, report_id: int) -> None:
+    s.add(_audit("draft", "case.created", report_id, case.id, {
+        "status": case.status, "title": case.title, "category_id": case.category_id,
+        "lead_department_id": case.lead_department_id, "needs_review": case.needs_review,
     }))
-    return row.id
 
 
-def _merge(s: Session, case_id: int, report_id: int, reported_at: datetime, evidence: dict[str, Any]) -> int:
-    case = s.get(CaseRow, case_id)
-    report = s.get(ReportRow, report_id)
-    if case is None or report is None:
-        raise NotFound(message("case.not_found", id=case_id) if case is None else
-                       message("report.not_found", id=report_id))
-    report.case_id = case_id
+def _merge(s: Session, case: CaseRow, report: ReportRow, reported_at: datetime, evidence: dict[str, Any]) -> CaseRow:
+    report.case_id = case.id
     case.reporter_count += 1
     case.last_reported_at = max(case.last_reported_at, reported_at)
     case.updated_at = clock.now()
-    s.add(_audit("dedup", "case.merged", report_id, case_id, {"reporter_count": case.reporter_count, **evidence}))
-    return case.reporter_count
+    s.add(_audit("dedup", "case.merged", report.id, case.id, {"reporter_count": case.reporter_count, **evidence}))
+    return case
+
+
+def _get_report(s: Session, report_id: int) -> ReportRow:
+    report = s.get(ReportRow, report_id)
+    if report is None:
+        raise NotFound(message("report.not_found", id=report_id))
+    return report
 
 
 def _get_case(s: Session, case_id: int) -> CaseRow:

@@ -37,7 +37,7 @@ def _triage_failing_in(pipeline: TriagePipeline, monkeypatch: pytest.MonkeyPatch
 
 def test_a_failure_opening_the_case_stores_no_report_and_no_event(
         pipeline: TriagePipeline, monkeypatch: pytest.MonkeyPatch) -> None:
-    _triage_failing_in(pipeline, monkeypatch, "_insert_case", REPORT)
+    _triage_failing_in(pipeline, monkeypatch, "_new_case", REPORT)
     # The case was never stored, so the next report opens its own case instead of merging into it.
     first = pipeline.triage(ReportIn(text=REPORT))
     assert first.duplicate_of is None
