@@ -17,7 +17,7 @@ from cli.common import ConfigOpt, EmbedderOpt, KbOpt, ModelOpt, ModeOpt, app, er
 def eval_cmd(
     dataset: Annotated[str, typer.Argument(
         help="JSONL path, a bundled name (zhengzhou_dev, zhengzhou_test), a shared-data path "
-             "(teddy2020/messages_labelled_sample), or `compare A B`.")],
+             "(teddy2020/messages_labelled_sample), `replies` (the reply checks of 智能核查), or `compare A B`.")],
     more: Annotated[list[str] | None, typer.Argument(help="With `compare`: two report folders or JSON files.")]
     = None,
     tasks: Annotated[str, typer.Option(help="Comma-separated: classification,routing,urgency,dedup,speed,confidence.")]
@@ -29,12 +29,17 @@ def eval_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print all figures as JSON.")] = False,
     report: Annotated[Path | None, typer.Option("--report", help="Write Markdown and HTML reports with plots here.")]
     = None,
+    split: Annotated[str, typer.Option(help="With `replies`: dev or test (held out).")] = "test",
+    fit: Annotated[bool, typer.Option("--fit", help="With `replies --split dev`: fit the check weights.")] = False,
     kb: KbOpt = None, config: ConfigOpt = None, mode: ModeOpt = None, embedder: EmbedderOpt = None,
     model: ModelOpt = None,
 ) -> None:
     """Measure GridTriage on a labelled dataset: category, department, urgency, duplicates, speed."""
     if dataset == "compare":
         _compare(more or [])
+        return
+    if dataset == "replies":
+        _replies(settings_from(config, kb, None, mode, embedder, model, llm="none"), split, fit, as_json)
         return
     if more:
         fail(f"unexpected argument(s) {' '.join(more)}: eval takes one dataset (or `compare A B`)")
@@ -76,6 +81,22 @@ def eval_cmd(
                                             if isinstance(row, dict)], False)
     else:
         print_summary(figures, Console(width=160))
+
+
+def _replies(settings: Any, split: str, refit: bool, as_json: bool) -> None:
+    from eval.reply_checks import evaluate_replies
+
+    try:
+        figures = evaluate_replies(settings, split, refit)
+    except ValueError as exc:
+        fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(figures, ensure_ascii=False, indent=2))
+        return
+    rows = [{"check": name, **figures[name]} for name in ("mismatched_detection", "courtesy_detection")]
+    print_figures(f"reply checks, {figures['dataset']['pairs']} pairs of {split}", rows, False)
+    typer.echo(json.dumps({k: figures[k] for k in ("verdicts", *(["fitted"] if refit else []))},
+                          ensure_ascii=False, indent=1))
 
 
 def _fmt(value: Any) -> str:

@@ -63,6 +63,22 @@ class DrafterSettings(BaseModel):
     poll_s: float = Field(default=1.0, gt=0, le=60)  # how often an idle drafter looks for jobs
 
 
+class VerificationSettings(BaseModel):
+    """智能核查 of a department's reply (classifiers/replies.py). The weights are fit on the dev part
+    of the 2020 Teddy Cup message–reply pairs (`gridtriage eval replies --split dev --fit`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # relevance: similarity, title recall, term recall, foreign places
+    relevance_weights: tuple[float, float, float, float] = (6.9807, 6.4831, 5.3496, -2.552)
+    relevance_bias: float = -3.0415
+    # substance: log(1 + new terms), log(1 + chars), log(1 + figures)
+    substance_weights: tuple[float, float, float] = (1.0676, 2.3417, -0.2409)
+    substance_bias: float = -13.7786
+    pass_at: float = Field(default=0.7, gt=0, lt=1)  # both probabilities at least this: pass
+    fail_below: float = Field(default=0.3, gt=0, lt=1)  # either below this: fail; between: a person decides
+
+
 class RouterSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -264,6 +280,7 @@ class Settings(BaseModel):
     urgency: UrgencySettings = UrgencySettings()
     llm: LLMSettings = LLMSettings()
     drafter: DrafterSettings = DrafterSettings()
+    verification: VerificationSettings = VerificationSettings()
     api: ApiSettings = ApiSettings()
     photos: PhotoSettings = PhotoSettings()
     web: WebSettings = WebSettings()

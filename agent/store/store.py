@@ -212,12 +212,6 @@ class CaseStore:
         with self.session() as s, s.begin():
             return _insert_case(s, _get_report(s, report_id), fields, embedding, reported_at).id
 
-    def merge_report(self, case_id: int, report_id: int, reported_at: datetime,
-                     evidence: dict[str, Any]) -> int:
-        """Attach a duplicate report to its case; returns the case's new reporter count."""
-        with self.session() as s, s.begin():
-            return _merge(s, _get_case(s, case_id), _get_report(s, report_id), reported_at, evidence)
-
     def record_feedback(self, case_id: int, field: str, after: Any, reason: str, actor: str) -> Any:
         """A person changed (or confirmed) one field of a case. Returns the value before."""
         return self.record_edits(case_id, {field: after}, reason, actor)[field]
