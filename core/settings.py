@@ -77,6 +77,7 @@ class VerificationSettings(BaseModel):
     substance_bias: float = -13.7786
     pass_at: float = Field(default=0.7, gt=0, lt=1)  # both probabilities at least this: pass
     fail_below: float = Field(default=0.3, gt=0, lt=1)  # either below this: fail; between: a person decides
+    photo_max_km: float = Field(default=0.5, gt=0)  # an after-photo's EXIF GPS this far from the place: elsewhere
 
 
 class RouterSettings(BaseModel):

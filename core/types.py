@@ -307,3 +307,44 @@ class TriageResult(Frozen):
     needs_review: bool
     review_reasons: tuple[Message, ...] = ()
     timings_ms: dict[str, float] = Field(default_factory=dict)
+
+
+Outcome = Literal["resolved", "partly", "explained", "not_our_remit"]
+Verdict = Literal["pass", "needs_person", "fail"]
+
+
+class Commitment(Frozen):
+    """Something a department promises to do later, by when."""
+
+    text: str
+    due: datetime | None = None
+
+
+class Disposal(Frozen):
+    """What a department reports it did about a case (处置): its reply, the outcome, after-photos
+    and commitments."""
+
+    reply: str
+    outcome: Outcome
+    photos: tuple[PhotoFacts, ...] = ()
+    commitments: tuple[Commitment, ...] = ()
+
+
+class VerifiedCase(Frozen):
+    """What verification compares a disposal with: the report as the case holds it."""
+
+    text: str
+    title: str | None = None
+    reported_at: datetime
+    lat: float | None = None
+    lon: float | None = None
+
+
+class Verification(Frozen):
+    """智能核查 of one disposal: pass, a person decides, or back to the department, with the reasons."""
+
+    verdict: Verdict
+    reasons: tuple[Message, ...]
+    relevance: float
+    substance: float
+    evidence: dict[str, Any] = Field(default_factory=dict)

@@ -183,7 +183,7 @@ class PlaceResolver(LoadOnce):
         best, best_km = None, max_km
         for s in self.kb.streets.values():
             if s.center:
-                km = _haversine_km(lat, lon, *s.center)
+                km = distance_km(lat, lon, *s.center)
                 if km < best_km:
                     best, best_km = s.id, km
         return best
@@ -319,7 +319,8 @@ def _unique(hits: list[_Hit]) -> list[_Hit]:
     return out
 
 
-def _haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance between two points, in kilometres."""
     p1, p2 = math.radians(lat1), math.radians(lat2)
     dp, dl = p2 - p1, math.radians(lon2 - lon1)
     h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
