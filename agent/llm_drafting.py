@@ -214,13 +214,13 @@ class LLMDrafter(Drafter):
     def _case_draft(self, p: DraftProposal, c: Candidates, facts: DraftFacts, provider: LLMProvider) -> CaseDraft:
         assist = tuple(a for a in dict.fromkeys(p.assist) if a != p.lead)
         return CaseDraft(
-            title=p.title, summary=p.summary, place=place_text(facts), request=p.request,
-            suggested_steps=tuple(p.steps), category_id=c.categories[p.category].id,
+            title=p.title, summary=_whole_clauses(p.summary, _SUMMARY_MAX), place=place_text(facts),
+            request=p.request, suggested_steps=tuple(p.steps), category_id=c.categories[p.category].id,
             lead_department_id=c.departments[p.lead][0],
             assisting_department_ids=tuple(c.departments[a][0] for a in assist),
             cited_clause_ids=tuple(dict.fromkeys(k for code in (p.lead, *assist) for k in c.clauses[code])),
             priority=p.priority,
-            rationale=p.rationale, drafter=f"{provider.name}:{provider.model_name}",
+            rationale=_whole_clauses(p.rationale, _RATIONALE_MAX), drafter=f"{provider.name}:{provider.model_name}",
         )
 
     def _fall_back(self, facts: DraftFacts, calls: list[LLMCall], reason: str) -> DraftOutcome:
@@ -234,6 +234,23 @@ class LLMDrafter(Drafter):
             messages=tuple({"role": m.type, "content": str(m.content)} for m in messages),
             latency_ms=round((time.perf_counter() - started) * 1000, 1), **fields,
         )
+
+
+_SUMMARY_MAX = DraftProposal.model_fields["summary"].metadata[-1].max_length
+_RATIONALE_MAX = DraftProposal.model_fields["rationale"].metadata[-1].max_length
+_CLAUSE_END = re.compile(r"[，。；、,;]")
+
+
+def _whole_clauses(text: str, limit: int) -> str:
+    """A field the grammar ended at its length limit, cut back to its last whole clause and closed
+    with a full stop, so that a draft never ends mid-word; kept as it is when that would drop more
+    than half of it, or when it was not cut."""
+    if len(text) < limit or text.endswith("。"):
+        return text
+    ends = [m.start() for m in _CLAUSE_END.finditer(text)]
+    if not ends or ends[-1] < len(text) // 2:
+        return text
+    return text[: ends[-1]] + "。"
 
 
 _OFFICES = re.compile(r"市委办公室|市政府办公厅|市委|纪委|监委|市长")

@@ -42,6 +42,14 @@ def test_a_valid_reply_becomes_the_draft_and_is_logged_in_full(models: Models, t
     assert REPORT in call["messages"][-1]["content"]
 
 
+def test_a_summary_the_grammar_cut_at_its_limit_ends_at_its_last_whole_clause(models: Models,
+                                                                              tmp_path: Path) -> None:
+    cut = "文化路与东风路交叉口井盖丢失，路面出现大坑，夜间骑车人员容易坠落受伤，附近居民多次反映仍未处理，希望"
+    assert len(cut) == 50  # DraftProposal's limit: the local model's grammar stops the field here
+    result, _ = triage(models, tmp_path, json.dumps({**VALID, "summary": cut}, ensure_ascii=False))
+    assert result.draft.summary == cut.removesuffix("，希望") + "。"
+
+
 def test_bad_output_twice_falls_back_after_one_retry_that_names_the_problem(models: Models, tmp_path: Path) -> None:
     result, case = triage(models, tmp_path, '{"title": "井盖', "好的，我来处理")
     assert result.draft.drafter == "template"
