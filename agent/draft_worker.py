@@ -42,9 +42,7 @@ class DraftWorker:
     def warm_up(self) -> None:
         """Load the model and evaluate the prompt's fixed head, so the first job does not pay for it."""
         self.drafter.warm_up()
-        prime = getattr(self.drafter, "prime", None)
-        if prime is not None:
-            log.info("prompt head evaluated in %.1f s", prime())
+        log.info("drafter primed in %.1f s", self.drafter.prime())
 
     def run(self, stop: threading.Event, drain: bool = False) -> Counter[str]:
         """Draft jobs until `stop` is set (or, with `drain`, until the queue is empty). Returns how

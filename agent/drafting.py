@@ -25,6 +25,11 @@ class Drafter(ABC):
     def warm_up(self) -> None:  # noqa: B027 - optional hook: only model-backed drafters load anything
         """Load models; nothing for drafters that need none."""
 
+    def prime(self) -> float:
+        """Prepare for the first draft after warm_up (a local model evaluates its prompt's fixed head);
+        returns the seconds spent, 0 for drafters with nothing to prepare."""
+        return 0.0
+
     @abstractmethod
     def draft(self, facts: DraftFacts) -> DraftOutcome: ...
 

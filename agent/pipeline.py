@@ -282,12 +282,6 @@ class TriagePipeline:
                             prepared.intake.photos, u.kind)
         return case_id
 
-    def facts(self, result: TriageResult) -> DraftFacts:
-        """What a drafter needs to (re)draft the case a result opened."""
-        return DraftFacts(intake=result.intake, understanding=result.understanding, routing=result.routing,
-                          dedup=result.dedup, deadlines=result.deadlines,
-                          similar_cases=self._similar_cases(result.dedup))
-
     def split_off(self, report_id: int, report: ReportIn) -> int:
         """Open a new case for a stored report that a person took out of its case: understood and
         routed afresh, drafted from templates, and always left for review."""

@@ -64,9 +64,13 @@ class ReplyChecker:
         return self.features_many([(report, reply, title)])[0]
 
     def features_many(self, items: list[tuple[str, str, str | None]]) -> list[ReplyFeatures]:
-        """Features of many (report, reply, title) at once: the embedder works in batches."""
+        """Features of many (report, reply, title) at once: the embedder works in batches, and a text
+        that several items share (one report checked against several replies) is embedded once."""
         texts = [f"{title}：{report}" if title else report for report, _, title in items]
-        vectors = self.embedder.embed([t[:EMBED_CHARS] for t in texts] + [r[:EMBED_CHARS] for _, r, _ in items])
+        sides = [t[:EMBED_CHARS] for t in texts] + [r[:EMBED_CHARS] for _, r, _ in items]
+        distinct = list(dict.fromkeys(sides))
+        embedded = dict(zip(distinct, self.embedder.embed(distinct), strict=True))
+        vectors = [embedded[side] for side in sides]
         n = len(items)
         out = []
         for i, (_, reply, title) in enumerate(items):

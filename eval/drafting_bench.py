@@ -57,8 +57,7 @@ def _bench_one(drafter: Drafter, llm: LLMSettings, facts: list[DraftFacts], gold
     started = time.perf_counter()
     drafter.warm_up()
     load_s = time.perf_counter() - started
-    prime = getattr(drafter, "prime", None)  # as the drafter process does before its first job
-    prime_s = prime() if prime is not None else 0.0
+    prime_s = drafter.prime()  # as the drafter process does before its first job
     latencies, first_valid, fallbacks, lead_ok, category_ok = [], 0, 0, 0, 0
     prompt_tokens, output_tokens, call_seconds = [], 0, 0.0
     for f, label in zip(facts, gold, strict=True):

@@ -405,13 +405,12 @@ def _case_created(s: Session, case: CaseRow, report_id: int) -> None:
     }))
 
 
-def _merge(s: Session, case: CaseRow, report: ReportRow, reported_at: datetime, evidence: dict[str, Any]) -> CaseRow:
-    report.case_id = case.id
+def _merge(s: Session, case: CaseRow, report: ReportRow, reported_at: datetime, evidence: dict[str, Any]) -> None:
+    """Count a report (stored pointing at `case`) among the case's reporters."""
     case.reporter_count += 1
     case.last_reported_at = max(case.last_reported_at, reported_at)
     case.updated_at = clock.now()
     s.add(_audit("dedup", "case.merged", report.id, case.id, {"reporter_count": case.reporter_count, **evidence}))
-    return case
 
 
 def _get_report(s: Session, report_id: int) -> ReportRow:
