@@ -23,7 +23,7 @@ def new_case_row(prepared: PreparedReport, deadlines: Deadlines, draft: CaseDraf
         "street_id": place.street.id if place.street else None,
         "lead_department_id": routing.lead.id, "mode": mode,
         "respond_by": deadlines.respond_by, "arrive_by": deadlines.arrive_by,
-        "resolve_by": deadlines.resolve_by,
+        "resolve_by": deadlines.resolve_by, "due_by": deadlines.respond_by,
         "place": place.model_dump(mode="json"),
         "departments": [d.model_dump(mode="json") for d in routing.departments],
         "draft": draft.model_dump(mode="json"),

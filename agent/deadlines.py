@@ -1,4 +1,5 @@
-"""Deadlines from the category's own limits, tightened by the city's current mode."""
+"""Deadlines from the category's own limits, tightened by the city's current mode, and the deadline of
+each lifecycle step."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from datetime import datetime, timedelta
 
 from core.types import Deadlines, Priority
 from knowledge.loader import KnowledgeBase
+from knowledge.schema import Policy
 
 
 def _earliest(*values: float | None) -> float | None:
@@ -40,3 +42,32 @@ def compute_deadlines(kb: KnowledgeBase, mode_id: str, category_id: str, priorit
         arrive_by=received_at + timedelta(minutes=arrive) if arrive is not None else None,
         resolve_by=received_at + timedelta(hours=resolve),
     )
+
+
+class StageClock:
+    """The deadline of the step a case has just entered (`cases.due_by`): answered and dispatched by
+    the respond-by time, disposed within the disposal time from dispatch (afresh when returned or
+    reopened), then verified by a person, replied to and called back within the policy's stage
+    hours. The case's own mode decides."""
+
+    def __init__(self, policy: Policy) -> None:
+        self.modes = {m.id: m for m in policy.modes}
+        self.default_stages = policy.stage_hours
+
+    def due_by(self, status: str, mode_id: str, priority: str, entered_at: datetime, respond_by: datetime,
+               current_due: datetime | None) -> datetime | None:
+        mode = self.modes.get(mode_id)
+        if mode is None:
+            return None
+        stages = mode.stage_hours or self.default_stages
+        cap = mode.deadlines[priority]  # type: ignore[index]
+        dispose = cap.dispose_hours or cap.resolve_hours
+        hours = {"dispatched": dispose, "returned": dispose, "reopened": dispose, "disposed": stages.verify_hours,
+                 "verified": stages.reply_hours, "replied": stages.callback_hours}
+        if status in ("received", "accepted"):
+            return respond_by
+        if status == "handling":
+            return current_due  # still the disposal deadline set when it was dispatched, returned or reopened
+        if status in hours:
+            return entered_at.replace(microsecond=0) + timedelta(hours=hours[status])
+        return None  # closed, rejected, merged: nothing is due

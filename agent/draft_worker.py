@@ -1,5 +1,6 @@
 """A drafter process (`gridtriage drafter`): takes jobs from the drafting queue in the database,
-urgent first, drafts each case with the language model and stores the result. It loads only the
+urgent first, drafts each case with the language model and stores the result; when no case waits,
+it drafts the replies to citizens whose cases passed verification (agent/store/reply_queue.py). It loads only the
 knowledge base and the model, never the triage models, and runs beside the API workers: niced on
 the same machine (`serve` starts one), or on other machines against the same PostgreSQL.
 
@@ -20,9 +21,11 @@ from collections import Counter
 from pydantic import ValidationError
 
 from agent.drafting import Drafter, outcome_events
+from agent.reply_drafting import ReplyDrafter, reply_facts
 from agent.review import disagreements
 from agent.store import CaseStore
 from agent.store.draft_queue import DraftJob, DraftQueue, Landed
+from agent.store.reply_queue import ReplyJob, ReplyLanded, ReplyQueue
 from core.settings import DrafterSettings
 from core.types import DraftFacts
 from knowledge.loader import KnowledgeBase
@@ -32,11 +35,13 @@ log = logging.getLogger(__name__)
 
 class DraftWorker:
     def __init__(self, store: CaseStore, drafter: Drafter, kb: KnowledgeBase,
-                 settings: DrafterSettings | None = None) -> None:
-        self.store, self.drafter, self.kb = store, drafter, kb
+                 settings: DrafterSettings | None = None, reply_drafter: ReplyDrafter | None = None) -> None:
+        """`reply_drafter`: also draft replies to citizens (None: case drafts only)."""
+        self.store, self.drafter, self.kb, self.reply_drafter = store, drafter, kb, reply_drafter
         self.settings = settings or DrafterSettings()
         self.name = f"drafter:{socket.gethostname()}:{os.getpid()}"
         self.queue = DraftQueue(store, self.name, self.settings)
+        self.replies = ReplyQueue(store, self.name, self.settings)
         self.landed: Counter[str] = Counter()
 
     def warm_up(self) -> None:
@@ -55,15 +60,47 @@ class DraftWorker:
                 stop.wait(self.settings.poll_s)
         return self.landed
 
-    def run_once(self) -> Landed | None:
-        """Claim one job and finish it; None when the queue is empty."""
-        job = self.queue.claim(f"{self.name}:{uuid.uuid4().hex[:8]}")
+    def run_once(self) -> Landed | ReplyLanded | None:
+        """Claim one job, a case draft first, else a reply, and finish it; None when both queues
+        are empty."""
+        claim = f"{self.name}:{uuid.uuid4().hex[:8]}"
+        job = self.queue.claim(claim)
         if job is None:
-            return None
+            return self._reply_once(claim) if self.reply_drafter is not None else None
         landed = self._draft(job)
         self.landed[landed] += 1
         log.info("case %s: draft %s (attempt %s)", job.case_id, landed, job.attempt)
         return landed
+
+    def _reply_once(self, claim: str) -> ReplyLanded | None:
+        assert self.reply_drafter is not None
+        job = self.replies.claim(claim)
+        if job is None:
+            return None
+        landed = self._reply(job, self.reply_drafter)
+        self.landed[f"reply {landed}"] += 1
+        log.info("case %s: reply %s (attempt %s)", job.case_id, landed, job.attempt)
+        return landed
+
+    def _reply(self, job: ReplyJob, drafter: ReplyDrafter) -> ReplyLanded:
+        case = self.store.case(job.case_id)
+        if case is None or not case.disposals:
+            return self.replies.finish(job, None, [("reply", "reply.draft_failed", {"reason": "no disposal"})])
+        disposal = case.disposals[-1]
+        department = self.kb.departments.get(disposal.department_id)
+        facts = reply_facts(case, disposal, department.name if department else disposal.department_id)
+        try:
+            draft = drafter.draft(facts)
+        except Exception as exc:  # one broken reply must not stop the drafter; the template reply stays
+            log.exception("drafting the reply of case %s failed", job.case_id)
+            return self.replies.finish(job, None, [("reply", "reply.draft_failed",
+                                                    {"reason": f"{type(exc).__name__}: {exc}"})])
+        events = [("reply", "llm.call", call.model_dump(mode="json")) for call in draft.calls]
+        if draft.fallback_reason:
+            events.append(("reply", "reply.draft_failed", {"reason": draft.fallback_reason}))
+            return self.replies.finish(job, None, events)
+        stored = {**draft.model_dump(mode="json", exclude={"calls"}), "disposal_id": disposal.id}
+        return self.replies.finish(job, stored, events)
 
     def _draft(self, job: DraftJob) -> Landed:
         try:

@@ -1,4 +1,11 @@
-"""The case lifecycle (接收 → 受理 → 派单 → 处置 → 核实 → 办结): states and the only allowed moves."""
+"""The case lifecycle (接收 → 受理 → 派单 → 处置 → 核查 → 答复 → 办结): states and the only allowed moves.
+
+A department's disposal moves a case to `disposed`; verification (智能核查) passes it to `verified`
+or sends it back to the department (`returned`); a supervisor decides the cases verification left
+to a person. The reply to the citizen makes it `replied`; the callback (回访) closes it, or an
+unsatisfied citizen reopens it to the same department (`reopened`). A department that says the case
+is not theirs sends it back to review (`received`).
+"""
 
 from __future__ import annotations
 
@@ -6,29 +13,32 @@ from typing import Literal
 
 from core.messages import Refusal, message
 
-Status = Literal["received", "accepted", "dispatched", "handling", "resolved", "verified", "closed",
-                 "rejected", "merged"]
+Status = Literal["received", "accepted", "dispatched", "handling", "disposed", "verified", "replied", "closed",
+                 "returned", "reopened", "rejected", "merged"]
 
-STATUSES: tuple[Status, ...] = ("received", "accepted", "dispatched", "handling", "resolved", "verified",
-                                "closed", "rejected", "merged")
-CHINESE = {"received": "接收", "accepted": "受理", "dispatched": "派单", "handling": "处置",
-           "resolved": "办结待核实", "verified": "核实", "closed": "办结", "rejected": "不予受理",
-           "merged": "已合并"}
+STATUSES: tuple[Status, ...] = ("received", "accepted", "dispatched", "handling", "disposed", "verified",
+                                "replied", "closed", "returned", "reopened", "rejected", "merged")
 
 ALLOWED: dict[str, frozenset[str]] = {
     "received": frozenset({"accepted", "dispatched", "rejected", "merged"}),
     "accepted": frozenset({"dispatched", "rejected", "merged"}),
-    "dispatched": frozenset({"handling", "accepted", "merged"}),  # accepted: the department sends it back
-    "handling": frozenset({"resolved", "merged"}),
-    "resolved": frozenset({"verified", "handling"}),  # verification fails: back to handling
-    "verified": frozenset({"closed"}),
-    "closed": frozenset({"handling"}),  # reopened
+    "dispatched": frozenset({"handling", "accepted", "received", "merged"}),  # received: not ours, to review
+    "handling": frozenset({"disposed", "received", "merged"}),
+    "disposed": frozenset({"verified", "returned", "received"}),  # verification: pass, fail, not ours
+    "returned": frozenset({"handling", "received", "merged"}),
+    "reopened": frozenset({"handling", "received", "merged"}),
+    "verified": frozenset({"replied", "closed", "returned"}),  # closed: nobody to answer (anonymous)
+    "replied": frozenset({"closed", "reopened"}),
+    "closed": frozenset({"reopened"}),
     "rejected": frozenset({"received"}),  # reopened
     "merged": frozenset(),
 }
-OPEN = frozenset({"received", "accepted", "dispatched", "handling", "resolved"})
+# Open: the problem is not yet fixed, so the resolve-by deadline runs and Open311 says `open`.
+OPEN = frozenset({"received", "accepted", "dispatched", "handling", "disposed", "returned", "reopened"})
 # Cases a new report can be a duplicate of: the dedup index holds these and only these.
-ATTRACTS_DUPLICATES = frozenset({"received", "accepted", "dispatched", "handling"})
+ATTRACTS_DUPLICATES = frozenset({"received", "accepted", "dispatched", "handling", "returned", "reopened"})
+# Where a department works on a case: it may report a disposal from these.
+WITH_DEPARTMENT = frozenset({"dispatched", "handling", "returned", "reopened"})
 
 
 class TransitionRefused(Refusal):

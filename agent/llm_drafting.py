@@ -20,11 +20,11 @@ import time
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
 from agent.drafting import Drafter, TemplateDrafter, place_text
-from agent.llm import LLMProvider, make_provider
+from agent.llm import LLMProvider
+from agent.llm.chat_user import ChatModelUser, Checked
 from core.masking import mask, mask_plates
 from core.settings import LLMSettings
 from core.types import CaseDraft, CategoryRef, DraftFacts, DraftOutcome, LLMCall, Priority
@@ -96,7 +96,7 @@ def gather_candidates(facts: DraftFacts, department_names: dict[str, str], max_c
     return Candidates(categories=categories, departments=departments, clauses=clauses, duties=duties)
 
 
-class LLMDrafter(Drafter):
+class LLMDrafter(ChatModelUser, Drafter):
     name = "llm"
 
     def __init__(self, settings: LLMSettings, kb: KnowledgeBase, provider: LLMProvider | None = None,
@@ -109,18 +109,6 @@ class LLMDrafter(Drafter):
         self._department_names = _department_names(kb)
         self._names_by_id = {d.id: d.name for d in kb.departments.values()}
 
-    @property
-    def provider(self) -> LLMProvider:
-        if self._provider is None:
-            provider = make_provider(self.settings)
-            if provider is None:
-                raise ValueError("LLMDrafter needs a provider other than `none`")
-            self._provider = provider
-        return self._provider
-
-    def warm_up(self) -> None:
-        self.provider.warm_up()
-
     def prime(self) -> float:
         """Evaluate the prompt's fixed head (system message and worked example) once, so the first
         real draft does not pay for it; only a local model keeps it. Returns the seconds spent."""
@@ -131,33 +119,18 @@ class LLMDrafter(Drafter):
         return time.perf_counter() - started
 
     def draft(self, facts: DraftFacts) -> DraftOutcome:
-        provider = self.provider
         candidates = gather_candidates(facts, self._names_by_id)
         messages = self.prompt.render(**self.variables(facts, candidates))
-        response_format = provider.response_format(candidates.schema())
-        kwargs: dict[str, Any] = {"response_format": response_format} if response_format else {}
-        calls: list[LLMCall] = []
-        problems: list[str] = []
-        for attempt in (1, 2):
-            started = time.perf_counter()
-            try:
-                reply = provider.chat.invoke(messages, **kwargs)
-            except Exception as exc:  # timeouts, refused connections, server errors: all end the same way
-                calls.append(self._call(provider, attempt, messages, started, error=f"{type(exc).__name__}: {exc}"))
-                return self._fall_back(facts, calls, f"{provider.name} failed: {type(exc).__name__}: {exc}")
-            raw = str(reply.content)
+
+        def checked(raw: str) -> Checked[DraftProposal]:
             data, proposal, problems, rejected = self.check(raw, candidates)
-            usage: dict[str, Any] = dict(getattr(reply, "usage_metadata", None) or {})
-            calls.append(self._call(provider, attempt, messages, started, raw_output=raw, parsed=data,
-                                    error="; ".join(problems) or None, rejected=rejected,
-                                    prompt_tokens=usage.get("input_tokens"),
-                                    completion_tokens=usage.get("output_tokens")))
-            if proposal is not None and not problems:
-                return DraftOutcome(draft=self._case_draft(proposal, candidates, facts, provider),
-                                    calls=tuple(calls))
-            messages = [*messages, AIMessage(raw), HumanMessage(
-                f"上面的输出不合格：{'；'.join(problems)}。请按规则改正，只输出JSON。")]
-        return self._fall_back(facts, calls, f"{provider.name} output invalid twice: {'; '.join(problems)}")
+            return Checked(proposal, problems, {"parsed": data, "rejected": rejected})
+
+        asked = self.ask_checked(messages, candidates.schema(), checked, _correction)
+        if asked.value is None:
+            return self._fall_back(facts, asked.calls, asked.failure or "")
+        return DraftOutcome(draft=self._case_draft(asked.value, candidates, facts, self.provider),
+                            calls=tuple(asked.calls))
 
     def variables(self, facts: DraftFacts, candidates: Candidates) -> dict[str, str]:
         u, intake = facts.understanding, facts.intake
@@ -226,19 +199,14 @@ class LLMDrafter(Drafter):
     def _fall_back(self, facts: DraftFacts, calls: list[LLMCall], reason: str) -> DraftOutcome:
         return DraftOutcome(draft=self.fallback.draft(facts).draft, calls=tuple(calls), fallback_reason=reason)
 
-    def _call(self, provider: LLMProvider, attempt: int, messages: list[BaseMessage], started: float,
-              **fields: Any) -> LLMCall:
-        return LLMCall(
-            provider=provider.name, model=provider.model_name, prompt_id=self.prompt.id,
-            prompt_version=self.prompt.version, attempt=attempt,
-            messages=tuple({"role": m.type, "content": str(m.content)} for m in messages),
-            latency_ms=round((time.perf_counter() - started) * 1000, 1), **fields,
-        )
-
-
 _SUMMARY_MAX = DraftProposal.model_fields["summary"].metadata[-1].max_length
 _RATIONALE_MAX = DraftProposal.model_fields["rationale"].metadata[-1].max_length
 _CLAUSE_END = re.compile(r"[，。；、,;]")
+
+
+def _correction(problems: list[str]) -> str:
+    """What the model is told when its draft was wrong."""
+    return f"上面的输出不合格：{'；'.join(problems)}。请按规则改正，只输出JSON。"
 
 
 def _whole_clauses(text: str, limit: int) -> str:

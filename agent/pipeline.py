@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from agent.case_row import new_case_row
-from agent.deadlines import compute_deadlines
+from agent.deadlines import StageClock, compute_deadlines
 from agent.dedup import DedupStage
 from agent.drafting import Drafter, TemplateDrafter, make_drafter, outcome_events
 from agent.intake import READABLE, IntakeStage, ReportRejected
@@ -68,6 +68,7 @@ class TriagePipeline:
             if self._store is None:
                 self._store = CaseStore.open(self.settings.db)
         kb = self._models.kb
+        self._store.stages = StageClock(kb.policy)
         mode = self.settings.mode or kb.policy.default_mode
         if mode not in {m.id for m in kb.policy.modes}:
             raise ValueError(f"unknown mode {mode!r}; the knowledge base has "
@@ -94,6 +95,12 @@ class TriagePipeline:
         self.warm_up()
         assert self._models is not None
         return self._models
+
+    @property
+    def timezone(self) -> ZoneInfo:
+        """The city's time zone (the knowledge base's): times are shown and dates read in it."""
+        self.warm_up()
+        return self._timezone
 
     @property
     def store(self) -> CaseStore:

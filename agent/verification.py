@@ -1,9 +1,9 @@
 """Verification (智能核查) of a department's disposal: does the reply answer this report, does it say
-anything, and does the evidence show the problem solved at this place after the report? The
-verdict is `fail` (back to the department) when any check clearly fails, `needs_person` (a
-supervisor decides) when any check cannot tell, and `pass` only when every check passes. Without a
-vision backend nothing can judge what an after-photo shows, so a resolved case with photos goes to a
-person, never to `pass` on its photos alone.
+anything, does it answer all of it, and does the evidence show the problem solved at this place
+after the report (agent/photo_evidence.py)? The verdict is `fail` (back to the department) when any
+check clearly fails, `needs_person` (a supervisor decides) when any check cannot tell, and `pass`
+only when every check passes. Without a vision backend nothing can judge what an after-photo shows,
+so a resolved case with photos goes to a person, never to `pass` on its photos alone.
 """
 
 from __future__ import annotations
@@ -11,11 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent.photo_evidence import PhotoEvidence
 from classifiers.replies import ReplyChecker
 from core.messages import Message, message
 from core.settings import VerificationSettings
 from core.types import Disposal, Verification, VerifiedCase
-from knowledge.places import distance_km
 
 
 @dataclass
@@ -29,21 +29,22 @@ class VerificationStage:
     def __init__(self, checker: ReplyChecker, settings: VerificationSettings, vision: bool = False) -> None:
         """`vision`: a vision backend can say whether the problem is still visible in a photo."""
         self.checker, self.settings, self.vision = checker, settings, vision
+        self.photo_evidence = PhotoEvidence(settings)
 
     def run(self, case: VerifiedCase, disposal: Disposal) -> Verification:
         found = _Findings()
         check = self.checker.check(case.text, disposal.reply, case.title)
-        self._text(check.relevance, check.substance, found)
+        self._text(check.relevance, check.substance, check.completeness, found)
         self._outcome(disposal, found)
         if disposal.outcome == "resolved":
             self._photos(case, disposal, found)
         verdict = "fail" if found.failed else "needs_person" if found.unsure else "pass"
         reasons = tuple(found.failed + found.unsure) or (message("verify.passed"),)
         return Verification(verdict=verdict, reasons=reasons, relevance=round(check.relevance, 3),
-                            substance=round(check.substance, 3),
+                            substance=round(check.substance, 3), completeness=round(check.completeness, 3),
                             evidence={**found.evidence, "features": vars(check.features)})
 
-    def _text(self, relevance: float, substance: float, found: _Findings) -> None:
+    def _text(self, relevance: float, substance: float, completeness: float, found: _Findings) -> None:
         s = self.settings
         for score, name in ((relevance, "irrelevant"), (substance, "no_substance")):
             shown = f"{score:.2f}"
@@ -51,6 +52,10 @@ class VerificationStage:
                 found.failed.append(message(f"verify.{name}", score=shown))
             elif score < s.pass_at:
                 found.unsure.append(message(f"verify.{name}_unsure", score=shown))
+        # Completeness agrees with hand labels no better than chance (README, 智能核查), so it never
+        # sends a case back on its own: a very low score asks a person, any other is only shown.
+        if completeness < s.fail_below:
+            found.unsure.append(message("verify.incomplete_unsure", score=f"{completeness:.2f}"))
 
     @staticmethod
     def _outcome(disposal: Disposal, found: _Findings) -> None:
@@ -66,21 +71,9 @@ class VerificationStage:
         if not disposal.photos:
             found.unsure.append(message("verify.no_photo"))
             return
-        seen: list[dict[str, Any]] = []
-        for i, photo in enumerate(disposal.photos, 1):
-            facts: dict[str, Any] = {"photo": i, "taken_at": photo.taken_at}
-            if photo.taken_at is not None and photo.taken_at < case.reported_at:
-                found.failed.append(message("verify.photo_before_report", photo=i))
-            if photo.lat is not None and photo.lon is not None and case.lat is not None and case.lon is not None:
-                km = distance_km(photo.lat, photo.lon, case.lat, case.lon)
-                facts["km_from_place"] = round(km, 3)
-                if km > self.settings.photo_max_km:
-                    found.failed.append(message("verify.photo_elsewhere", photo=i, metres=round(km * 1000)))
-            else:
-                found.unsure.append(message("verify.photo_no_place", photo=i))
-            if photo.taken_at is None:
-                found.unsure.append(message("verify.photo_no_time", photo=i))
-            seen.append(facts)
-        found.evidence["photos"] = seen
+        photos = self.photo_evidence.check(case, disposal.photos)
+        found.failed += photos.failed
+        found.unsure += photos.unsure
+        found.evidence.update(photos.evidence)
         if not self.vision:
             found.unsure.append(message("verify.photo_unjudged"))

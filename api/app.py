@@ -16,21 +16,28 @@ from agent.drafting import TemplateDrafter
 from agent.lifecycle import TransitionRefused
 from agent.models import Models
 from agent.pipeline import TriagePipeline
+from agent.reply_drafting import make_reply_drafter
 from agent.store.actions import PlaceConflict
 from agent.store.workflow import Workflow
 from api.auth import RateLimiter
 from api.body_limit import BodyLimit, BodyTooLarge, too_large
 from api.cases_service import CaseService
+from api.closing_service import ClosingService
 from api.errors import explained, invalid, refused, unexpected
 from api.metrics import Metrics
 from api.openapi import document_models
 from api.responses import CaseExportPublic, ErrorPublic, InternalErrorPublic, InvalidPublic
-from api.routers import cases, city, open311, ops, photos, reports
-from api.schemas import ReportCreate
+from api.routers import briefings, cases, city, closing, open311, ops, photos, reports
+from api.schemas import DisposalCreate, ReportCreate
 from api.service import IdempotencyConflict, TriageService
 from api.web import install_web
 from core.messages import Forbidden, NotFound, Refusal
-from core.settings import SERVE_SETTINGS_ENV, Settings
+from core.settings import SERVE_SETTINGS_ENV, LLMSettings, Settings
+
+# Reply drafts are asked for by a person waiting at the page, so the model answers within the request
+# only when it runs elsewhere (an OpenAI-compatible server); a local model (or the scripted fake)
+# stays in the drafter processes, and the API offers the template reply until theirs is stored.
+IN_REQUEST_PROVIDERS = ("openai",)
 
 
 def app_from_environment() -> FastAPI:
@@ -56,7 +63,12 @@ def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
             pipeline.mode = stored_mode  # a supervisor's switch outlives a restart
         app.state.workflow = workflow
         app.state.service = service = TriageService(pipeline, workflow)
-        app.state.cases = CaseService(service)
+        app.state.cases = cases_service = CaseService(service)
+        in_request = settings.llm.provider in IN_REQUEST_PROVIDERS
+        app.state.closing = ClosingService(
+            cases_service, make_reply_drafter(settings.llm if in_request else LLMSettings(provider="none"),
+                                              pipeline.timezone),
+            queue_replies=settings.llm.provider != "none" and not in_request)
         try:
             yield
         finally:
@@ -91,11 +103,14 @@ def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
     app.add_exception_handler(HTTPException, refused)
     app.add_exception_handler(LookupError, error(404, "not_found"))
     app.add_exception_handler(ValueError, error(422, "invalid"))
-    for router in (reports.router, cases.router, photos.router, city.router, open311.router, ops.router):
+    for router in (reports.router, cases.router, closing.router, photos.router, city.router, open311.router,
+                   ops.router, briefings.router):
         app.include_router(router)
     install_web(app, settings)  # the pages under /ui
-    # POST /v1/reports reads its body itself (JSON or multipart); GET /v1/export streams JSON Lines
-    document_models(app, ReportCreate, CaseExportPublic, ErrorPublic, InvalidPublic, InternalErrorPublic)
+    # POST /v1/reports and …/disposal read their bodies themselves (JSON or multipart); GET /v1/export
+    # streams JSON Lines
+    document_models(app, ReportCreate, DisposalCreate, CaseExportPublic, ErrorPublic, InvalidPublic,
+                    InternalErrorPublic)
     return app
 
 

@@ -27,7 +27,7 @@ from api.responses import (
 from api.service import TriageService
 from core.messages import Forbidden, NotFound, Refusal, lookup, message
 from core.records import CaseFilter, CaseRecord, DashboardFigures, QueuePage
-from core.roles import ABILITIES
+from core.roles import ABILITIES, BOUND_TO_DEPARTMENT
 from core.types import PRIORITIES
 
 
@@ -38,16 +38,31 @@ class CaseService:
         self.workflow = triage.workflow
 
     # ---- reads ----------------------------------------------------------------------------------
-    def queue(self, where: CaseFilter, limit: int = 100, offset: int = 0) -> QueuePage:
+    def queue(self, where: CaseFilter, limit: int = 100, offset: int = 0,
+              client: ApiClient | None = None) -> QueuePage:
+        """The cases matching `where` that `client` may see (a department sees only its own)."""
         _check_statuses(where.status)
+        if client is not None and client.role == BOUND_TO_DEPARTMENT:
+            if where.department and where.department != client.department_id:
+                return QueuePage(rows=[], limit=limit, offset=offset)
+            where = where.model_copy(update={"department": client.department_id or "\x00none"})
         return self.workflow.queries.queue(where, limit, offset)
 
     def summary(self, case_id: int) -> CaseSummaryPublic:
         return CaseSummaryPublic(**self._row(case_id))
 
+    def case_record(self, case_id: int, client: ApiClient | None) -> CaseRecord:
+        """The case, if `client` may see it: a department's key or user finds only its department's
+        cases, and another department's case is not found."""
+        case = self._record(case_id)
+        outside = client is not None and client.role == BOUND_TO_DEPARTMENT
+        if outside and client is not None and case.lead_department_id != client.department_id:
+            raise NotFound(message("case.not_found", id=case_id))
+        return case
+
     def case(self, case_id: int, client: ApiClient | None) -> CasePublic:
         """The case as `client` may see it (None: a reader without the personal-data ability)."""
-        case = self._record(case_id)
+        case = self.case_record(case_id, client)
         if client is None or "personal_data" not in ABILITIES.get(client.role, frozenset()):
             # the text is masked at intake; the contact field is the reporter's own
             hidden = lookup("contact.hidden")

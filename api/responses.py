@@ -68,6 +68,45 @@ class CasePublic(CaseRecord):
     `[已隐藏]` for roles without the personal-data ability."""
 
 
+class VerificationPublic(Public):
+    """智能核查 of a disposal: pass (on to the reply), needs_person (a supervisor decides) or fail
+    (back to the department), with the reasons in the caller's language."""
+
+    verdict: Literal["pass", "needs_person", "fail"]
+    reasons: list[dict[str, Any]]  # {code, text, values?}
+    relevance: float
+    substance: float
+    completeness: float | None = None
+    evidence: dict[str, Any]
+
+
+class DisposalAnsweredPublic(Public):
+    """The answer to a disposal: the case after it, and the disposal's verification."""
+
+    case: CaseSummaryPublic
+    disposal_id: int
+    attempt: int
+    verification: VerificationPublic
+
+
+class ReplyDraftPublic(Public):
+    """A reply to the citizen for a person to edit and send (POST …/reply to send it)."""
+
+    case_id: int
+    disposal_id: int
+    text: str
+    source: Literal["template", "llm"]
+    unsupported: list[str]  # figures, dates or names in the draft that the disposal does not contain
+    fallback_reason: str | None = None
+    latency_ms: float
+    pending: bool = False  # a language model's draft is on its way: ask again in a few seconds
+
+
+class ReplySentPublic(Public):
+    case: CaseSummaryPublic
+    reply_id: int
+
+
 class ExportedReportPublic(Public):
     id: int
     text: str

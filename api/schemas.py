@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
 from fastapi import Path, Query
@@ -117,3 +118,55 @@ class BulkReassign(Body):
 class ModeSwitch(Body):
     mode: str = Field(max_length=40)
     reason: str = Field(min_length=1, max_length=2000)
+
+
+# ---- closing the loop ------------------------------------------------------------------------------
+MAX_DISPOSAL_PHOTOS = 6
+
+
+class CommitmentIn(Body):
+    text: str = Field(min_length=1, max_length=500, description="What the department will still do.")
+    due: date | datetime | None = Field(default=None, description=(
+        "By when: a date (the end of that day in the city's time zone) or a time with its offset. "
+        "Verification fails a commitment without one."))
+
+
+class DisposalCreate(Body):
+    """What a department did (处置), sent as JSON or as `multipart/form-data` with the same fields
+    (`commitments` as a JSON string) plus up to six after-`photos`."""
+
+    reply: str = Field(min_length=1, max_length=5000, description="The department's reply: what it found and did.")
+    outcome: Literal["resolved", "partly", "explained", "not_our_remit"] = Field(description=(
+        "resolved | partly (give commitments with dates) | explained | not_our_remit (back to review, "
+        "with the reason in `reply`)."))
+    commitments: list[CommitmentIn] = Field(default=[], max_length=20)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _commitments_as_json(cls, data: Any) -> Any:
+        """A multipart form sends the commitments as one JSON string."""
+        if isinstance(data, dict) and isinstance(data.get("commitments"), str):
+            try:
+                data = {**data, "commitments": json.loads(data["commitments"])}
+            except json.JSONDecodeError as exc:
+                raise ValueError(f"commitments must be a JSON list of {{text, due}} objects ({exc})") from exc
+        return data
+
+
+class VerificationDecision(Body):
+    verdict: Literal["pass", "fail"] = Field(description="pass: verified; fail: back to the department.")
+    note: str = Field(default="", max_length=2000, description="Why; required when sending the case back.")
+
+
+class ReplySend(Body):
+    text: str = Field(min_length=1, max_length=5000, description="The reply as the citizen will read it.")
+    drafted: str | None = Field(default=None, max_length=5000,
+                                description="The draft the sender started from (POST …/reply-draft), if any.")
+    source: Literal["template", "llm", "person"] = Field(
+        default="person", description="Who wrote that draft: the template, the language model, or a person.")
+
+
+class CallbackCreate(Body):
+    satisfaction: Literal["satisfied", "basically", "unsatisfied"] = Field(
+        description="满意 satisfied, 基本满意 basically, 不满意 unsatisfied (reopens the case to the same department).")
+    note: str = Field(default="", max_length=2000, description="What the citizen said; required when unsatisfied.")

@@ -6,7 +6,8 @@ import importlib
 
 from cli.common import app
 
-COMMANDS = ("triage", "kb", "bench", "serve", "drafter", "evaluate")  # each module registers its commands on import
+# each module registers its commands on import
+COMMANDS = ("triage", "kb", "bench", "serve", "drafter", "evaluate", "brief")
 for _module in COMMANDS:
     importlib.import_module(f"cli.{_module}")
 

@@ -27,8 +27,12 @@ def drafter(
 ) -> None:
     """Draft queued cases with the language model, urgent first (the API queues every new case when
     an LLM is configured; `serve` starts one drafter, more may run on other machines)."""
+    from zoneinfo import ZoneInfo
+
     from agent.draft_worker import DraftWorker
-    from agent.drafting import make_drafter
+    from agent.llm import make_provider
+    from agent.llm_drafting import LLMDrafter
+    from agent.reply_drafting import LLMReplyDrafter
     from agent.store import CaseStore
     from knowledge.loader import load_kb
     from knowledge.reading import KBError
@@ -46,8 +50,10 @@ def drafter(
         os.nice(nice)
     try:
         knowledge = load_kb(settings.kb_dir)
-        worker = DraftWorker(CaseStore.open(settings.db), make_drafter(settings.llm, knowledge), knowledge,
-                             settings.drafter)
+        provider = make_provider(settings.llm)  # one model serves both drafters
+        worker = DraftWorker(CaseStore.open(settings.db), LLMDrafter(settings.llm, knowledge, provider=provider),
+                             knowledge, settings.drafter,
+                             LLMReplyDrafter(settings.llm, provider, ZoneInfo(knowledge.meta.timezone)))
         worker.warm_up()
     except (KBError, ValueError, ImportError) as exc:
         fail(str(exc))

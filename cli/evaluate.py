@@ -10,14 +10,28 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.common import ConfigOpt, EmbedderOpt, KbOpt, ModelOpt, ModeOpt, app, err, fail, print_figures, settings_from
+from cli.common import (
+    ConfigOpt,
+    EmbedderOpt,
+    KbOpt,
+    LlmOpt,
+    ModelOpt,
+    ModeOpt,
+    app,
+    err,
+    fail,
+    print_figures,
+    settings_from,
+)
 
 
 @app.command("eval")
 def eval_cmd(
     dataset: Annotated[str, typer.Argument(
         help="JSONL path, a bundled name (zhengzhou_dev, zhengzhou_test), a shared-data path "
-             "(teddy2020/messages_labelled_sample), `replies` (the reply checks of 智能核查), or `compare A B`.")],
+             "(teddy2020/messages_labelled_sample), `replies` (the reply checks of 智能核查), `reply-labels` (the "
+             "checks against hand labels), `after-photos` (the after-photo checks), `reply-drafts` (replies to "
+             "citizens drafted from 40 real disposals), or `compare A B`.")],
     more: Annotated[list[str] | None, typer.Argument(help="With `compare`: two report folders or JSON files.")]
     = None,
     tasks: Annotated[str, typer.Option(help="Comma-separated: classification,routing,urgency,dedup,speed,confidence.")]
@@ -31,15 +45,31 @@ def eval_cmd(
     = None,
     split: Annotated[str, typer.Option(help="With `replies`: dev or test (held out).")] = "test",
     fit: Annotated[bool, typer.Option("--fit", help="With `replies --split dev`: fit the check weights.")] = False,
+    checks: Annotated[str, typer.Option(help="With `replies`: comma-separated checks to fit and measure "
+                                             "(relevance, substance, completeness).")]
+    = "relevance,substance,completeness",
+    cases: Annotated[int | None, typer.Option(
+        help="With `after-photos`: generated cases (six after-photos each, default 20); with `reply-drafts`: "
+             "real pairs (default 40).")] = None,
+    ocr: Annotated[bool, typer.Option("--ocr/--no-ocr", help="With `after-photos`: read the text on photos.")]
+    = True,
     kb: KbOpt = None, config: ConfigOpt = None, mode: ModeOpt = None, embedder: EmbedderOpt = None,
-    model: ModelOpt = None,
+    model: ModelOpt = None, llm: LlmOpt = None,
 ) -> None:
     """Measure GridTriage on a labelled dataset: category, department, urgency, duplicates, speed."""
-    if dataset == "compare":
-        _compare(more or [])
-        return
-    if dataset == "replies":
-        _replies(settings_from(config, kb, None, mode, embedder, model, llm="none"), split, fit, as_json)
+    def loop_settings(provider: str | None = "none") -> Any:  # the closing-the-loop sets: no case drafter
+        return settings_from(config, kb, None, mode, embedder, model, llm=provider)
+
+    closing_the_loop = {
+        "replies": lambda: _replies(loop_settings(), split, fit, as_json,
+                                    tuple(c.strip() for c in checks.split(",") if c.strip())),
+        "after-photos": lambda: _after_photos(loop_settings(), cases or 20, ocr, as_json),
+        "reply-drafts": lambda: _reply_drafts(loop_settings(llm), cases or 40, as_json),
+        "reply-labels": lambda: _reply_labels(loop_settings(), as_json),
+        "compare": lambda: _compare(more or []),
+    }
+    if dataset in closing_the_loop:
+        closing_the_loop[dataset]()
         return
     if more:
         fail(f"unexpected argument(s) {' '.join(more)}: eval takes one dataset (or `compare A B`)")
@@ -83,20 +113,67 @@ def eval_cmd(
         print_summary(figures, Console(width=160))
 
 
-def _replies(settings: Any, split: str, refit: bool, as_json: bool) -> None:
-    from eval.reply_checks import evaluate_replies
+def _replies(settings: Any, split: str, refit: bool, as_json: bool, checks: tuple[str, ...]) -> None:
+    from eval.reply_checks import CHECKS, evaluate_replies
 
     try:
-        figures = evaluate_replies(settings, split, refit)
+        figures = evaluate_replies(settings, split, refit, checks=checks)
     except ValueError as exc:
         fail(str(exc))
     if as_json:
         typer.echo(json.dumps(figures, ensure_ascii=False, indent=2))
         return
-    rows = [{"check": name, **figures[name]} for name in ("mismatched_detection", "courtesy_detection")]
+    rows = [{"check": name, **figures[CHECKS[name][1]]} for name in checks]
     print_figures(f"reply checks, {figures['dataset']['pairs']} pairs of {split}", rows, False)
     typer.echo(json.dumps({k: figures[k] for k in ("verdicts", *(["fitted"] if refit else []))},
                           ensure_ascii=False, indent=1))
+
+
+def _reply_labels(settings: Any, as_json: bool) -> None:
+    from eval.reply_labels import agreement
+
+    try:
+        figures = agreement(settings)
+    except ValueError as exc:
+        fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(figures, ensure_ascii=False, indent=2))
+        return
+    rows = [{"check": name, **{k: v for k, v in figures[name].items() if k != "verdicts_by_label"}}
+            for name in ("relevance", "completeness")]
+    print_figures(f"reply checks against {figures['pairs']} hand-labelled pairs", rows, False)
+    typer.echo(json.dumps({name: figures[name]["verdicts_by_label"] for name in ("relevance", "completeness")},
+                          ensure_ascii=False, indent=1))
+
+
+def _after_photos(settings: Any, cases: int, ocr: bool, as_json: bool) -> None:
+    from eval.after_photos import evaluate_after_photos, format_after_photos
+
+    try:
+        figures = evaluate_after_photos(cases, settings.verification,
+                                        settings.photos.model_copy(update={"ocr": ocr}))
+    except ValueError as exc:
+        fail(str(exc))
+    typer.echo(json.dumps(figures, ensure_ascii=False, indent=2) if as_json else format_after_photos(figures))
+
+
+def _reply_drafts(settings: Any, cases: int, as_json: bool) -> None:
+    from eval.reply_drafts import evaluate_reply_drafts
+
+    try:
+        figures = evaluate_reply_drafts(settings, cases)
+    except (ValueError, OSError) as exc:
+        fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(figures, ensure_ascii=False, indent=2))
+        return
+    rows = [{k: v for k, v in d.items() if k not in ("examples", "fallbacks")} for d in figures["drafters"]]
+    print_figures(f"replies drafted from {cases} real disposals ({figures['selection']})", rows, False)
+    for drafter in figures["drafters"]:
+        for example in drafter["examples"]:
+            typer.echo(f"[{drafter['drafter']}] {example['title']}: {example['draft']}")
+        for reason in drafter["fallbacks"]:
+            typer.echo(f"[{drafter['drafter']}] fell back: {reason}")
 
 
 def _fmt(value: Any) -> str:

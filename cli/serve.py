@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
@@ -24,6 +25,10 @@ from cli.common import (
     settings_from,
     users_app,
 )
+
+ROLE_HELP = "operator, supervisor, dispatcher, evaluator or department (with --department)."
+DepartmentOpt = Annotated[str | None, typer.Option(
+    help="The department id a department key or user works for (its cases only).")]
 
 
 @app.command()
@@ -82,10 +87,11 @@ def serve(
 
 @keys_app.command("create")
 def keys_create(
-    role: Annotated[str, typer.Option(help="operator, supervisor, dispatcher or evaluator.")],
+    role: Annotated[str, typer.Option(help=ROLE_HELP)],
     name: Annotated[str, typer.Option(help="Who or what uses the key.")] = "client",
     rate_limit: Annotated[int | None, typer.Option(
         help="Requests per minute for this key, instead of the server's `api.rate_limit_per_minute`.")] = None,
+    department: DepartmentOpt = None,
     db: DbOpt = None, config: ConfigOpt = None,
 ) -> None:
     """Create an API key and print it once; only its hash is stored."""
@@ -93,9 +99,10 @@ def keys_create(
     from agent.store.keys import ApiKeys
 
     settings = settings_from(config, None, db, None, None)
+    _check_department(settings.kb_dir, department)
     store = CaseStore.open(settings.db)
     try:
-        key = ApiKeys(store).create(role, name, rate_limit)
+        key = ApiKeys(store).create(role, name, rate_limit, department)
     except ValueError as exc:
         fail(str(exc))
     finally:
@@ -130,18 +137,21 @@ PasswordStdin = Annotated[bool, typer.Option(
 @users_app.command("create")
 def users_create(
     username: Annotated[str, typer.Argument(help="The login name.")],
-    role: Annotated[str, typer.Option(help="operator, supervisor, dispatcher or evaluator.")],
+    role: Annotated[str, typer.Option(help=ROLE_HELP)],
+    department: DepartmentOpt = None,
     password_stdin: PasswordStdin = False,
     db: DbOpt = None, config: ConfigOpt = None,
 ) -> None:
     """Create a user of the web pages (password asked twice, never echoed; stored as a salted scrypt hash)."""
-    from core.messages import message
-    from core.roles import ROLES
+    from agent.store.keys import check_role
 
-    if role not in ROLES:
-        fail(message("user.unknown_role", role=role, roles=", ".join(ROLES)).text())
+    try:
+        check_role(role, department)
+    except ValueError as exc:
+        fail(str(exc))
+    _check_department(settings_from(config, None, db, None, None).kb_dir, department)
     password = _password(password_stdin, "Password")
-    _with_users(config, db, lambda users: users.create(username, role, password))
+    _with_users(config, db, lambda users: users.create(username, role, password, department_id=department))
     err.print(f"created the {role} user {username!r}; they log in at /ui/login")
 
 
@@ -161,6 +171,18 @@ def _password(from_stdin: bool, prompt: str) -> str:
     if from_stdin:
         return sys.stdin.readline().rstrip("\r\n")
     return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=True))
+
+
+def _check_department(kb_dir: str | Path, department: str | None) -> None:
+    """A department id the knowledge base knows (none given is the role check's business)."""
+    if department is None:
+        return
+    from core.messages import message
+    from knowledge.loader import load_kb
+
+    departments = load_kb(Path(kb_dir)).departments
+    if department not in departments:
+        fail(message("key.department_unknown", id=department, departments="、".join(departments)).text())
 
 
 def _with_users(config: str | None, db: str | None, action: Callable[[Users], T]) -> T:

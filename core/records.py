@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from pydantic import PlainSerializer, WithJsonSchema
+from pydantic import Field, PlainSerializer, WithJsonSchema
 
 from core.frozen import Frozen
 
@@ -52,6 +52,9 @@ class CaseHead(Frozen):
     mode: str
     emergency: dict[str, Any] | None  # when urgent: the services to call and the operator's script
     merged_into: int | None  # the case that took this one's reports
+    due_by: IsoTime | None = None  # the deadline of the step the case is in (None when nothing is due)
+    return_count: int = 0  # times verification sent it back to the department
+    reopen_count: int = 0  # times an unsatisfied citizen reopened it
 
 
 class CaseSummary(CaseHead):
@@ -88,6 +91,51 @@ class AuditEntry(Frozen):
     created_at: datetime
 
 
+class DisposalRecord(Frozen):
+    """A department's disposal (处置) of a case and its verification (智能核查)."""
+
+    id: int
+    attempt: int
+    department_id: str
+    actor: str
+    reply: str
+    outcome: str
+    commitments: list[dict[str, Any]]  # [{text, due}]
+    photos: list[dict[str, Any]]  # the after-photos' facts (PhotoFacts as stored)
+    verdict: str  # the machine's: pass | needs_person | fail
+    verification: dict[str, Any]  # Verification as JSON: reasons, scores, evidence
+    decided_verdict: str | None = None  # a supervisor's pass | fail, when the machine left it to a person
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_note: str | None = None
+    created_at: datetime
+
+    @property
+    def final_verdict(self) -> str:
+        return self.decided_verdict or self.verdict
+
+
+class ReplyRecord(Frozen):
+    """The answer sent to the citizen, and the draft the sender was offered."""
+
+    id: int
+    disposal_id: int
+    text: str
+    draft: dict[str, Any]
+    sent_by: str
+    sent_at: datetime
+
+
+class CallbackRecord(Frozen):
+    """回访: the citizen's satisfaction."""
+
+    id: int
+    satisfaction: str  # satisfied | basically | unsatisfied
+    note: str
+    actor: str
+    created_at: datetime
+
+
 class CaseRecord(CaseHead):
     """A case with its draft, its departments, its reports and its full audit trail."""
 
@@ -104,6 +152,13 @@ class CaseRecord(CaseHead):
     draft_suggestion: dict[str, Any] | None = None
     reports: list[CaseReport]
     audit: list[AuditEntry]
+    # The language model's reply draft: its job (queued, drafting, done, failed) and the draft with
+    # the id of the disposal it answers; None when no model drafts replies.
+    reply_job: str | None = None
+    reply_draft: dict[str, Any] | None = None
+    disposals: list[DisposalRecord] = Field(default_factory=list)
+    replies: list[ReplyRecord] = Field(default_factory=list)
+    callbacks: list[CallbackRecord] = Field(default_factory=list)
 
 
 class QueuePage(Frozen):

@@ -331,13 +331,15 @@ class Disposal(Frozen):
 
 
 class VerifiedCase(Frozen):
-    """What verification compares a disposal with: the report as the case holds it."""
+    """What verification compares a disposal with: the report as the case holds it, with the photos
+    the report came with (the before-photos)."""
 
     text: str
     title: str | None = None
     reported_at: datetime
     lat: float | None = None
     lon: float | None = None
+    photos: tuple[PhotoFacts, ...] = ()
 
 
 class Verification(Frozen):
@@ -347,4 +349,33 @@ class Verification(Frozen):
     reasons: tuple[Message, ...]
     relevance: float
     substance: float
+    completeness: float | None = None
     evidence: dict[str, Any] = Field(default_factory=dict)
+
+
+class ReplyFacts(Frozen):
+    """What a reply to the citizen is drafted from: the report as the case holds it (masked) and the
+    department's disposal. The reply may state no fact that is not here."""
+
+    case_id: int
+    title: str
+    report: str
+    place: str | None = None
+    department: str
+    disposal: str  # the department's reply, what it found and did
+    outcome: Outcome
+    commitments: tuple[Commitment, ...] = ()
+
+
+ReplySource = Literal["template", "llm"]
+
+
+class ReplyDraft(Frozen):
+    """A reply to the citizen for a person to edit and send, with the facts check's findings."""
+
+    text: str
+    source: ReplySource
+    unsupported: tuple[str, ...] = ()  # figures, dates or names in the text that the facts do not contain
+    fallback_reason: str | None = None  # why the model's reply was not used
+    calls: tuple[LLMCall, ...] = ()
+    latency_ms: float = 0.0

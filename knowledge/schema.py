@@ -127,6 +127,17 @@ class ModeDeadline(Entry):
     respond_minutes: int = Field(gt=0)
     arrive_minutes: int | None = Field(default=None, gt=0)
     resolve_hours: float = Field(gt=0)
+    # The department's time to report its disposal, from dispatch (and afresh when verification
+    # returns the case or a callback reopens it); absent: the resolve time.
+    dispose_hours: float | None = Field(default=None, gt=0)
+
+
+class StageHours(Entry):
+    """The deadlines of the steps after a disposal, each from the moment the case entered the step."""
+
+    verify_hours: float = Field(default=8, gt=0)  # a supervisor decides a verification left to a person
+    reply_hours: float = Field(default=24, gt=0)  # the citizen is answered after verification passed
+    callback_hours: float = Field(default=72, gt=0)  # the citizen is called back after the reply
 
 
 class CategoryOverride(Entry):
@@ -143,6 +154,7 @@ class Mode(Entry):
     auto_dispatch_threshold: float = Field(ge=0, le=1.01)
     deadlines: dict[Priority, ModeDeadline]
     category_overrides: tuple[CategoryOverride, ...] = ()
+    stage_hours: StageHours | None = None  # absent: the policy's
 
     @field_validator("deadlines")
     @classmethod
@@ -219,6 +231,7 @@ class Policy(Entry):
     # are masked before a report is shown to a language model.
     plate_categories: tuple[str, ...] = ()
     emergency_services: tuple[EmergencyService, ...] = ()
+    stage_hours: StageHours = StageHours()
 
 
 class KBMeta(Entry):

@@ -26,7 +26,7 @@ class CaseActions:
     def transition(self, case_id: int, target: str, actor: str, note: str = "") -> str:
         """Move a case along an allowed edge; returns the status it had."""
         with self.store.session() as s, s.begin():
-            return move_case(s, _get_case(s, case_id), target, actor, note)
+            return move_case(s, _get_case(s, case_id), target, actor, note, self.store.stages)
 
     def confirm(self, case_id: int, actor: str, note: str = "", dispatch: bool = True) -> None:
         """A person agrees with the draft: the decision is labelled data, and the case moves on."""
@@ -43,7 +43,7 @@ class CaseActions:
             s.add(_audit("review", "case.confirmed", None, case_id,
                          {"category_id": case.category_id, "lead_department_id": case.lead_department_id,
                           "priority": case.priority, "note": note, "to": target}, actor))
-            move_case(s, case, target, actor, "confirmed")
+            move_case(s, case, target, actor, "confirmed", self.store.stages)
             case.needs_review = False
 
     def edit(self, case_id: int, changes: dict[str, Any], reason: str, actor: str) -> dict[str, Any]:
@@ -77,7 +77,7 @@ class CaseActions:
     def reject(self, case_id: int, reason: str, note: str, actor: str) -> None:
         with self.store.session() as s, s.begin():
             case = _get_case(s, case_id)
-            move_case(s, case, "rejected", actor, reason)
+            move_case(s, case, "rejected", actor, reason, self.store.stages)
             s.add(_audit("review", "case.rejected", None, case_id, {"reason": reason, "note": note}, actor))
             case.needs_review = False
             s.add(FeedbackRow(case_id=case_id, field="rejected", before=None, after=reason, reason=note or reason,
@@ -95,7 +95,7 @@ class CaseActions:
             if apart is not None and not different_place:
                 kind, here, there = apart
                 raise PlaceConflict(message(f"merge.different_{kind}", id=case_id, into=into, here=here, there=there))
-            move_case(s, case, "merged", actor, f"duplicate of {into}")
+            move_case(s, case, "merged", actor, f"duplicate of {into}", self.store.stages)
             case.merged_into = into
             if target.status not in OPEN:
                 raise Refusal(message("merge.target_closed", into=into, status=message(f"status.{target.status}")))

@@ -1,8 +1,7 @@
 """The LLM drafting queue. The case row is the job: a new case that a language model should draft is
 stored with `draft_job = queued`, its rank (urgent first) and the facts to draft from, in the same
-transaction as the report. Drafter processes, here or on other machines, claim jobs one at a time:
-`UPDATE … WHERE id = (SELECT … FOR UPDATE SKIP LOCKED) RETURNING` on PostgreSQL, the same statement
-on SQLite, where one writer at a time makes it atomic.
+transaction as the report. Drafter processes, here or on other machines, claim jobs one at a time
+(agent/store/leases.py).
 
 A claim is a lease. A drafter killed mid-draft leaves its job `drafting`; once the lease runs out,
 another claim takes it again, up to `max_attempts` claims, after which the job fails (a report that
@@ -17,14 +16,14 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import exists, select, update
 
+from agent.store.leases import CASE_DRAFT, WORKING
 from agent.store.models import CaseRow, FeedbackRow
 from agent.store.store import QUEUED, CaseStore, _audit
 from core import clock
 from core.settings import DrafterSettings
 
-DRAFTING = "drafting"
 Landed = Literal["replaced", "suggested", "failed", "lost"]
 
 
@@ -45,8 +44,7 @@ class DraftQueue:
     def pending(self) -> int:
         """Jobs waiting or being drafted."""
         with self.store.session() as s:
-            return int(s.scalar(select(func.count()).select_from(CaseRow)
-                                .where(CaseRow.draft_job.in_((QUEUED, DRAFTING)))) or 0)
+            return CASE_DRAFT.pending(s)
 
     def claim(self, claim: str) -> DraftJob | None:
         """The next job (urgent first, then oldest), now held under `claim`; None when there is none.
@@ -54,7 +52,9 @@ class DraftQueue:
         while True:
             with self.store.session() as s, s.begin():
                 self._drop_overdue(s)
-                row = s.execute(self._claim_statement(claim)).first()
+                row = s.execute(CASE_DRAFT.claim_next(
+                    claim, self.limits.lease_s, (CaseRow.draft_job_rank, CaseRow.id),
+                    (CaseRow.id, CaseRow.draft_facts, CaseRow.draft_job_queued_at, CaseRow.draft_job_attempts))).first()
                 if row is None:
                     return None
                 case_id, facts, queued_at, attempt = row
@@ -74,7 +74,7 @@ class DraftQueue:
         edited keeps their edit and gets the draft as a suggestion. Returns what happened; `lost`
         when the claim had expired and another drafter holds the job (nothing is stored)."""
         with self.store.session() as s, s.begin():
-            case = s.execute(select(CaseRow).where(CaseRow.id == job.case_id, CaseRow.draft_job == DRAFTING,
+            case = s.execute(select(CaseRow).where(CaseRow.id == job.case_id, CaseRow.draft_job == WORKING,
                                                    CaseRow.draft_job_claim == job.claim)
                              .with_for_update()).scalar_one_or_none()
             if case is None:
@@ -106,24 +106,7 @@ class DraftQueue:
     def release(self, job: DraftJob) -> None:
         """Give a claimed job back unfinished (the drafter is stopping): the next claim takes it."""
         with self.store.session() as s, s.begin():
-            s.execute(update(CaseRow).where(CaseRow.id == job.case_id, CaseRow.draft_job_claim == job.claim)
-                      .values(draft_job=QUEUED, draft_job_claim=None, draft_job_claimed_at=None,
-                              draft_job_attempts=CaseRow.draft_job_attempts - 1)
-                      .execution_options(synchronize_session=False))
-
-    def _claim_statement(self, claim: str) -> Any:
-        now = clock.now()
-        lost = now - timedelta(seconds=self.limits.lease_s)
-        claimable = or_(CaseRow.draft_job == QUEUED,
-                        and_(CaseRow.draft_job == DRAFTING, CaseRow.draft_job_claimed_at < lost))
-        pick = (select(CaseRow.id).where(claimable).order_by(CaseRow.draft_job_rank, CaseRow.id).limit(1)
-                .with_for_update(skip_locked=True).scalar_subquery())
-        return (update(CaseRow).where(CaseRow.id == pick)
-                .values(draft_job=DRAFTING, draft_job_claimed_at=now, draft_job_claim=claim,
-                        draft_job_attempts=CaseRow.draft_job_attempts + 1)
-                .returning(CaseRow.id, CaseRow.draft_facts, CaseRow.draft_job_queued_at,
-                           CaseRow.draft_job_attempts)
-                .execution_options(synchronize_session=False))
+            s.execute(CASE_DRAFT.give_back(job.case_id, job.claim))
 
     def _drop_overdue(self, s: Any) -> None:
         limit = self.limits.max_wait_s

@@ -77,6 +77,16 @@ class CaseRow(Base):
     draft_job_attempts: Mapped[int] = mapped_column(Integer, default=0)
     draft_facts: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))  # DraftFacts, while queued
     draft_suggestion: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))  # a late LLM draft
+    due_by: Mapped[datetime | None] = mapped_column(UtcDateTime())  # the current state's deadline (lifecycle)
+    return_count: Mapped[int] = mapped_column(Integer, default=0)  # verification sent it back to the department
+    reopen_count: Mapped[int] = mapped_column(Integer, default=0)  # an unsatisfied citizen reopened it
+    # The language model's reply draft (agent/store/reply_queue.py): queued when verification passes
+    # and a model drafts replies; the drafter processes claim it like a case draft.
+    reply_job: Mapped[str | None] = mapped_column(String(10))
+    reply_job_claimed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reply_job_claim: Mapped[str | None] = mapped_column(String(80))
+    reply_job_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    reply_draft: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))  # ReplyDraft + disposal_id
 
 
 class ReportRow(Base):
@@ -139,6 +149,7 @@ class ApiKeyRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)  # None: the server's default
+    department_id: Mapped[str | None] = mapped_column(String(120))  # the department role's one department
 
 
 class IdempotencyRow(Base):
@@ -196,6 +207,7 @@ class UserRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    department_id: Mapped[str | None] = mapped_column(String(120))  # the department role's one department
 
 
 class LoginTokenRow(Base):
@@ -237,3 +249,68 @@ class WebSessionRow(Base):
     principal: Mapped[int] = mapped_column(Integer, index=True)  # the user's or the key's id; 0 for a link
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class DisposalRow(Base):
+    """What a department reported it did about a case (处置), and its verification (智能核查): the
+    machine's verdict, and a supervisor's decision when the machine left it to a person."""
+
+    __tablename__ = "disposals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    attempt: Mapped[int] = mapped_column(Integer)  # 1 for the first disposal of the case, then 2, …
+    department_id: Mapped[str] = mapped_column(String(120), index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    reply: Mapped[str] = mapped_column(Text)
+    outcome: Mapped[str] = mapped_column(String(20))
+    commitments: Mapped[list[dict[str, Any]]] = mapped_column(JSON)  # [{text, due}]
+    verdict: Mapped[str] = mapped_column(String(20), index=True)  # pass | needs_person | fail
+    verification: Mapped[dict[str, Any]] = mapped_column(JSON)  # Verification as JSON
+    decided_verdict: Mapped[str | None] = mapped_column(String(20))  # a supervisor's pass | fail
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    decision_note: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class DisposalPhotoRow(Base):
+    """An after-photo of a disposal; the bytes live on disk under their SHA-256 like reports' photos."""
+
+    __tablename__ = "disposal_photos"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    disposal_id: Mapped[int] = mapped_column(ForeignKey("disposals.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    format: Mapped[str] = mapped_column(String(10))
+    taken_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)  # PhotoFacts
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ReplyRow(Base):
+    """The answer sent to the citizen: the text a person sent, and the draft they were offered."""
+
+    __tablename__ = "replies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    disposal_id: Mapped[int] = mapped_column(ForeignKey("disposals.id"))
+    draft: Mapped[dict[str, Any]] = mapped_column(JSON)  # ReplyDraft as offered
+    text: Mapped[str] = mapped_column(Text)
+    sent_by: Mapped[str] = mapped_column(String(120))
+    sent_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class CallbackRow(Base):
+    """回访: the citizen's satisfaction with how the case was handled."""
+
+    __tablename__ = "callbacks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    satisfaction: Mapped[str] = mapped_column(String(20))  # satisfied | basically | unsatisfied
+    note: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

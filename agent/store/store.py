@@ -15,8 +15,18 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from agent.deadlines import StageClock
 from agent.lifecycle import ATTRACTS_DUPLICATES, check_transition
-from agent.store.models import AuditRow, BatchRowRow, CaseRow, FeedbackRow, IdempotencyRow, PhotoRow, ReportRow
+from agent.store.models import (
+    AuditRow,
+    BatchRowRow,
+    CaseRow,
+    DisposalPhotoRow,
+    FeedbackRow,
+    IdempotencyRow,
+    PhotoRow,
+    ReportRow,
+)
 from agent.store.records import case_record
 from core import clock
 from core.messages import NotFound, Refusal, message
@@ -130,6 +140,8 @@ class CaseStore:
         if url.startswith(("postgresql://", "postgres://")):  # the installed driver is psycopg 3
             url = "postgresql+psycopg://" + url.split("://", 1)[1]
         self.url = url
+        # The policy's step deadlines, set by whoever loaded the knowledge base; None: moves set none.
+        self.stages: StageClock | None = None
         self.engine: Engine = create_engine(url)
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
@@ -186,7 +198,7 @@ class CaseStore:
         receipt's Idempotency-Key was answered first by another request."""
         try:
             with self.session() as s, s.begin():
-                return _store_triaged(s, triaged)
+                return _store_triaged(s, triaged, self.stages)
         except IntegrityError as exc:
             if triaged.receipt is not None and _answered(self, triaged.receipt):
                 raise AlreadyAnswered(triaged.receipt.key) from exc
@@ -276,9 +288,10 @@ class CaseStore:
                 yield int(case_id), phash, dhash, tuple((p, d) for p, d in facts.get("crop_hashes", ()))
 
     def photo_format(self, sha256: str) -> str | None:
-        """The stored format of a photo, or None when no report has it."""
+        """The stored format of a photo, or None when no report or disposal has it."""
         with self.session() as s:
-            return s.scalar(select(PhotoRow.format).where(PhotoRow.sha256 == sha256).limit(1))
+            return (s.scalar(select(PhotoRow.format).where(PhotoRow.sha256 == sha256).limit(1))
+                    or s.scalar(select(DisposalPhotoRow.format).where(DisposalPhotoRow.sha256 == sha256).limit(1)))
 
     def case_titles(self, case_ids: list[int]) -> dict[int, str]:
         with self.session() as s:
@@ -320,12 +333,12 @@ def _insert_report(s: Session, intake: IntakeResult, case_id: int | None = None)
     return row
 
 
-def _store_triaged(s: Session, triaged: TriagedReport) -> StoredReport:
+def _store_triaged(s: Session, triaged: TriagedReport, stages: StageClock | None) -> StoredReport:
     with s.no_autoflush:  # the case's audit events stay new until the flush below, which lists them
-        return _store_triaged_rows(s, triaged)
+        return _store_triaged_rows(s, triaged, stages)
 
 
-def _store_triaged_rows(s: Session, triaged: TriagedReport) -> StoredReport:
+def _store_triaged_rows(s: Session, triaged: TriagedReport, stages: StageClock | None) -> StoredReport:
     # Rows are passed on as objects, not ids: the session holds flushed rows only weakly, so a
     # lookup by id would read them back from the database.
     # The case first, so that the report is inserted already pointing at it.
@@ -345,7 +358,7 @@ def _store_triaged_rows(s: Session, triaged: TriagedReport) -> StoredReport:
         _case_created(s, case, report_id)
     case_id, reporters = case.id, case.reporter_count
     if triaged.dispatch_note is not None and triaged.merge_into is None:
-        move_case(s, case, "dispatched", AUTO_DISPATCHER, triaged.dispatch_note)
+        move_case(s, case, "dispatched", AUTO_DISPATCHER, triaged.dispatch_note, stages)
     if triaged.batch_row is not None:
         digest, row_id = triaged.batch_row
         s.add(BatchRowRow(digest=digest, row_id=row_id, report_id=report_id, created_at=clock.now()))
@@ -368,12 +381,17 @@ def _answered(store: CaseStore, receipt: Receipt[StoredReport]) -> bool:
             IdempotencyRow.api_key_id == receipt.client_id, IdempotencyRow.key == receipt.key)).first() is not None
 
 
-def move_case(s: Session, case: CaseRow, target: str, actor: str, note: str) -> str:
-    """Move a case along an allowed lifecycle edge, with its audit event; returns the status it had."""
+def move_case(s: Session, case: CaseRow, target: str, actor: str, note: str,
+              stages: StageClock | None = None) -> str:
+    """Move a case along an allowed lifecycle edge, with its audit event, and set the deadline of the
+    step it enters (`stages`: the policy's; None leaves none). Returns the status it had."""
     before = case.status
     check_transition(before, target)
-    s.add(_audit("lifecycle", "case.transition", None, case.id, {"from": before, "to": target, "note": note}, actor))
-    case.status, case.updated_at = target, clock.now()
+    now = clock.now()
+    due = stages.due_by(target, case.mode, case.priority, now, case.respond_by, case.due_by) if stages else None
+    s.add(_audit("lifecycle", "case.transition", None, case.id,
+                 {"from": before, "to": target, "note": note, "due_by": due.isoformat() if due else None}, actor))
+    case.status, case.updated_at, case.due_by = target, now, due
     return before
 
 

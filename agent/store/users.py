@@ -13,12 +13,11 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from agent.store.keys import ApiClient
+from agent.store.keys import ApiClient, check_role, key_client
 from agent.store.models import ApiKeyRow, CitySettingRow, LoginTokenRow, UserRow, WebSessionRow
 from agent.store.store import CaseStore, _audit
 from core import clock
 from core.messages import Refusal, message
-from core.roles import ROLES
 
 USERNAME = re.compile(r"^[\w.@-]{1,60}$")
 MIN_PASSWORD = 8
@@ -59,7 +58,7 @@ _DUMMY_HASH = hash_password(secrets.token_urlsafe(12))  # unknown users cost as 
 
 def user_client(row: UserRow) -> ApiClient:
     """User ids are negated so they never collide with API-key ids (rate limits, idempotency)."""
-    return ApiClient(-row.id, row.username, row.role)
+    return ApiClient(-row.id, row.username, row.role, department_id=row.department_id)
 
 
 class Users:
@@ -67,20 +66,23 @@ class Users:
         self.store = store
 
     # ---- users ----------------------------------------------------------------------------------
-    def create(self, username: str, role: str, password: str, actor: str = "gridtriage") -> int:
+    def create(self, username: str, role: str, password: str, actor: str = "gridtriage",
+               department_id: str | None = None) -> int:
+        """`department_id`: the department a department user works for (checked against the
+        knowledge base by the caller)."""
         if not USERNAME.match(username):
             raise Refusal(message("user.bad_name", name=username))
-        if role not in ROLES:
-            raise Refusal(message("user.unknown_role", role=role, roles=", ".join(ROLES)))
+        check_role(role, department_id)
         if len(password) < MIN_PASSWORD:
             raise Refusal(message("user.short_password", n=MIN_PASSWORD))
         try:
             with self.store.session() as s, s.begin():
                 row = UserRow(username=username, role=role, password_hash=hash_password(password),
-                              created_at=clock.now())
+                              created_at=clock.now(), department_id=department_id)
                 s.add(row)
                 s.flush()
-                s.add(_audit("access", "user.created", None, None, {"username": username, "role": role}, actor))
+                s.add(_audit("access", "user.created", None, None,
+                             {"username": username, "role": role, "department_id": department_id}, actor))
                 return row.id
         except IntegrityError:
             raise Refusal(message("user.exists", name=username)) from None
@@ -126,13 +128,12 @@ class Users:
         """An API key that is not revoked, by id: a web session opened with a key ends when it is revoked."""
         with self.store.session() as s:
             row = s.get(ApiKeyRow, key_id)
-            return ApiClient(row.id, row.name, row.role) if row is not None and row.revoked_at is None else None
+            return key_client(row) if row is not None and row.revoked_at is None else None
 
     # ---- one-time login links -------------------------------------------------------------------
     def issue_login_token(self, minutes: float = 15.0, role: str = "supervisor", name: str = LINK_NAME) -> str:
         """A token for one login within `minutes`; only its SHA-256 is stored."""
-        if role not in ROLES:
-            raise Refusal(message("user.unknown_role", role=role, roles=", ".join(ROLES)))
+        check_role(role, None)  # a link cannot bind a department
         token = secrets.token_urlsafe(24)
         now = clock.now()
         with self.store.session() as s, s.begin():

@@ -51,7 +51,7 @@ def list_cases(client: Reader, cases: CasesDep,
                offset: Offset = 0) -> list[CaseSummaryPublic]:
     """Cases, urgent first, then by deadline. `overdue=true`: open cases past their resolve-by time."""
     where = CaseFilter(status=status, category=category, department=department, priority=priority, overdue=overdue)
-    return [CaseSummaryPublic(**row.model_dump()) for row in cases.queue(where, limit, offset).rows]
+    return [CaseSummaryPublic(**row.model_dump()) for row in cases.queue(where, limit, offset, client).rows]
 
 
 @router.get("/review-queue")
@@ -61,11 +61,12 @@ def review_queue(client: Reader, cases: CasesDep, category: str | None = None,
                  max_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
                  older_than_minutes: Annotated[float | None, Query(ge=0, le=MAX_MINUTES, allow_inf_nan=False)] = None,
                  limit: Annotated[int, Query(ge=1, le=1000)] = 100) -> list[CaseSummaryPublic]:
-    """Drafts waiting for a person: urgent first, then by priority and deadline."""
-    where = CaseFilter(status=["received"], category=category, department=department, priority=priority,
+    """What waits for a person: drafts to confirm, and disposals whose verification the machine left
+    to a supervisor (status `disposed`); urgent first, then by priority and deadline."""
+    where = CaseFilter(status=["received", "disposed"], category=category, department=department, priority=priority,
                        min_confidence=min_confidence, max_confidence=max_confidence,
                        older_than_minutes=older_than_minutes)
-    return [CaseSummaryPublic(**row.model_dump()) for row in cases.queue(where, limit).rows]
+    return [CaseSummaryPublic(**row.model_dump()) for row in cases.queue(where, limit, client=client).rows]
 
 
 # Characters some readers take for the end of a line (Python's str.splitlines does), escaped in the
@@ -131,8 +132,9 @@ def split(case_id: CaseIdPath, body: Split, client: Reviewer, cases: CasesDep) -
 @router.post("/cases/{case_id}/transition", responses=REFUSALS)
 def transition(case_id: CaseIdPath, body: Transition, client: LifecycleActor,
                cases: CasesDep) -> CaseTransitionedPublic:
-    """Move along the lifecycle: received → accepted → dispatched → handling → resolved → verified →
-    closed (closed → handling reopens). Other moves get 409 with the allowed ones."""
+    """Move along the lifecycle by hand: received → accepted → dispatched → handling → disposed →
+    verified → replied → closed, with returned and reopened. The disposal, verification, reply and
+    callback routes make these moves with their records; other moves get 409 with the allowed ones."""
     return cases.transition(case_id, body.to, client, body.note)
 
 

@@ -4,19 +4,16 @@ case it duplicates)."""
 from __future__ import annotations
 
 import hashlib
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Header, Request, Response
-from fastapi.exceptions import RequestValidationError
-from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import UploadFile
 
 from api.deps import ServiceDep, Submitter
+from api.photo_bodies import read_with_photos
 from api.report_responses import ReportAcceptedPublic
 from api.responses import UNPROCESSABLE, ErrorPublic
 from api.schemas import ReportCreate
-from core.photo_types import PhotoIn
 from core.types import ReportIn
 
 router = APIRouter(prefix="/v1", tags=["reports"])
@@ -47,7 +44,7 @@ async def submit_report(request: Request, client: Submitter, service: ServiceDep
     that nothing can read goes to review. Send an `Idempotency-Key` header to make retries safe: the
     same key never creates a second report; a retry gets the first answer (with
     `Idempotent-Replayed: true`)."""
-    body, photos = await _read_report(request)
+    body, photos = await read_with_photos(request, ReportCreate, max_files=50)
     report = ReportIn(**body.model_dump(), received_at=None, photos=photos)
     request_body = {**body.model_dump(mode="json"),
                     "photos": [hashlib.sha256(p.data).hexdigest() for p in photos]}
@@ -56,38 +53,3 @@ async def submit_report(request: Request, client: Submitter, service: ServiceDep
     if submitted.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     return ReportAcceptedPublic(**submitted.body)
-
-
-async def _read_report(request: Request) -> tuple[ReportCreate, tuple[PhotoIn, ...]]:
-    content_type = request.headers.get("content-type", "")
-    try:
-        if content_type.startswith("multipart/form-data"):
-            fields: dict[str, Any] = {}
-            photos: list[PhotoIn] = []
-            async with request.form(max_files=50) as form:  # closes the spooled upload files
-                for name, value in form.multi_items():
-                    if isinstance(value, UploadFile):
-                        if name != "photos":
-                            raise _invalid(name, "files go in the `photos` field")
-                        photos.append(PhotoIn(data=await value.read(), filename=value.filename))
-                    elif name == "photos":
-                        raise _invalid(name, "`photos` must be files, not text")
-                    elif value != "":
-                        fields[name] = value
-            return ReportCreate.model_validate(fields), tuple(photos)
-        if content_type and not content_type.startswith("application/json"):
-            raise _invalid("content-type", f"send application/json or multipart/form-data, not {content_type}")
-        try:
-            data = await request.json()
-        except ValueError as exc:
-            raise _invalid("body", f"not valid JSON ({exc})") from exc
-        except RecursionError as exc:  # the parser's own limit on nesting; a report is one flat object
-            raise _invalid("body", "JSON nested too deep: send one flat object of report fields") from exc
-        return ReportCreate.model_validate(data), ()
-    except ValidationError as exc:  # located like FastAPI's own body errors
-        errors = [{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)]
-        raise RequestValidationError(errors) from exc
-
-
-def _invalid(field: str, message: str) -> RequestValidationError:
-    return RequestValidationError([{"type": "value_error", "loc": ("body", field), "msg": message, "input": None}])

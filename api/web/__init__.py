@@ -1,4 +1,4 @@
-"""The web pages for operators and supervisors, served under /ui by the same app as the API.
+"""The web pages for operators, supervisors and departments, served under /ui by the same app as the API.
 Nothing heavy is imported with the package: the pages' modules load when an app installs them."""
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     from fastapi import Request, Response
     from fastapi.staticfiles import StaticFiles
 
-    from api.web import casepage, dashboard, intake, login, review
+    from api.web import casepage, dashboard, department, intake, login, photos, replies, review
     from api.web.problems import install_problem_pages
     from api.web.render import STATIC
     from api.web.session import save_session
@@ -45,6 +45,7 @@ def install_web(app: FastAPI, settings: Settings) -> None:
         return response
 
     install_problem_pages(app)
-    for router in (login.router, intake.router, review.router, casepage.router, dashboard.router):
+    for router in (login.router, intake.router, review.router, casepage.router, replies.router, dashboard.router,
+                   department.router, photos.router):
         app.include_router(router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="web-static")

@@ -1,5 +1,7 @@
 """One case: the reports merged into it (with photos), the evidence behind each decision, the
-drafter's rationale, the lifecycle timeline, the full audit trail, and the actions the role allows."""
+drafter's rationale, the disposals with their verification, the replies and callbacks, the lifecycle
+timeline, the full audit trail, and the actions the role allows. A department user finds only its
+own department's cases; another's is "not found"."""
 
 from __future__ import annotations
 
@@ -10,12 +12,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
-from agent.lifecycle import ALLOWED
+from agent.lifecycle import ALLOWED, WITH_DEPARTMENT
 from agent.store.keys import ApiClient
+from agent.store.loop import SATISFACTIONS
 from api.cases_service import CaseService
 from api.schemas import MAX_ID, CaseIdPath
 from api.web.access import CsrfChecked, WebUser, attempt, can, need
 from api.web.i18n import Translate, language, lookup, translator
+from api.web.loopview import disposal_view
 from api.web.render import cases_of, kb_of, page
 from api.web.session import load_session
 from core.messages import Refusal, message
@@ -25,7 +29,8 @@ from core.types import PRIORITIES
 router = APIRouter(prefix="/ui/cases", include_in_schema=False)
 TIMELINE = ("case.created", "case.transition", "case.confirmed", "case.edited", "case.reassigned", "case.rejected",
             "case.merged", "case.merged_into", "case.absorbed", "case.redrafted", "case.sent_to_review",
-            "case.split", "case.split_from")
+            "case.split", "case.split_from", "case.disposed", "case.verification_decided", "case.replied",
+            "case.callback", "case.not_our_remit")
 EVIDENCE = ("report.understood", "report.routed", "report.dedup", "report.drafted")
 REJECT_REASONS = ("not_our_remit", "spam", "insufficient_info")
 ACTIONS = {"confirm": "review", "reject": "review", "reassign": "review", "merge": "review", "edit": "edit",
@@ -35,19 +40,30 @@ ACTIONS = {"confirm": "review", "reject": "review", "reassign": "review", "merge
 @router.get("/{case_id}", response_class=HTMLResponse)
 def case_page(request: Request, case_id: CaseIdPath, client: WebUser) -> HTMLResponse:
     need(client, "read")
+    return render_case(request, case_id, client)
+
+
+def render_case(request: Request, case_id: int, client: ApiClient, status_code: int = 200,
+                reply_form: dict[str, Any] | None = None, callback_form: dict[str, Any] | None = None) -> HTMLResponse:
+    """The case page; `reply_form` and `callback_form` carry what a person typed (and what was wrong
+    with it, or the reply drafted for them) back into those forms."""
     case = cases_of(request).case(case_id, client)
-    t = translator(language(request))
+    lang = language(request)
+    t = translator(lang)
     audit = case.audit
     evidence = {r.id: {e: _latest(audit, e, r.id) for e in EVIDENCE} for r in case.reports}
     kb = kb_of(request)
     names = {**{leaf.id: leaf.name for leaf in kb.leaves.values()}, **{d.id: d.name for d in kb.departments.values()}}
-    return page(request, "case.html", client, nav="review", case=case, evidence=evidence,
+    return page(request, "case.html", client, status_code=status_code,
+                nav="department" if can(client, "dispose") else "review", case=case, evidence=evidence,
+                disposals=[disposal_view(d, lang) for d in case.disposals], satisfactions=SATISFACTIONS,
+                with_department=case.status in WITH_DEPARTMENT,
+                reply_form=reply_form or {}, callback_form=callback_form or {},
                 timeline=[a for a in audit if a.event in TIMELINE],
                 trail=[{**a.model_dump(), "summary": describe(a, t, names),
                         "json": json.dumps(a.payload, ensure_ascii=False, indent=1, default=str)} for a in audit],
                 llm_calls=[a.payload for a in audit if a.event == "llm.call"],
                 transitions=_transitions(client, case.status), reject_reasons=REJECT_REASONS,
-                actor_name=lambda actor: actor_name(str(actor), t),
                 departments=[(d.id, d.name) for d in kb.departments.values()],
                 groups=[(top.name, [(leaf.id, leaf.name) for leaf in top.children]) for top in kb.categories.values()],
                 priorities=PRIORITIES)
@@ -64,16 +80,10 @@ def _transitions(client: ApiClient, status: str) -> list[str]:
     moves = ALLOWED.get(status, frozenset()) - {"merged"}  # merging needs the other case: the merge form
     if can(client, "review") and status == "received":
         moves -= {"rejected", "dispatched"}  # the review forms do these, with a reason and labelled feedback
-    order = ("received", "accepted", "dispatched", "handling", "resolved", "verified", "closed", "rejected")
+    # disposed, verified, replied, returned and reopened come from the disposal, verification, reply
+    # and callback forms, which record what happened; a plain move would skip that record
+    order = ("received", "accepted", "dispatched", "handling", "closed", "rejected")
     return [s for s in order if s in moves]
-
-
-def actor_name(actor: str, t: Translate) -> str:
-    """"gridtriage" → 系统; "gridtriage:auto-dispatch" → 系统自动派单; "supervisor:li" → 值班长 li."""
-    role, _, name = actor.partition(":")
-    if role == "gridtriage":
-        return t(f"actor.{name or 'system'}", default=t("actor.system"))
-    return f"{t('role.' + role, default=role)} {name}".strip()
 
 
 def describe(entry: AuditEntry, t: Translate, names: dict[str, str]) -> str:
@@ -144,7 +154,25 @@ def _dedup(p: dict[str, Any], t: Translate, names: dict[str, str]) -> str:
     return f"#{p['duplicate_of']}" if p.get("duplicate_of") else t("audit.no_duplicate", n=len(found))
 
 
+def _disposed(p: dict[str, Any], t: Translate, names: dict[str, str]) -> str:
+    return f"{t('outcome.' + str(p.get('outcome')), default=str(p.get('outcome')))}：{str(p.get('reply') or '')[:100]}"
+
+
+def _verdict(p: dict[str, Any], t: Translate, names: dict[str, str]) -> str:
+    return f"{t('verdict.' + str(p.get('verdict')), default=str(p.get('verdict')))}" + (
+        f"（{p['note']}）" if p.get("note") else "")
+
+
+def _callback(p: dict[str, Any], t: Translate, names: dict[str, str]) -> str:
+    return f"{t('satisfaction.' + str(p.get('satisfaction')), default=str(p.get('satisfaction')))}" + (
+        f"：{p['note']}" if p.get("note") else "")
+
+
 _DESCRIBE: dict[str, Describe] = {
+    "case.disposed": _disposed,
+    "case.verification": _verdict,
+    "case.verification_decided": _verdict,
+    "case.callback": _callback,
     "case.transition": _transition,
     "case.confirmed": _confirmed,
     "case.reassigned": _reassigned,

@@ -1,5 +1,6 @@
 """The dashboard: today's and this week's figures, hot issues, and the city's mode with the switch
-for supervisors (others see it and are told who may switch it)."""
+for supervisors (others see it and are told who may switch it). The figures are city-wide, so a
+department user is told to use its own page instead."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 
 from api.web.access import CsrfChecked, WebUser, attempt, need
 from api.web.i18n import language, lookup
+from api.web.loopview import is_department
 from api.web.render import cases_of, kb_of, page, service_of
 from api.web.session import load_session
 
@@ -19,6 +21,10 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 @router.get("/dashboard", response_class=HTMLResponse)
 def dashboard(request: Request, client: WebUser) -> HTMLResponse:
     need(client, "read")
+    if is_department(client):
+        lang = language(request)
+        return page(request, "problem.html", client, status_code=403, message=lookup("web.department_only", lang),
+                    title=lookup("web.department_only_title", lang), detail="", nav="")
     kb = kb_of(request)
     figures = cases_of(request).figures()
     return page(request, "dashboard.html", client, nav="dashboard", figures=figures,

@@ -20,6 +20,8 @@ router = APIRouter(prefix="/ui", include_in_schema=False)
 
 
 def home_of(client: ApiClient) -> str:
+    if can(client, "dispose"):
+        return "/ui/department"
     if can(client, "review"):
         return "/ui/review"
     if can(client, "submit"):

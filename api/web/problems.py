@@ -4,6 +4,7 @@ JSON answers."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request, Response
@@ -17,7 +18,7 @@ from api.web.csrf import CsrfRefused
 from api.web.i18n import language, lookup
 from api.web.render import page
 from api.web.session import load_session
-from core.messages import Message
+from core.messages import Explained, Forbidden, Message, NotFound, Refusal
 
 
 def install_problem_pages(app: FastAPI) -> None:
@@ -26,6 +27,24 @@ def install_problem_pages(app: FastAPI) -> None:
     app.add_exception_handler(LoginRequired, login_required)
     app.add_exception_handler(Refused, refused)
     app.add_exception_handler(CsrfRefused, csrf_refused)
+    for kind, status in ((NotFound, 404), (Forbidden, 403), (Refusal, 422)):
+        app.add_exception_handler(kind, explained_page(status))
+
+
+def explained_page(status: int) -> Callable[[Request, Exception], Awaitable[Response]]:
+    """A refusal from the catalogue (no such case, or another department's case, which is the same
+    thing to a department) as a page in the reader's language; the API's JSON everywhere else."""
+    api_answer = errors.explained(status)
+
+    async def handle(request: Request, exc: Exception) -> Response:
+        if not request.url.path.startswith("/ui") or wants_json(request) or not isinstance(exc, Explained):
+            return await api_answer(request, exc)
+        lang = language(request)
+        title = lookup("notfound.title" if status == 404 else "web.problem_title", lang)
+        return page(request, "problem.html", load_session(request).client, status_code=status,
+                    message=exc.text(lang), title=title, detail="", nav="")
+
+    return handle
 
 
 async def login_required(request: Request, exc: Exception) -> Response:

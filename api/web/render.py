@@ -79,6 +79,11 @@ class CityTimes:
             return "—"
         return moment.astimezone(self.zone).strftime("%m-%d %H:%M" if with_date else "%H:%M")
 
+    def past(self, value: datetime | str | None) -> bool:
+        """The deadline has passed (a case without one is never late)."""
+        moment = self.parse(value)
+        return moment is not None and moment < clock.now()
+
     def until(self, value: datetime | str | None) -> str:
         """'in 3 h' or '2 h overdue', in the page's language."""
         moment = self.parse(value)
@@ -114,6 +119,17 @@ def drafter_namer(t: Translate) -> Any:
     return name
 
 
+def actor_name(actor: str, t: Translate) -> str:
+    """"gridtriage" → 系统; "gridtriage:auto-dispatch" → 系统自动派单; "supervisor:li" → 值班长 li;
+    "verifier" → 智能核查."""
+    role, _, name = actor.partition(":")
+    if role == "gridtriage":
+        return t(f"actor.{name or 'system'}", default=t("actor.system"))
+    if role == "verifier" and not name:
+        return t("actor.verifier")
+    return f"{t('role.' + role, default=role)} {name}".strip()
+
+
 def page(request: Request, template: str, client: ApiClient | None, status_code: int = 200,
          **context: Any) -> HTMLResponse:
     session = load_session(request)
@@ -127,6 +143,7 @@ def page(request: Request, template: str, client: ApiClient | None, status_code:
         can=lambda ability: client is not None and can(client, ability), clock=CityTimes(kb.meta.timezone, t),
         say=sayer(lang), drafter_name=drafter_namer(t), mode_name=lambda m: _mode(kb, m)["name"],
         department_name=lambda d: departments.get(d, d), mode=_mode(kb, service.pipeline.mode),
+        actor_name=lambda actor: actor_name(str(actor), t),
         kb_name=kb.meta.city, path=request.url.path, query=str(request.url.query), **context)
     return HTMLResponse(html, status_code=status_code, headers={"Cache-Control": "no-store"})
 

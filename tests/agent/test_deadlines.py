@@ -2,7 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from agent.deadlines import compute_deadlines
+from agent.deadlines import StageClock, compute_deadlines
 from knowledge.loader import KnowledgeBase
 
 pytestmark = pytest.mark.unit
@@ -40,3 +40,27 @@ def test_holiday_mode_answers_consumer_complaints_within_twenty_minutes(kb: Know
 def test_unknown_mode_is_a_clear_error(kb: KnowledgeBase) -> None:
     with pytest.raises(ValueError, match="unknown mode 'party'"):
         compute_deadlines(kb, "party", _urgent_leaf(kb), "urgent", NOW)
+
+
+def test_each_step_after_dispatch_has_its_deadline_from_the_policy(kb: KnowledgeBase) -> None:
+    stages = StageClock(kb.policy)
+    respond_by = NOW + timedelta(minutes=120)
+    assert stages.due_by("received", "normal", "normal", NOW, respond_by, None) == respond_by
+    dispatched = stages.due_by("dispatched", "normal", "normal", NOW, respond_by, None)
+    assert dispatched == NOW + timedelta(hours=96)  # the policy's dispose_hours for normal cases
+    assert stages.due_by("handling", "normal", "normal", NOW + timedelta(hours=5), respond_by, dispatched) == dispatched
+    later = NOW + timedelta(days=2)
+    assert stages.due_by("returned", "normal", "normal", later, respond_by, dispatched) == later + timedelta(hours=96)
+    assert stages.due_by("disposed", "normal", "normal", later, respond_by, None) == later + timedelta(hours=8)
+    assert stages.due_by("verified", "normal", "normal", later, respond_by, None) == later + timedelta(hours=24)
+    assert stages.due_by("replied", "normal", "normal", later, respond_by, None) == later + timedelta(hours=72)
+    for final in ("closed", "rejected", "merged"):
+        assert stages.due_by(final, "normal", "normal", later, respond_by, dispatched) is None
+
+
+def test_the_emergency_mode_tightens_every_step(kb: KnowledgeBase) -> None:
+    stages = StageClock(kb.policy)
+    urgent = stages.due_by("dispatched", "emergency", "urgent", NOW, NOW, None)
+    assert urgent is not None
+    assert urgent - NOW <= timedelta(minutes=5, seconds=1)
+    assert stages.due_by("verified", "emergency", "normal", NOW, NOW, None) == NOW + timedelta(hours=4)

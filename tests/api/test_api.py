@@ -206,14 +206,15 @@ def test_the_lifecycle_allows_only_its_edges(client: TestClient, keys: dict[str,
     english = client.post(f"/v1/cases/{case_id}/transition", json={"to": "closed"},
                           headers={**h, "Accept-Language": "en"})
     assert "from Received it can become Accepted, Dispatched, Merged, Rejected" in english.json()["detail"]
-    for status in ("accepted", "dispatched", "handling", "resolved", "verified", "closed", "handling"):
+    for status in ("accepted", "dispatched", "handling", "disposed", "verified", "replied", "closed", "reopened",
+                   "handling"):
         r = move(status)
         assert r.status_code == 200, r.text
         assert r.json()["status"] == status, r.text
-    assert move("received").status_code == 409
+    assert move("verified").status_code == 409
     transitions = [a for a in audit(client, h, case_id) if a["event"] == "case.transition"]
-    assert [(t["payload"]["from"], t["payload"]["to"]) for t in transitions][-2:] == [
-        ("verified", "closed"), ("closed", "handling")]
+    assert [(t["payload"]["from"], t["payload"]["to"]) for t in transitions][-3:] == [
+        ("replied", "closed"), ("closed", "reopened"), ("reopened", "handling")]
     assert all(t["actor"] == "supervisor:test-supervisor" for t in transitions)
 
 

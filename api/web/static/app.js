@@ -126,6 +126,42 @@
     });
   }
 
+  // ---- case page: draft the reply to the citizen into the editable textarea --------------------
+  const replyDraft = document.getElementById("reply-draft-form");
+  if (replyDraft) {
+    replyDraft.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const out = document.getElementById("reply-draft-status");
+      const button = document.getElementById("reply-draft-button");
+      button.disabled = true;
+      say(out, "…", "busy");
+      try {
+        const result = await post(replyDraft.action, new FormData(replyDraft));
+        if (!result.ok) { say(out, detail(result), "error"); return; }
+        document.getElementById("reply-text").value = result.data.text;
+        document.getElementById("reply-drafted").value = result.data.text;
+        document.getElementById("reply-source").value = result.data.source;
+        const flagged = document.getElementById("reply-unsupported");
+        flagged.textContent = result.data.unsupported_text;
+        flagged.hidden = !result.data.unsupported_text;
+        say(out, result.data.message, "ok");
+        document.getElementById("reply-text").focus();
+      } catch (error) {
+        say(out, String(error), "error");
+      } finally {
+        button.disabled = false;
+      }
+    });
+  }
+
+  // ---- handlers' page: no more after-photos than a disposal takes -----------------------------
+  document.querySelectorAll(".dispose-form input[type=file]").forEach((input) => {
+    input.addEventListener("change", () => {
+      const max = Number(input.dataset.max || 6);
+      input.setCustomValidity(input.files.length > max ? "≤ " + max : "");
+    });
+  });
+
   // ---- review queue: a new emergency case sounds once -----------------------------------------
   const alarm = document.getElementById("emergency-alert");
   if (alarm) {

@@ -187,6 +187,26 @@ def test_an_older_database_loses_the_personal_values_it_kept(pipeline: TriagePip
         again.close()
 
 
+def test_an_older_database_keeps_its_cases_in_the_new_lifecycle(pipeline: TriagePipeline) -> None:
+    """Before migration 0012 a disposal waiting for verification was `resolved`: it is `disposed` now,
+    and going back down turns the new states into the nearest old ones."""
+    case_id = pipeline.triage(ReportIn(text="楼下烧烤油烟太大")).case_id
+    store = pipeline.store
+    _downgrade(store, "0011")
+    with store.engine.begin() as conn:
+        conn.execute(text("UPDATE cases SET status = 'resolved' WHERE id = :id"), {"id": case_id})
+    again = CaseStore.open(store.engine.url.render_as_string(hide_password=False))
+    try:
+        assert again.case(case_id).status == "disposed"  # type: ignore[union-attr]
+        with again.engine.begin() as conn:
+            conn.execute(text("UPDATE cases SET status = 'reopened' WHERE id = :id"), {"id": case_id})
+        _downgrade(again, "0011")
+        with again.engine.begin() as conn:
+            assert conn.execute(text("SELECT status FROM cases WHERE id = :id"), {"id": case_id}).scalar() == "handling"
+    finally:
+        again.close()
+
+
 def _downgrade(store: CaseStore, revision: str) -> None:
     """The schema as it was at `revision` (Alembic's own downgrades), data kept."""
     from alembic import command

@@ -10,72 +10,38 @@ import os
 import re
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from eval.server import free_port, start_server
+from tests.support.browser import Site, need_chromium, served_site
 from tests.support.cli import run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.browser, pytest.mark.slow]  # a server and a browser start first
 
-CHROMIUM = Path("/usr/bin/chromium")
-ROOT = Path(__file__).parents[3]
 USERS = {"wang": ("operator", "wang-password-1"), "li": ("supervisor", "li-password-1")}
 CITY_MANAGEMENT = "郑州市城市管理局"
 
 
-@dataclass
-class Site:
-    base: str
-    browser: Any
-    shots: Path
-    log: Path
-
-    def page(self, width: int = 1440, height: int = 900) -> Any:
-        context = self.browser.new_context(viewport={"width": width, "height": height}, locale="zh-CN")
-        context.set_default_timeout(15_000)
-        return context.new_page()
-
-    def shoot(self, page: Any, name: str) -> None:
-        page.screenshot(path=str(self.shots / f"{name}.png"), full_page=True)
-
-
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Iterator[Site]:
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: run scripts/setup-system (installs Debian's chromium and chromium-driver)")
-    from playwright.sync_api import sync_playwright
-
+    need_chromium()
     folder = tmp_path_factory.mktemp("web")
     db = str(folder / "cases.db")
     for name, (role, password) in USERS.items():
         proc = run("users", "create", name, "--role", role, "--password-stdin", "--db", db, stdin=password + "\n")
         assert proc.returncode == 0, proc.stderr
         assert password not in proc.stdout + proc.stderr
-    shots = Path(os.environ.get("GRIDTRIAGE_TEST_OUTPUT") or ROOT / "test-output") / "screenshots"
-    shots.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    log = folder / "server.log"
-    server = start_server(db, port, log=log)
-    playwright = sync_playwright().start()
-    try:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
-                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
+    with served_site(db, folder) as site:
         try:
-            yield Site(f"http://127.0.0.1:{port}", browser, shots, log)
+            yield site
         finally:
-            browser.close()
-    finally:
-        playwright.stop()
-        server.terminate()
-        server.wait(timeout=30)
-        capture = request.config.pluginmanager.get_plugin("capturemanager")
-        if capture is not None:
-            with capture.global_and_fixture_disabled():
-                print(f"\nweb page screenshots: {shots}")
+            capture = request.config.pluginmanager.get_plugin("capturemanager")
+            if capture is not None:
+                with capture.global_and_fixture_disabled():
+                    print(f"\nweb page screenshots: {site.shots}")
 
 
 def log_in(site: Site, page: Any, username: str, shot: str | None = None) -> None:
