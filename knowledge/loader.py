@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.settings import DEFAULT_KB
@@ -14,6 +14,7 @@ from knowledge.schema import (
     Clause,
     Department,
     District,
+    Grid,
     KBMeta,
     LabelledUrgency,
     Landmark,
@@ -47,6 +48,7 @@ class KnowledgeBase:
     coordinate_system: str = "wgs84"  # of places.yaml's coordinates: "wgs84" or "gcj02" (China's maps)
     urgency_examples: UrgencyExamples | None = None  # urgency_examples.yaml, when the folder has it
     urgency_labelled: tuple[LabelledUrgency, ...] = ()  # the reports of the datasets it names
+    grids: dict[str, Grid] = field(default_factory=dict)  # grids.geojson, when the folder has it
 
     def parent_of(self, leaf_id: str) -> TopCategory:
         return self.categories[self.leaf_parent[leaf_id]]

@@ -116,6 +116,41 @@ class Landmark(Entry):
         return (self.street,) if self.street else self.streets
 
 
+GridLevel = Literal["community", "grid", "micro", "exclusive"]
+GRID_ROLES = ("网格长", "网格员", "下沉干部")
+
+
+class GridMember(Entry):
+    """A person on a grid's duty list. `contact` is shown only to roles with the personal-data ability."""
+
+    role: Literal["网格长", "网格员", "下沉干部"]
+    name: str = Field(min_length=1)
+    duty_hours: str | None = Field(default=None, pattern=r"^\d{2}:\d{2}-\d{2}:\d{2}$")  # "08:00-20:00", local
+    contact: str | None = None
+
+    _contact_as_text = field_validator("contact", mode="before")(lambda value: _as_text(value))
+
+
+class Grid(Entry):
+    """A grid of grids.geojson: one GeoJSON feature's properties plus its polygon. Community grids
+    nest grids, grids nest micro-grids (`parent`); an exclusive grid (专属网格) may span streets and
+    districts (`streets`) and overlap other grids. Coordinates are [lon, lat] as GeoJSON writes them,
+    in the knowledge base's coordinate system (places.yaml's `coordinate_system`)."""
+
+    id: str = Field(pattern=ID_PATTERN)
+    name: str = Field(min_length=2)
+    level: GridLevel
+    parent: str | None = None
+    street: str | None = None  # the street it belongs to (community, grid and micro grids)
+    streets: tuple[str, ...] = ()  # an exclusive grid: every street it touches
+    members: tuple[GridMember, ...] = ()
+    geometry: dict[str, object]  # GeoJSON Polygon or MultiPolygon
+
+    @property
+    def street_ids(self) -> tuple[str, ...]:
+        return (self.street,) if self.street else self.streets
+
+
 class Road(Entry):
     id: str = Field(pattern=ID_PATTERN)
     name: str
