@@ -31,8 +31,10 @@ def eval_cmd(
         help="JSONL path, a bundled name (zhengzhou_dev, zhengzhou_test), a shared-data path "
              "(teddy2020/messages_labelled_sample), `replies` (the reply checks of 智能核查), `reply-labels` (the "
              "checks against hand labels), `after-photos` (the after-photo checks), `reply-drafts` (replies to "
-             "citizens drafted from 40 real disposals), or `compare A B`.")],
-    more: Annotated[list[str] | None, typer.Argument(help="With `compare`: two report folders or JSON files.")]
+             "citizens drafted from 40 real disposals), `grids [GOLD.jsonl]` (place → grid on points with known "
+             "grids), or `compare A B`.")],
+    more: Annotated[list[str] | None, typer.Argument(
+        help="With `compare`: two report folders or JSON files; with `grids`: a gold set other than the bundled.")]
     = None,
     tasks: Annotated[str, typer.Option(help="Comma-separated: classification,routing,urgency,dedup,speed,confidence.")]
     = "classification,routing,urgency,dedup,speed,confidence",
@@ -63,10 +65,11 @@ def eval_cmd(
     closing_the_loop = {
         "replies": lambda: _replies(loop_settings(), split, fit, as_json,
                                     tuple(c.strip() for c in checks.split(",") if c.strip())),
-        "after-photos": lambda: _after_photos(loop_settings(), cases or 20, ocr, as_json),
-        "reply-drafts": lambda: _reply_drafts(loop_settings(llm), cases or 40, as_json),
+        "after-photos": lambda: _after_photos(loop_settings(), 20 if cases is None else cases, ocr, as_json),
+        "reply-drafts": lambda: _reply_drafts(loop_settings(llm), 40 if cases is None else cases, as_json),
         "reply-labels": lambda: _reply_labels(loop_settings(), as_json),
         "compare": lambda: _compare(more or []),
+        "grids": lambda: _grids(loop_settings(), more or [], as_json),
     }
     if dataset in closing_the_loop:
         closing_the_loop[dataset]()
@@ -111,6 +114,25 @@ def eval_cmd(
                                             if isinstance(row, dict)], False)
     else:
         print_summary(figures, Console(width=160))
+
+
+def _grids(settings: Any, gold: list[str], as_json: bool) -> None:
+    from eval.grid_eval import evaluate_grids
+    from knowledge.reading import KBError
+
+    if len(gold) > 1:
+        fail("eval grids takes at most one gold set (a JSONL file)")
+    try:
+        figures = evaluate_grids(settings, Path(gold[0]) if gold else None)
+    except (ValueError, KBError) as exc:
+        fail(str(exc))
+    if as_json:
+        typer.echo(json.dumps(figures, ensure_ascii=False, indent=2))
+        return
+    print_figures(f"place → grid on {figures['dataset']['name']}", [{k: v for k, v in figures.items() if k != "wrong"}],
+                  False)
+    for row in figures["wrong"]:
+        typer.echo(json.dumps(row, ensure_ascii=False))
 
 
 def _replies(settings: Any, split: str, refit: bool, as_json: bool, checks: tuple[str, ...]) -> None:

@@ -39,6 +39,8 @@ DEPARTMENT = "承办单位"  # the pairs do not say which office answered
 
 
 def reply_cases(n: int = CASES) -> list[ReplyFacts]:
+    if n < 1:
+        raise ValueError(f"--cases must be at least 1, not {n}")
     root = shared_data_dir()
     if root is None or not (root / SOURCE).is_file():
         raise FileNotFoundError(f"{SOURCE} is not under the shared data folder (GRIDTRIAGE_SHARED_DATA)")

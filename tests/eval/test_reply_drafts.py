@@ -7,9 +7,18 @@ import json
 
 import pytest
 
+from eval.reply_checks import SOURCE
+from eval.shared_data import shared_data_dir
 from tests.support.cli import run
 
 pytestmark = pytest.mark.integration
+SHARED = shared_data_dir()
+
+
+@pytest.fixture(autouse=True)
+def _needs_the_pairs() -> None:
+    if SHARED is None or not (SHARED / SOURCE).is_file():
+        pytest.skip(f"{SOURCE} is not in the shared data folder (../shared/data or GRIDTRIAGE_SHARED_DATA)")
 
 
 def test_the_template_replies_state_only_the_disposals_facts() -> None:
