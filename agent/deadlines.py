@@ -1,9 +1,11 @@
-"""Deadlines from the category's own limits, tightened by the city's current mode, and the deadline of
-each lifecycle step."""
+"""Deadlines from the category's own limits, tightened by the mode covering the place (the city's, or
+a grid's when that is more urgent), and the deadline of each lifecycle step."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from core.types import Deadlines, Priority
 from knowledge.loader import KnowledgeBase
@@ -42,6 +44,50 @@ def compute_deadlines(kb: KnowledgeBase, mode_id: str, category_id: str, priorit
         arrive_by=received_at + timedelta(minutes=arrive) if arrive is not None else None,
         resolve_by=received_at + timedelta(hours=resolve),
     )
+
+
+def covering_grids(kb: KnowledgeBase, place: Mapping[str, Any]) -> list[str]:
+    """The grids that cover a report's point, from its place as stored (`place["grid"]`, each of its
+    parents, and `place["grid_candidates"]` on a border), nearest first, each once."""
+    found: list[str] = []
+    grid = place.get("grid")
+    candidates = [grid, *(place.get("grid_candidates") or ())]
+    for entry in candidates:
+        grid_id = entry.get("id") if isinstance(entry, Mapping) else entry
+        seen: set[str] = set()
+        while isinstance(grid_id, str) and grid_id not in seen:
+            seen.add(grid_id)
+            if grid_id not in found:
+                found.append(grid_id)
+            parent = kb.grids.get(grid_id)
+            grid_id = parent.parent if parent is not None else None
+    return found
+
+
+def most_urgent_mode(kb: KnowledgeBase, mode_ids: Iterable[str], category_id: str, priority: Priority,
+                     received_at: datetime) -> str:
+    """Of the modes covering a place, the one with the tightest deadlines for this case: the earliest
+    respond-by, then the earliest resolve-by, then the earliest arrive-by (none is latest), then the
+    mode listed later in the policy (the policy lists them from everyday to emergency)."""
+    order = {m.id: i for i, m in enumerate(kb.policy.modes)}
+    far = received_at + timedelta(days=36500)
+
+    def tightness(mode_id: str) -> tuple[datetime, datetime, datetime, int]:
+        d = compute_deadlines(kb, mode_id, category_id, priority, received_at)
+        return d.respond_by, d.resolve_by, d.arrive_by or far, -order[mode_id]
+
+    known = [m for m in dict.fromkeys(mode_ids) if m in order]
+    if not known:
+        raise ValueError("no known mode covers the place")
+    return min(known, key=tightness)
+
+
+def area_mode(kb: KnowledgeBase, city_mode: str, area_modes: Mapping[str, str], place: Mapping[str, Any],
+              category_id: str, priority: Priority, received_at: datetime) -> str:
+    """The mode a new case follows: the most urgent of the city's and those of the grids covering its
+    point (`area_modes`: grid id → mode)."""
+    modes = [city_mode, *(area_modes[g] for g in covering_grids(kb, place) if g in area_modes)]
+    return most_urgent_mode(kb, modes, category_id, priority, received_at)
 
 
 class StageClock:

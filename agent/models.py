@@ -18,6 +18,7 @@ from core.component import Component
 from core.settings import Settings
 from core.timing import timed
 from knowledge.duty_index import DutyIndex
+from knowledge.grids import GridIndex
 from knowledge.loader import KnowledgeBase, load_kb
 from knowledge.places import PlaceResolver
 
@@ -39,7 +40,7 @@ class Models:
         """Every component constructed (light: nothing loads yet)."""
         embedder = make_embedder(settings.embedder)
         tokenizer = Tokenizer(kb.vocabulary())
-        places = PlaceResolver(kb)
+        places = PlaceResolver(kb, GridIndex(kb.grids, settings.grids))
         classifier = CategoryClassifier(kb, embedder, tokenizer, text_filter=places.content,
                                         embed_max_chars=settings.embed_max_chars, model_dir=settings.model_dir)
         return cls(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from core.photo_types import PhotoFacts
-from core.types import TriageResult
+from core.types import Place, TriageResult, Understanding
 
 
 def public_case(result: TriageResult) -> dict[str, Any]:
@@ -38,6 +38,7 @@ def public_case(result: TriageResult) -> dict[str, Any]:
             "roads": [r.name for r in place.roads],
             "lat": place.lat, "lon": place.lon,
             "outside_city": place.outside_city,
+            **public_grids(place),
         },
         "departments": [
             {"id": d.id, "name": d.name, "role": d.role, "score": d.score,
@@ -66,6 +67,39 @@ def public_case(result: TriageResult) -> dict[str, Any]:
         "photo_text": result.intake.photo_text,
         "timings_ms": result.timings_ms,
     }
+
+
+def public_grids(place: Place) -> dict[str, Any]:
+    """The place's grid, its candidates and the border flag, members' contacts included (readers
+    without the personal-data ability get `hide_grid_contacts` of it)."""
+    return {"grid": place.grid.model_dump(mode="json") if place.grid else None,
+            "grid_candidates": [g.model_dump(mode="json") for g in place.grid_candidates],
+            "grid_border": place.grid_border}
+
+
+_NO_CONTACTS = {"members": {"__all__": {"contact"}}}
+
+
+def audited_understanding(understanding: Understanding) -> dict[str, Any]:
+    """The understanding as the audit log keeps it: grid members' contacts left out (every reader of
+    the trail sees it; the case's place keeps them for the roles that may see them)."""
+    return understanding.model_dump(mode="json", exclude={
+        "place": {"grid": _NO_CONTACTS, "grid_candidates": {"__all__": _NO_CONTACTS}}})
+
+
+def hide_grid_contacts(place: dict[str, Any], hidden: str) -> dict[str, Any]:
+    """A public place (a case's stored place or a triage answer's) with every grid member's contact
+    replaced by `hidden`."""
+    def grid(g: dict[str, Any]) -> dict[str, Any]:
+        return {**g, "members": [{**m, "contact": hidden if m.get("contact") else None}
+                                 for m in g.get("members") or []]}
+
+    out = dict(place)
+    if out.get("grid"):
+        out["grid"] = grid(out["grid"])
+    if out.get("grid_candidates"):
+        out["grid_candidates"] = [grid(g) for g in out["grid_candidates"]]
+    return out
 
 
 def public_photo(photo: PhotoFacts) -> dict[str, Any]:

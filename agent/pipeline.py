@@ -14,15 +14,17 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from agent.case_row import new_case_row
-from agent.deadlines import StageClock, compute_deadlines
+from agent.deadlines import StageClock, area_mode, compute_deadlines
 from agent.dedup import DedupStage
 from agent.drafting import Drafter, TemplateDrafter, make_drafter, outcome_events
 from agent.intake import READABLE, IntakeStage, ReportRejected
 from agent.models import Models
+from agent.output import audited_understanding
 from agent.parallel import internal_error, prepare_in_workers
 from agent.review import disagreements, review_reasons
 from agent.store import CaseStore
 from agent.store.changes import ChangeFeed, CommitLock
+from agent.store.city import CityMode
 from agent.store.photo_files import PhotoFiles
 from agent.store.store import QueuedDraft, Receipt, StoredReport, TriagedReport
 from classifiers.text import speech_act
@@ -74,6 +76,9 @@ class TriagePipeline:
             raise ValueError(f"unknown mode {mode!r}; the knowledge base has "
                              + ", ".join(m.id for m in kb.policy.modes))
         self.mode = mode
+        # The modes set for single grids (grid id → mode): a new case follows the most urgent of the
+        # city's mode and those of the grids covering its point.
+        self.area_modes: dict[str, str] = {a.grid_id: a.mode for a in CityMode(self._store).areas()}
         self._timezone = ZoneInfo(kb.meta.timezone)
         self.intake = IntakeStage(self.settings.max_report_chars, self._timezone)
         self.photo_files = PhotoFiles(self.settings.photo_store_dir())
@@ -182,6 +187,8 @@ class TriagePipeline:
         self.dedup.catch_up(changes.case_ids)
         if changes.mode is not None and self.settings.mode is None:
             self.mode = changes.mode
+        if changes.areas is not None:
+            self.area_modes = changes.areas
 
     def _commit_locked(self, prepared: PreparedReport, t: dict[str, float], batch_row: tuple[str, str] | None,
                        auto_dispatch: bool, receipt: Receipt[TriageResult] | None) -> TriageResult:
@@ -190,13 +197,14 @@ class TriagePipeline:
             prepared.intake, prepared.understanding, prepared.routing, prepared.vector)
         place, classification = understanding.place, understanding.classification
         events: list[tuple[str, str, dict[str, Any]]] = [
-            ("understand", "report.understood", understanding.model_dump(mode="json"))]
+            ("understand", "report.understood", audited_understanding(understanding))]
         reported_at = intake.reported_at or intake.received_at
         with timed(t, "dedup"):
             found = dedup.run(vector, place, classification, reported_at, intake.photos, understanding.kind)
         events += [("dedup", "report.dedup", found.model_dump(mode="json")),
                    ("route", "report.routed", routing.model_dump(mode="json"))]
-        deadlines = self.deadlines(prepared)
+        mode = self.case_mode(prepared)
+        deadlines = self.deadlines(prepared, mode)
         # A report merged into an open case needs no new case file: the cheap template draft is
         # returned for it, and the case keeps the draft it was opened with.
         drafter = self._template if found.duplicate_of is not None else self.drafter
@@ -206,7 +214,7 @@ class TriagePipeline:
             outcome = drafter.draft(facts)
         draft = outcome.draft
         events += [*outcome_events(outcome), ("draft", "report.drafted", draft.model_dump(mode="json"))]
-        review = (review_reasons(self.models.kb, self.mode, understanding, routing.joint, intake.photos)
+        review = (review_reasons(self.models.kb, mode, understanding, routing.joint, intake.photos)
                   + disagreements(draft, understanding, routing, self.models.kb))
 
         def result_of(stored: StoredReport) -> TriageResult:
@@ -224,7 +232,7 @@ class TriagePipeline:
             answer=lambda stored: receipt.answer(result_of(stored)))
         draft_job = QueuedDraft(facts=facts.model_dump(mode="json"), priority=understanding.urgency.priority) \
             if self.queue_drafts and found.duplicate_of is None else None
-        dispatch_note = (f"confidence {classification.confidence:.2f} meets the {self.mode} threshold; "
+        dispatch_note = (f"confidence {classification.confidence:.2f} meets the {mode} threshold; "
                          "nothing needs a person") if auto_dispatch and not review else None
         with timed(t, "store"):
             if found.duplicate_of is not None:
@@ -234,7 +242,8 @@ class TriagePipeline:
                                         batch_row=batch_row, receipt=stored_receipt)
             else:
                 triaged = TriagedReport(intake=intake, events=events, reported_at=reported_at,
-                                        case_fields=new_case_row(prepared, deadlines, draft, review, self.mode),
+                                        case_fields=new_case_row(prepared, deadlines, draft, review, mode,
+                                                                 self._grid_first(prepared)),
                                         embedding=vector, batch_row=batch_row, dispatch_note=dispatch_note,
                                         receipt=stored_receipt, draft_job=draft_job)
             stored = store.store_triaged(triaged)
@@ -283,8 +292,8 @@ class TriagePipeline:
     def _open_case(self, report_id: int, prepared: PreparedReport, deadlines: Deadlines, draft: CaseDraft,
                    review: list[Message], reported_at: datetime) -> int:
         u = prepared.understanding
-        case_id = self.store.create_case(report_id, new_case_row(prepared, deadlines, draft, review, self.mode),
-                                         prepared.vector, reported_at)
+        fields = new_case_row(prepared, deadlines, draft, review, deadlines.mode, self._grid_first(prepared))
+        case_id = self.store.create_case(report_id, fields, prepared.vector, reported_at)
         self.dedup.register(case_id, prepared.vector, u.place, u.classification.category.id, reported_at,
                             prepared.intake.photos, u.kind)
         return case_id
@@ -300,12 +309,24 @@ class TriagePipeline:
         reported_at = prepared.intake.reported_at or prepared.intake.received_at
         return self._open_case(report_id, prepared, deadlines, draft, [message("review.split")], reported_at)
 
-    def deadlines(self, prepared: PreparedReport) -> Deadlines:
-        """Respond/arrive/resolve times from the category, the priority and the city's current mode,
-        on the city's clock."""
+    def case_mode(self, prepared: PreparedReport) -> str:
+        """The mode a new case follows: the most urgent of the city's and those of the grids covering
+        the report's point (agent.deadlines.area_mode says how "most urgent" is decided)."""
         u = prepared.understanding
-        return compute_deadlines(self.models.kb, self.mode, u.classification.category.id, u.urgency.priority,
-                                 prepared.intake.received_at.astimezone(self._timezone))
+        return area_mode(self.models.kb, self.mode, self.area_modes, u.place.model_dump(mode="json"),
+                         u.classification.category.id, u.urgency.priority,
+                         prepared.intake.received_at.astimezone(self._timezone))
+
+    def deadlines(self, prepared: PreparedReport, mode: str | None = None) -> Deadlines:
+        """Respond/arrive/resolve times from the category, the priority and the mode covering the place
+        (`mode`, else worked out), on the city's clock."""
+        u = prepared.understanding
+        return compute_deadlines(self.models.kb, mode or self.case_mode(prepared), u.classification.category.id,
+                                 u.urgency.priority, prepared.intake.received_at.astimezone(self._timezone))
+
+    def _grid_first(self, prepared: PreparedReport) -> bool:
+        leaf = self.models.kb.leaves.get(prepared.understanding.classification.category.id)
+        return bool(leaf is not None and leaf.grid_first)
 
     def _similar_cases(self, found: DedupResult) -> tuple[SimilarCase, ...]:
         near = [c for c in found.candidates if c.verdict != "different"][:2]

@@ -18,16 +18,31 @@ from agent.models import Models
 from agent.pipeline import TriagePipeline
 from agent.reply_drafting import make_reply_drafter
 from agent.store.actions import PlaceConflict
+from agent.store.escalation import Escalator
 from agent.store.workflow import Workflow
 from api.auth import RateLimiter
 from api.body_limit import BodyLimit, BodyTooLarge, too_large
 from api.cases_service import CaseService
 from api.closing_service import ClosingService
 from api.errors import explained, invalid, refused, unexpected
+from api.grid_service import GridService
 from api.metrics import Metrics
 from api.openapi import document_models
 from api.responses import CaseExportPublic, ErrorPublic, InternalErrorPublic, InvalidPublic
-from api.routers import briefings, cases, city, closing, open311, ops, photos, reports
+from api.routers import (
+    briefings,
+    cases,
+    city,
+    closing,
+    notifications,
+    open311,
+    ops,
+    photos,
+    reports,
+    situation,
+    whistles,
+)
+from api.scheduler import EscalationScheduler
 from api.schemas import DisposalCreate, ReportCreate
 from api.service import IdempotencyConflict, TriageService
 from api.web import install_web
@@ -69,9 +84,15 @@ def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
             cases_service, make_reply_drafter(settings.llm if in_request else LLMSettings(provider="none"),
                                               pipeline.timezone),
             queue_replies=settings.llm.provider != "none" and not in_request)
+        app.state.grids = GridService(cases_service)
+        # Every worker ticks the escalation ladder; the database lets each step fire once.
+        app.state.scheduler = scheduler = EscalationScheduler(
+            Escalator(pipeline.store, pipeline.models.kb.policy, pipeline.timezone), settings.api.escalation_tick_s)
+        scheduler.start()
         try:
             yield
         finally:
+            await scheduler.stop()
             pipeline.store.close()
 
     app = FastAPI(title="GridTriage", version="0.1.0", lifespan=lifespan,
@@ -104,7 +125,7 @@ def create_app(settings: Settings, models: Models | None = None) -> FastAPI:
     app.add_exception_handler(LookupError, error(404, "not_found"))
     app.add_exception_handler(ValueError, error(422, "invalid"))
     for router in (reports.router, cases.router, closing.router, photos.router, city.router, open311.router,
-                   ops.router, briefings.router):
+                   ops.router, briefings.router, situation.router, whistles.router, notifications.router):
         app.include_router(router)
     install_web(app, settings)  # the pages under /ui
     # POST /v1/reports and …/disposal read their bodies themselves (JSON or multipart); GET /v1/export

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from agent.lifecycle import STATUSES
+from agent.output import hide_grid_contacts
 from agent.store.figures import dashboard_figures
 from agent.store.keys import ApiClient
 from agent.store.store import check_edits
@@ -27,7 +28,7 @@ from api.responses import (
 from api.service import TriageService
 from core.messages import Forbidden, NotFound, Refusal, lookup, message
 from core.records import CaseFilter, CaseRecord, DashboardFigures, QueuePage
-from core.roles import ABILITIES, BOUND_TO_DEPARTMENT
+from core.roles import ABILITIES, BOUND_TO_DEPARTMENT, BOUND_TO_GRID
 from core.types import PRIORITIES
 
 
@@ -46,6 +47,10 @@ class CaseService:
             if where.department and where.department != client.department_id:
                 return QueuePage(rows=[], limit=limit, offset=offset)
             where = where.model_copy(update={"department": client.department_id or "\x00none"})
+        if client is not None and client.role == BOUND_TO_GRID:
+            if where.grid and where.grid != client.grid_id:
+                return QueuePage(rows=[], limit=limit, offset=offset)
+            where = where.model_copy(update={"grid": client.grid_id or "\x00none"})
         return self.workflow.queries.queue(where, limit, offset)
 
     def summary(self, case_id: int) -> CaseSummaryPublic:
@@ -53,10 +58,15 @@ class CaseService:
 
     def case_record(self, case_id: int, client: ApiClient | None) -> CaseRecord:
         """The case, if `client` may see it: a department's key or user finds only its department's
-        cases, and another department's case is not found."""
+        cases (and those a whistle called it in to), a grid's only its grid's; another's case is not
+        found."""
         case = self._record(case_id)
-        outside = client is not None and client.role == BOUND_TO_DEPARTMENT
-        if outside and client is not None and case.lead_department_id != client.department_id:
+        if client is None:
+            return case
+        if client.role == BOUND_TO_DEPARTMENT and case.lead_department_id != client.department_id and not (
+                client.department_id and self.workflow.called_in(case_id, client.department_id)):
+            raise NotFound(message("case.not_found", id=case_id))
+        if client.role == BOUND_TO_GRID and case.grid_id != client.grid_id:
             raise NotFound(message("case.not_found", id=case_id))
         return case
 
@@ -67,7 +77,8 @@ class CaseService:
             # the text is masked at intake; the contact field is the reporter's own
             hidden = lookup("contact.hidden")
             case = case.model_copy(update={"reports": [r.model_copy(update={"contact": hidden if r.contact else None})
-                                                       for r in case.reports]})
+                                                       for r in case.reports],
+                                           "place": hide_grid_contacts(case.place, hidden)})  # grid members'
         return CasePublic(**case.model_dump())
 
     def titles(self, case_ids: list[int]) -> dict[int, str]:

@@ -23,6 +23,20 @@ class AlternativePublic(Public):
     probability: float
 
 
+class GridMemberPublic(Public):
+    role: str = Field(description="网格长, 网格员 or 下沉干部")
+    name: str
+    duty_hours: str | None = Field(description="Local time, e.g. 08:00-20:00.")
+    contact: str | None = Field(description="Hidden from roles without the personal-data ability.")
+
+
+class GridPublic(Public):
+    id: str
+    name: str
+    level: str = Field(description="community, grid, micro or exclusive")
+    members: list[GridMemberPublic]
+
+
 class PlacePublic(Public):
     text: str | None
     district: str | None
@@ -33,6 +47,11 @@ class PlacePublic(Public):
     lat: float | None
     lon: float | None
     outside_city: str | None
+    grid: GridPublic | None = Field(default=None, description="The most specific grid containing the point.")
+    grid_candidates: list[GridPublic] = Field(default_factory=list, description=(
+        "On a border, the grids that share it (the first is `grid`); with no usable point, the street's "
+        "community grids."))
+    grid_border: bool = Field(default=False, description="The point is on or near a border: handle it jointly.")
 
 
 class ClausePublic(Public):

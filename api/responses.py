@@ -3,6 +3,7 @@ Unknown fields are refused: an answer that drifts from its model fails loudly in
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -157,11 +158,24 @@ class ModeOptionPublic(Public):
     name: str
 
 
+class AreaModePublic(Public):
+    """The mode set for one grid or exclusive grid: a case there follows the most urgent of it and
+    the city's."""
+
+    grid_id: str
+    grid_name: str
+    mode: str
+    name: str
+    updated_by: str
+    updated_at: datetime
+
+
 class ModePublic(Public):
     mode: str
     name: str
     auto_dispatch_threshold: float
     modes: list[ModeOptionPublic]
+    areas: list[AreaModePublic] = Field(default_factory=list)
 
 
 class ModeSwitchedPublic(Public):
@@ -169,6 +183,7 @@ class ModeSwitchedPublic(Public):
     before: str | None = Field(description="The mode a supervisor switched to before; null if none did.")
     name: str
     auto_dispatch_threshold: float
+    grid_id: str | None = Field(default=None, description="The grid whose mode changed; null for the city's.")
 
 
 class DepartmentPublic(Public):

@@ -118,6 +118,8 @@ class BulkReassign(Body):
 class ModeSwitch(Body):
     mode: str = Field(max_length=40)
     reason: str = Field(min_length=1, max_length=2000)
+    grid_id: str | None = Field(default=None, max_length=120,
+                                description="Set the mode of this grid or exclusive grid only, beside the city's.")
 
 
 # ---- closing the loop ------------------------------------------------------------------------------
@@ -170,3 +172,17 @@ class CallbackCreate(Body):
     satisfaction: Literal["satisfied", "basically", "unsatisfied"] = Field(
         description="满意 satisfied, 基本满意 basically, 不满意 unsatisfied (reopens the case to the same department).")
     note: str = Field(default="", max_length=2000, description="What the citizen said; required when unsatisfied.")
+
+
+# ---- 吹哨报到 ----------------------------------------------------------------------------------------
+MAX_WHISTLED = 20  # departments one whistle calls in
+
+
+class WhistleCreate(Body):
+    departments: list[Annotated[str, Field(max_length=120)]] = Field(
+        min_length=1, max_length=MAX_WHISTLED, description="The departments called in (ids of GET /v1/departments).")
+    note: str = Field(default="", max_length=2000, description="What the grid needs from them.")
+
+
+class ReportInCreate(Body):
+    note: str = Field(default="", max_length=2000, description="Who is coming, and when.")

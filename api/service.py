@@ -13,14 +13,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from agent.lifecycle import ATTRACTS_DUPLICATES
-from agent.output import public_case
+from agent.output import hide_grid_contacts, public_case
 from agent.pipeline import TriagePipeline
 from agent.store.draft_queue import DraftQueue
 from agent.store.keys import ApiClient
 from agent.store.store import AlreadyAnswered, Receipt
 from agent.store.workflow import Workflow
-from api.responses import ModeOptionPublic, ModePublic, ModeSwitchedPublic
-from core.messages import Explained, NotFound, Refusal, message
+from api.responses import AreaModePublic, ModeOptionPublic, ModePublic, ModeSwitchedPublic
+from core.messages import Explained, NotFound, Refusal, lookup, message
+from core.roles import ABILITIES
 from core.types import ReportIn, TriageResult
 
 
@@ -62,7 +63,16 @@ class TriageService:
         """`auto_dispatch=False` when a person is reading the draft right now (the intake page): the
         case waits as `received` for them to confirm or send to review. With an Idempotency-Key the
         answer is stored in the report's own transaction, so a retry (after a crash too) is answered
-        from it and never stores the report twice."""
+        from it and never stores the report twice. Grid members' contacts are shown only to roles
+        with the personal-data ability."""
+        submitted = self._submit_once(report, client, idempotency_key, request_body, auto_dispatch)
+        if "personal_data" in ABILITIES.get(client.role, frozenset()):
+            return submitted
+        place = hide_grid_contacts(submitted.body["place"], lookup("contact.hidden"))
+        return Submitted(submitted.status_code, {**submitted.body, "place": place}, submitted.replayed)
+
+    def _submit_once(self, report: ReportIn, client: ApiClient, idempotency_key: str | None,
+                     request_body: dict[str, Any], auto_dispatch: bool) -> Submitted:
         if not idempotency_key:
             return self._submit(report, auto_dispatch, None)
         digest = hashlib.sha256(json.dumps(request_body, sort_keys=True, default=str).encode()).hexdigest()
@@ -110,22 +120,36 @@ class TriageService:
 
     # ---- the city's mode ------------------------------------------------------------------------
     def mode(self) -> ModePublic:
+        """The city's mode, and the modes set for single grids beside it."""
         kb = self.pipeline.models.kb
-        mode = next(m for m in kb.policy.modes if m.id == self.pipeline.mode)
+        modes = {m.id: m for m in kb.policy.modes}
+        mode = modes[self.pipeline.mode]
+        areas = [AreaModePublic(grid_id=a.grid_id, grid_name=kb.grids[a.grid_id].name if a.grid_id in kb.grids
+                                else a.grid_id, mode=a.mode, name=modes[a.mode].name if a.mode in modes else a.mode,
+                                updated_by=a.updated_by, updated_at=a.updated_at)
+                 for a in self.workflow.city.areas()]
         return ModePublic(mode=mode.id, name=mode.name, auto_dispatch_threshold=mode.auto_dispatch_threshold,
-                          modes=[ModeOptionPublic(id=m.id, name=m.name) for m in kb.policy.modes])
+                          modes=[ModeOptionPublic(id=m.id, name=m.name) for m in kb.policy.modes], areas=areas)
 
-    def set_mode(self, mode: str, actor: str, reason: str) -> ModeSwitchedPublic:
+    def set_mode(self, mode: str, actor: str, reason: str, grid_id: str | None = None) -> ModeSwitchedPublic:
+        """Switch the city's mode, or with `grid_id` one grid's (a case follows the most urgent mode
+        covering its point)."""
         kb = self.pipeline.models.kb
         modes = {m.id: m for m in kb.policy.modes}
         if mode not in modes:
             raise Refusal(message("mode.unknown", mode=mode, modes="、".join(f"{m.id}（{m.name}）"
                                                                            for m in modes.values())))
+        if grid_id is not None and grid_id not in kb.grids:
+            raise Refusal(message("mode.unknown_grid", grid=grid_id[:120]))
         with self._commit:
-            before = self.workflow.city.switch(mode, actor, reason)
-            self.pipeline.mode = mode
+            if grid_id is None:
+                before = self.workflow.city.switch(mode, actor, reason)
+                self.pipeline.mode = mode
+            else:
+                before = self.workflow.city.switch_area(grid_id, mode, actor, reason)
+                self.pipeline.area_modes = {**self.pipeline.area_modes, grid_id: mode}
         return ModeSwitchedPublic(mode=mode, before=before, name=modes[mode].name,
-                                  auto_dispatch_threshold=modes[mode].auto_dispatch_threshold)
+                                  auto_dispatch_threshold=modes[mode].auto_dispatch_threshold, grid_id=grid_id)
 
     # ---- changes to the pipeline's state ---------------------------------------------------------
     def split(self, case_id: int, report_ids: list[int], reason: str, actor: str) -> int:

@@ -130,3 +130,18 @@ def bench_embedders_cmd(
     except FileNotFoundError as exc:
         fail(str(exc))
     print_figures("embedder comparison", rows, as_json)
+
+
+@bench_app.command("grids")
+def bench_grids_cmd(
+    grids: Annotated[int, typer.Option(help="Grids in the generated layer.")] = 50_000,
+    queries: Annotated[int, typer.Option(help="Lookups to time.")] = 5000,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Place → grid lookup latency (p50/p95/p99) on a generated layer of community grids, grids,
+    micro-grids and overlapping exclusive grids."""
+    from eval.grid_bench import bench_grids
+
+    settings = settings_from(config, None, None, None, None)
+    print_figures("grid lookup benchmark", [bench_grids(grids, queries, settings=settings.grids)], as_json)

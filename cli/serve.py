@@ -26,9 +26,11 @@ from cli.common import (
     users_app,
 )
 
-ROLE_HELP = "operator, supervisor, dispatcher, evaluator or department (with --department)."
+ROLE_HELP = "operator, supervisor, dispatcher, evaluator, department (with --department) or grid (with --grid)."
 DepartmentOpt = Annotated[str | None, typer.Option(
     help="The department id a department key or user works for (its cases only).")]
+GridOpt = Annotated[str | None, typer.Option(
+    help="The grid id a grid key or user (网格员) works in (its grid's cases only; it whistles departments in).")]
 
 
 @app.command()
@@ -92,6 +94,7 @@ def keys_create(
     rate_limit: Annotated[int | None, typer.Option(
         help="Requests per minute for this key, instead of the server's `api.rate_limit_per_minute`.")] = None,
     department: DepartmentOpt = None,
+    grid: GridOpt = None,
     db: DbOpt = None, config: ConfigOpt = None,
 ) -> None:
     """Create an API key and print it once; only its hash is stored."""
@@ -99,10 +102,10 @@ def keys_create(
     from agent.store.keys import ApiKeys
 
     settings = settings_from(config, None, db, None, None)
-    _check_department(settings.kb_dir, department)
+    _check_department(settings.kb_dir, department, grid)
     store = CaseStore.open(settings.db)
     try:
-        key = ApiKeys(store).create(role, name, rate_limit, department)
+        key = ApiKeys(store).create(role, name, rate_limit, department, grid)
     except ValueError as exc:
         fail(str(exc))
     finally:
@@ -139,6 +142,7 @@ def users_create(
     username: Annotated[str, typer.Argument(help="The login name.")],
     role: Annotated[str, typer.Option(help=ROLE_HELP)],
     department: DepartmentOpt = None,
+    grid: GridOpt = None,
     password_stdin: PasswordStdin = False,
     db: DbOpt = None, config: ConfigOpt = None,
 ) -> None:
@@ -146,12 +150,13 @@ def users_create(
     from agent.store.keys import check_role
 
     try:
-        check_role(role, department)
+        check_role(role, department, grid)
     except ValueError as exc:
         fail(str(exc))
-    _check_department(settings_from(config, None, db, None, None).kb_dir, department)
+    _check_department(settings_from(config, None, db, None, None).kb_dir, department, grid)
     password = _password(password_stdin, "Password")
-    _with_users(config, db, lambda users: users.create(username, role, password, department_id=department))
+    _with_users(config, db, lambda users: users.create(username, role, password, department_id=department,
+                                                       grid_id=grid))
     err.print(f"created the {role} user {username!r}; they log in at /ui/login")
 
 
@@ -173,16 +178,18 @@ def _password(from_stdin: bool, prompt: str) -> str:
     return str(typer.prompt(prompt, hide_input=True, confirmation_prompt=True))
 
 
-def _check_department(kb_dir: str | Path, department: str | None) -> None:
-    """A department id the knowledge base knows (none given is the role check's business)."""
-    if department is None:
+def _check_department(kb_dir: str | Path, department: str | None, grid: str | None = None) -> None:
+    """A department id and a grid id the knowledge base knows (none given is the role check's business)."""
+    if department is None and grid is None:
         return
     from core.messages import message
     from knowledge.loader import load_kb
 
-    departments = load_kb(Path(kb_dir)).departments
-    if department not in departments:
-        fail(message("key.department_unknown", id=department, departments="、".join(departments)).text())
+    kb = load_kb(Path(kb_dir))
+    if department is not None and department not in kb.departments:
+        fail(message("key.department_unknown", id=department, departments="、".join(kb.departments)).text())
+    if grid is not None and grid not in kb.grids:
+        fail(message("key.grid_unknown", id=grid).text())
 
 
 def _with_users(config: str | None, db: str | None, action: Callable[[Users], T]) -> T:

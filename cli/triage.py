@@ -109,6 +109,9 @@ def _print_case(case: dict[str, Any]) -> None:
         for line in case["emergency"]["script"]:
             table.add_row("", f"· {line}")
     table.add_row("地点", case["place"]["text"])
+    grid = _grid_line(case["place"])
+    if grid:
+        table.add_row(lookup("place.grid"), grid)
     for i, photo in enumerate(case["photos"], 1):
         seen = [f"{photo['width']}×{photo['height']}"]
         if photo["ocr_text"]:
@@ -136,6 +139,23 @@ def _print_case(case: dict[str, Any]) -> None:
     review = "；".join(r["text"] for r in case["review_reasons"]) if case["needs_review"] else "可自动派单"
     table.add_row("复核", review)
     out.print(table)
+
+
+def _grid_line(place: dict[str, Any]) -> str | None:
+    """The place's grid and who is on duty there; on a border, the grids to handle it jointly; with
+    no usable point, the street's grids."""
+    def named(g: dict[str, Any]) -> str:
+        return f"{g['name']}（{lookup('grid.level.' + g['level'])}）"
+
+    if place["grid_border"]:
+        return lookup("grid.border", grids="、".join(named(g) for g in place["grid_candidates"]))
+    if place["grid"]:
+        members = "、".join(" ".join(x for x in (m["role"], m["name"], m["duty_hours"], m["contact"]) if x)
+                           for m in place["grid"]["members"])
+        return named(place["grid"]) + ("；" + lookup("grid.members", members=members) if members else "")
+    if place["grid_candidates"]:
+        return lookup("grid.candidates", grids="、".join(named(g) for g in place["grid_candidates"]))
+    return None
 
 
 @app.command()

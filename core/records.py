@@ -27,6 +27,7 @@ class CaseFilter(Frozen):
     status: list[str] | None = None
     category: str | None = None  # a leaf, or a top-level category and every leaf under it
     department: str | None = None  # the lead department
+    grid: str | None = None  # the grid the case's point lies in
     priority: str | None = None
     overdue: bool = False  # open cases past their resolve-by time
     needs_review: bool | None = None
@@ -55,6 +56,10 @@ class CaseHead(Frozen):
     due_by: IsoTime | None = None  # the deadline of the step the case is in (None when nothing is due)
     return_count: int = 0  # times verification sent it back to the department
     reopen_count: int = 0  # times an unsatisfied citizen reopened it
+    grid_id: str | None = None  # the grid its point lies in
+    grid_first: bool = False  # dispatched to the grid's 网格员 first (a grid-first category with a grid)
+    escalation_level: str | None = None  # grid, street, district or city once an overdue step escalated it
+    escalation_step: int = 0  # escalation steps fired so far
 
 
 class CaseSummary(CaseHead):

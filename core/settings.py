@@ -124,6 +124,26 @@ class DedupSettings(BaseModel):
     same_photo_max_distance: int = SAME_PHOTO_MAX_DISTANCE  # hash bits; measured, see classifiers/photos/hashing.py
 
 
+class GridSettings(BaseModel):
+    """Place → grid (knowledge/grids.py)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    # A point this close to a neighbouring grid is on the border: both grids are listed, to handle jointly.
+    border_metres: float = Field(default=30.0, ge=0, le=500)
+    # Which grid wins where several contain the point, the first level first (then the deeper, then
+    # the smaller grid); every level must be named once.
+    precedence: tuple[Literal["community", "grid", "micro", "exclusive"], ...] = (
+        "micro", "grid", "exclusive", "community")
+
+    @field_validator("precedence")
+    @classmethod
+    def _every_level_once(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if sorted(value) != ["community", "exclusive", "grid", "micro"]:
+            raise ValueError("precedence must name community, grid, micro and exclusive once each")
+        return value
+
+
 class EmbedderSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -258,6 +278,9 @@ class ApiSettings(BaseModel):
     rate_limit_per_minute: int = Field(default=1200, ge=1)  # per API key
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     max_upload_bytes: int = Field(default=62_000_000, ge=1024)  # multipart bodies: up to 6 photos of 10 MB
+    # How often each server process's escalation scheduler looks for passed deadlines (seconds); 0: no
+    # scheduler in this process (another process or server on the same database runs one).
+    escalation_tick_s: float = Field(default=0.5, ge=0, le=300)
 
 
 class WebSettings(BaseModel):
@@ -289,6 +312,7 @@ class Settings(BaseModel):
     embedder: EmbedderSettings = EmbedderSettings()
     dedup: DedupSettings = DedupSettings()
     router: RouterSettings = RouterSettings()
+    grids: GridSettings = GridSettings()
     urgency: UrgencySettings = UrgencySettings()
     llm: LLMSettings = LLMSettings()
     drafter: DrafterSettings = DrafterSettings()

@@ -68,8 +68,24 @@ class PlaceRef(Frozen):
     name: str
 
 
+class GridMemberRef(Frozen):
+    """A grid's person on duty. `contact` is shown only to readers with the personal-data ability."""
+
+    role: str  # 网格长 | 网格员 | 下沉干部
+    name: str
+    duty_hours: str | None = None  # "08:00-20:00", local time
+    contact: str | None = None
+
+
+class GridRef(Frozen):
+    id: str
+    name: str
+    level: Literal["community", "grid", "micro", "exclusive"]
+    members: tuple[GridMemberRef, ...] = ()
+
+
 class Place(Frozen):
-    """Where the report is, resolved against the knowledge base's places."""
+    """Where the report is, resolved against the knowledge base's places and grids."""
 
     text: str | None = None
     district: PlaceRef | None = None
@@ -83,6 +99,11 @@ class Place(Frozen):
     lon: float | None = None
     outside_city: str | None = None
     evidence: tuple[str, ...] = ()
+    # The grid the report's point lies in (the most specific); with no usable point, or on a border
+    # between grids, the grids that may own it, the first the likeliest.
+    grid: GridRef | None = None
+    grid_candidates: tuple[GridRef, ...] = ()
+    grid_border: bool = False  # the point is on or near a border: the grids listed handle it jointly
 
     @property
     def ambiguous(self) -> bool:

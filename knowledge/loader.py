@@ -9,6 +9,8 @@ from pathlib import Path
 
 from core.settings import DEFAULT_KB
 from knowledge.checks import check_emergency_calls, check_places, check_policy, check_taxonomy
+from knowledge.grid_checks import check_grids
+from knowledge.grid_layer import read_grids
 from knowledge.reading import KBError, KBProblem, KBReader
 from knowledge.schema import (
     Clause,
@@ -95,6 +97,7 @@ def load_kb(directory: str | Path = DEFAULT_KB) -> KnowledgeBase:
                   f"unknown '{coordinate_system}'; use one of {', '.join(COORDINATE_SYSTEMS)}")
     policy = r.single("policy.yaml", r.document("policy.yaml"), Policy)
     urgency_examples = r.single("urgency_examples.yaml", r.document("urgency_examples.yaml"), UrgencyExamples)
+    grids = read_grids(r)
 
     r.unique("departments.yaml", "department", (d.id for d in departments))
     r.unique("departments.yaml", "clause", (c.id for d in departments for c in d.duties))
@@ -105,6 +108,7 @@ def load_kb(directory: str | Path = DEFAULT_KB) -> KnowledgeBase:
     dept_ids = {d.id for d in departments}
     check_taxonomy(r, tops, departments, policy)
     check_places(r, districts, streets, landmarks, roads)
+    check_grids(r, grids, streets)
     if policy is not None:
         check_policy(r, policy, dept_ids, {t.id for t in tops} | {leaf.id for leaf in leaves})
         check_emergency_calls(r, policy, leaves, urgency_examples)
@@ -131,6 +135,7 @@ def load_kb(directory: str | Path = DEFAULT_KB) -> KnowledgeBase:
         coordinate_system=coordinate_system,
         urgency_examples=urgency_examples,
         urgency_labelled=labelled,
+        grids={g.id: g for g in grids},
     )
 
 

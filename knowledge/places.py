@@ -13,6 +13,7 @@ import ahocorasick
 from classifiers.text import strip_boilerplate
 from core.component import LoadOnce
 from core.types import Place, PlaceRef
+from knowledge.grids import GridIndex
 from knowledge.loader import KnowledgeBase
 
 _CROSSING_JOIN = re.compile(r"^\s*(与|和|跟|同|、|/|／|交|及|&|and)\s*$", re.IGNORECASE)
@@ -54,11 +55,13 @@ class _Hit:
 class PlaceResolver(LoadOnce):
     """Gazetteer matching (longest names first) over the knowledge base's places, then resolution:
     landmark → its street; road crossing → the street both roads share; street or community →
-    itself; road alone → the streets it passes (ambiguous when several); district only → district."""
+    itself; road alone → the streets it passes (ambiguous when several); district only → district.
+    With a grid index, the place's grid: that of the pin or the landmark, else its street's grids."""
 
-    def __init__(self, kb: KnowledgeBase) -> None:
+    def __init__(self, kb: KnowledgeBase, grids: GridIndex | None = None) -> None:
         super().__init__()
         self.kb = kb
+        self.grids = grids
         self._automaton: ahocorasick.Automaton | None = None
         self._city_names: set[str] = set()
 
@@ -71,6 +74,8 @@ class PlaceResolver(LoadOnce):
         self._automaton = automaton
         city = self.kb.meta.city
         self._city_names = {city, city.removesuffix("市")}
+        if self.grids is not None:
+            self.grids.warm_up()
 
     def _hits(self, text: str) -> list[_Hit]:
         assert self._automaton is not None, "call warm_up() first"
@@ -128,16 +133,16 @@ class PlaceResolver(LoadOnce):
             district_id = kb.streets[street_ids[0]].district
         district = kb.districts.get(district_id) if district_id else None
 
-        center = None
+        center = point = None  # the point a grid is found from: a pin (or a photo's GPS) or a landmark
         if landmark and kb.landmarks[landmark.id].center:
-            center = kb.landmarks[landmark.id].center
+            center = point = kb.landmarks[landmark.id].center
         elif street and street.center:
             center = street.center
         if lat is not None and lon is not None:
-            center = (lat, lon)
+            center = point = (lat, lon)
         place_text = source[hits[0].start : hits[-1].end] if hits else None
         detail = _detail(source, hits, unknown_road=not (landmarks or roads))
-        return Place(
+        place = Place(
             text=place_text or address,
             district=PlaceRef(id=district.id, name=district.name) if district else None,
             street=PlaceRef(id=street.id, name=street.name) if street else None,
@@ -153,6 +158,7 @@ class PlaceResolver(LoadOnce):
             outside_city=self._other_city(source, bool(hits)),
             evidence=tuple(evidence),
         )
+        return self.grids.place(place, point) if self.grids is not None else place
 
     def _named_streets(self, source: str, landmarks: list[_Hit], streets: list[_Hit], roads: list[_Hit]
                        ) -> tuple[list[str], PlaceRef | None, tuple[str, ...]]:

@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 FILES = ("kb.yaml", "departments.yaml", "taxonomy.yaml", "places.yaml", "policy.yaml")
-OPTIONAL_FILES = ("urgency_examples.yaml",)
+OPTIONAL_FILES = ("urgency_examples.yaml", "grids.geojson")  # grids.geojson: knowledge/grid_layer.py
 
 M = TypeVar("M", bound=BaseModel)
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10× faster

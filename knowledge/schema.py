@@ -68,6 +68,9 @@ class Leaf(Entry):
     # English phrases for what a photo of the problem shows; zero-shot image classifiers (CLIP)
     # compare a photo against them.
     visual_prompts: tuple[str, ...] = ()
+    # Grid-level problems (neighbour disputes, stairwell clutter, estate hygiene): a case with a grid
+    # goes to the grid's 网格员 first, who whistles departments in (吹哨) when needed.
+    grid_first: bool = False
 
     @model_validator(mode="after")
     def _prompts_only_when_visual(self) -> Leaf:
@@ -190,6 +193,10 @@ class Mode(Entry):
     deadlines: dict[Priority, ModeDeadline]
     category_overrides: tuple[CategoryOverride, ...] = ()
     stage_hours: StageHours | None = None  # absent: the policy's
+    # 吹哨报到: a department called in must report (报到) within this time; absent: the policy's.
+    report_minutes: float | None = Field(default=None, gt=0)
+    # Each step of the escalation ladder has this long before the next step; absent: the policy's.
+    escalation_minutes: float | None = Field(default=None, gt=0)
 
     @field_validator("deadlines")
     @classmethod
@@ -197,6 +204,25 @@ class Mode(Entry):
         missing = set(PRIORITIES) - set(value)
         if missing:
             raise ValueError(f"deadlines miss the priorities {sorted(missing)}")
+        return value
+
+
+EscalationLevel = Literal["grid", "street", "district", "city"]
+
+
+class EscalationSpec(Entry):
+    """The escalation ladder of an overdue case (grid → street → district → city) and its times."""
+
+    ladder: tuple[EscalationLevel, ...] = ("grid", "street", "district", "city")
+    report_minutes: float = Field(default=30, gt=0)  # 吹哨报到: a called department reports within this
+    step_minutes: float = Field(default=60, gt=0)  # each escalation step's own deadline
+
+    @field_validator("ladder")
+    @classmethod
+    def _ordered(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        order = ("grid", "street", "district", "city")
+        if not value or list(value) != sorted(set(value), key=order.index):
+            raise ValueError(f"the ladder lists distinct levels from the bottom up, a subset of {list(order)}")
         return value
 
 
@@ -267,6 +293,19 @@ class Policy(Entry):
     plate_categories: tuple[str, ...] = ()
     emergency_services: tuple[EmergencyService, ...] = ()
     stage_hours: StageHours = StageHours()
+    escalation: EscalationSpec = EscalationSpec()
+
+    def mode(self, mode_id: str) -> Mode:
+        found = next((m for m in self.modes if m.id == mode_id), None)
+        if found is None:
+            raise ValueError(f"unknown mode {mode_id!r}; the knowledge base has {', '.join(m.id for m in self.modes)}")
+        return found
+
+    def report_minutes(self, mode_id: str) -> float:
+        return self.mode(mode_id).report_minutes or self.escalation.report_minutes
+
+    def escalation_minutes(self, mode_id: str) -> float:
+        return self.mode(mode_id).escalation_minutes or self.escalation.step_minutes
 
 
 class KBMeta(Entry):

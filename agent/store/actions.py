@@ -55,7 +55,8 @@ class CaseActions:
 
     def reassign(self, case_id: int, department_id: str, department_name: str, reason: str,
                  actor: str) -> str:
-        """A new lead department (the assisting ones stay); returns the lead before."""
+        """A new lead department (the assisting ones, and a grid-first case's grid, stay); returns the
+        lead before."""
         if not reason.strip():
             raise Refusal(message("review.reason_needed"))
         with self.store.session() as s, s.begin():
@@ -64,8 +65,9 @@ class CaseActions:
             now = clock.now()
             case.lead_department_id = department_id
             why = message("route.reassigned", actor=actor, reason=reason).model_dump()
-            case.departments = [{"id": department_id, "name": department_name, "role": "lead", "score": 1.0,
-                                 "clauses": [], "reason": why}] + [
+            grid = [d for d in case.departments if d.get("role") == "grid"]  # a grid-first case stays with its grid
+            case.departments = [*grid, {"id": department_id, "name": department_name, "role": "lead", "score": 1.0,
+                                        "clauses": [], "reason": why}] + [
                 d for d in case.departments if d.get("role") == "assist" and d.get("id") != department_id]
             case.updated_at = now
             s.add(FeedbackRow(case_id=case_id, field="lead_department_id", before=before, after=department_id,

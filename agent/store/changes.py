@@ -3,8 +3,9 @@ the dedup decision with the case insert across processes. Several API workers sh
 each keeps its own dedup index and catches up from here before it decides.
 
 Every change to a case writes an audit event naming the case (created, merged into, moved along the
-lifecycle, edited, split), and a switch of the city's mode writes `city.mode_switched`; so the events
-after the last one read name every case whose dedup facts may have changed."""
+lifecycle, edited, split), and a switch of the city's mode writes `city.mode_switched` (of a grid's,
+`area.mode_switched`); so the events after the last one read name every case whose dedup facts may
+have changed."""
 
 from __future__ import annotations
 
@@ -22,7 +23,8 @@ from typing import IO
 
 from sqlalchemy import bindparam, select, text
 
-from agent.store.models import AuditRow, CitySettingRow
+from agent.store.city import AREA_EVENT
+from agent.store.models import AreaModeRow, AuditRow, CitySettingRow
 from agent.store.store import CaseStore
 
 # PostgreSQL hands out ids when a row is inserted, not when it is committed: a transaction that
@@ -33,17 +35,20 @@ LOOKBACK = 500
 
 @dataclass(frozen=True)
 class Changes:
-    """Cases whose dedup facts may have changed, and the city's mode if it was switched."""
+    """Cases whose dedup facts may have changed, the city's mode if it was switched, and every grid's
+    mode (grid id → mode) if one was."""
 
     case_ids: frozenset[int]
     mode: str | None
+    areas: dict[str, str] | None = None
 
 
 _SINCE = (select(AuditRow.id, AuditRow.case_id, AuditRow.event)
           .where(AuditRow.id > bindparam("since"),
-                 AuditRow.case_id.is_not(None) | (AuditRow.event == "city.mode_switched"))
+                 AuditRow.case_id.is_not(None) | AuditRow.event.in_(("city.mode_switched", AREA_EVENT)))
           .order_by(AuditRow.id))
 _MODE = select(CitySettingRow.value).where(CitySettingRow.name == "mode")
+_AREAS = select(AreaModeRow.grid_id, AreaModeRow.mode)
 
 
 class ChangeFeed:
@@ -62,7 +67,7 @@ class ChangeFeed:
         with self.store.engine.connect() as conn:  # a plain connection: this runs before every report
             rows = conn.execute(_SINCE, {"since": self._cursor - self._lookback}).all()
             cases: set[int] = set()
-            switched = False
+            switched = areas_switched = False
             for event_id, case_id, event in rows:
                 if event_id in self._seen_set:
                     continue
@@ -70,10 +75,12 @@ class ChangeFeed:
                 if case_id is not None:
                     cases.add(int(case_id))
                 switched = switched or event == "city.mode_switched"
+                areas_switched = areas_switched or event == AREA_EVENT
             mode = conn.execute(_MODE).scalar() if switched else None
+            areas = {str(g): str(m) for g, m in conn.execute(_AREAS)} if areas_switched else None
         if rows:
             self._cursor = max(self._cursor, max(int(r[0]) for r in rows))
-        return Changes(frozenset(cases), str(mode) if mode is not None else None)
+        return Changes(frozenset(cases), str(mode) if mode is not None else None, areas)
 
     def written_here(self, event_ids: tuple[int, ...]) -> None:
         """Events this process wrote (and already knows of): reading them later changes nothing."""

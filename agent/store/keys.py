@@ -17,7 +17,7 @@ from agent.store.store import CaseStore, _audit
 from core import clock
 from core.frozen import Frozen
 from core.messages import Refusal, message
-from core.roles import BOUND_TO_DEPARTMENT, ROLES
+from core.roles import BOUND_TO_DEPARTMENT, BOUND_TO_GRID, ROLES
 
 
 @dataclass(frozen=True)
@@ -27,24 +27,30 @@ class ApiClient:
     role: str
     rate_limit_per_minute: int | None = None  # None: the server's default
     department_id: str | None = None  # the department role's one department: it sees only its cases
+    grid_id: str | None = None  # the grid role's one grid (a 网格员): it sees only its grid's cases
 
     @property
     def actor(self) -> str:
         return f"{self.role}:{self.name}"
 
 
-def check_role(role: str, department_id: str | None) -> None:
-    """A known role; a department key or user names its department, and no other role does."""
+def check_role(role: str, department_id: str | None, grid_id: str | None = None) -> None:
+    """A known role; a department key or user names its department and a grid one its grid, and no
+    other role does."""
     if role not in ROLES:
         raise Refusal(message("user.unknown_role", role=role, roles=", ".join(ROLES)))
     if role == BOUND_TO_DEPARTMENT and not department_id:
         raise Refusal(message("key.department_needed"))
     if role != BOUND_TO_DEPARTMENT and department_id:
         raise Refusal(message("key.department_only", role=message(f"role.{role}")))
+    if role == BOUND_TO_GRID and not grid_id:
+        raise Refusal(message("key.grid_needed"))
+    if role != BOUND_TO_GRID and grid_id:
+        raise Refusal(message("key.grid_only", role=message(f"role.{role}")))
 
 
 def key_client(row: ApiKeyRow) -> ApiClient:
-    return ApiClient(row.id, row.name, row.role, row.rate_limit_per_minute, row.department_id)
+    return ApiClient(row.id, row.name, row.role, row.rate_limit_per_minute, row.department_id, row.grid_id)
 
 
 def hash_key(key: str) -> str:
@@ -58,20 +64,22 @@ class ApiKeys:
         self._clients: dict[str, tuple[ApiClient | None, float]] = {}
 
     def create(self, role: str, name: str, rate_limit_per_minute: int | None = None,
-               department_id: str | None = None) -> str:
+               department_id: str | None = None, grid_id: str | None = None) -> str:
         """A new key for `role`, returned once; the store keeps its hash and audits the creation.
         `rate_limit_per_minute` replaces the server's default limit for this key; `department_id`
-        binds a department key to its department (checked against the knowledge base by the caller)."""
-        check_role(role, department_id)
+        binds a department key to its department and `grid_id` a grid key to its grid (both checked
+        against the knowledge base by the caller)."""
+        check_role(role, department_id, grid_id)
         if rate_limit_per_minute is not None and rate_limit_per_minute < 1:
             raise Refusal(message("key.bad_rate_limit", value=rate_limit_per_minute))
         key = "gt_" + secrets.token_urlsafe(32)
         with self.store.session() as s, s.begin():
             s.add(ApiKeyRow(name=name, role=role, key_hash=hash_key(key), created_at=clock.now(),
-                            rate_limit_per_minute=rate_limit_per_minute, department_id=department_id))
+                            rate_limit_per_minute=rate_limit_per_minute, department_id=department_id,
+                            grid_id=grid_id))
             s.add(_audit("access", "key.created", None, None,
                          {"name": name, "role": role, "rate_limit_per_minute": rate_limit_per_minute,
-                          "department_id": department_id}, "gridtriage"))
+                          "department_id": department_id, "grid_id": grid_id}, "gridtriage"))
         return key
 
     def client(self, key: str) -> ApiClient | None:

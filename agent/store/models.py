@@ -5,7 +5,19 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Dialect, Float, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
@@ -87,6 +99,15 @@ class CaseRow(Base):
     reply_job_claim: Mapped[str | None] = mapped_column(String(80))
     reply_job_attempts: Mapped[int] = mapped_column(Integer, default=0)
     reply_draft: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))  # ReplyDraft + disposal_id
+    # The grid the report's point lies in (place.grid), and whether its 网格员 handle the case first
+    # (a `grid_first` category): dispatch notifies the grid, and its members whistle departments in.
+    grid_id: Mapped[str | None] = mapped_column(String(120), index=True)
+    grid_first: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The escalation ladder (agent/store/escalation.py): steps fired so far, the level the case is at
+    # now, and when the next step fires if the case is still overdue.
+    escalation_step: Mapped[int] = mapped_column(Integer, default=0)
+    escalation_level: Mapped[str | None] = mapped_column(String(20))
+    escalation_due_by: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class ReportRow(Base):
@@ -150,6 +171,7 @@ class ApiKeyRow(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     rate_limit_per_minute: Mapped[int | None] = mapped_column(Integer)  # None: the server's default
     department_id: Mapped[str | None] = mapped_column(String(120))  # the department role's one department
+    grid_id: Mapped[str | None] = mapped_column(String(120))  # the grid role's one grid
 
 
 class IdempotencyRow(Base):
@@ -208,6 +230,7 @@ class UserRow(Base):
     disabled_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     department_id: Mapped[str | None] = mapped_column(String(120))  # the department role's one department
+    grid_id: Mapped[str | None] = mapped_column(String(120))  # the grid role's one grid
 
 
 class LoginTokenRow(Base):
@@ -313,4 +336,79 @@ class CallbackRow(Base):
     satisfaction: Mapped[str] = mapped_column(String(20))  # satisfied | basically | unsatisfied
     note: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class AreaModeRow(Base):
+    """The mode of one grid or exclusive grid (专属网格), beside the city's (CitySettingRow `mode`)."""
+
+    __tablename__ = "area_modes"
+
+    grid_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    mode: Mapped[str] = mapped_column(String(40))
+    updated_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class WhistleRow(Base):
+    """吹哨: a grid member (or a supervisor on the grid's behalf) calls departments in to a case."""
+
+    __tablename__ = "whistles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    grid_id: Mapped[str | None] = mapped_column(String(120), index=True)
+    note: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(120))
+    mode: Mapped[str] = mapped_column(String(40))  # the mode whose report-in time applies
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class WhistleCallRow(Base):
+    """One department a whistle calls in, and its 报到: reported by `due_by`, or escalated once."""
+
+    __tablename__ = "whistle_calls"
+    __table_args__ = (UniqueConstraint("whistle_id", "department_id", name="uq_whistle_calls_department"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    whistle_id: Mapped[int] = mapped_column(ForeignKey("whistles.id"), index=True)
+    case_id: Mapped[int] = mapped_column(Integer, index=True)
+    department_id: Mapped[str] = mapped_column(String(120), index=True)
+    due_by: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    reported_by: Mapped[str | None] = mapped_column(String(120))
+    report_note: Mapped[str | None] = mapped_column(Text)
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class EscalationRow(Base):
+    """One escalation that fired. `key` is unique: a ladder step (`case:ID:step:N`) or a missed
+    report-in (`call:ID`) is stored once however many schedulers see it due at the same moment."""
+
+    __tablename__ = "escalations"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(80), unique=True)
+    case_id: Mapped[int] = mapped_column(Integer, index=True)
+    step: Mapped[int] = mapped_column(Integer)
+    level: Mapped[str] = mapped_column(String(20))  # the level it went to
+    reason: Mapped[str] = mapped_column(String(20))  # respond, arrive, resolve, due, step, report_in
+    deadline: Mapped[datetime] = mapped_column(UtcDateTime())  # the deadline that passed
+    next_due_by: Mapped[datetime | None] = mapped_column(UtcDateTime())  # this step's own deadline
+    fired_by: Mapped[str] = mapped_column(String(80))  # the scheduler: host, pid and a nonce
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+
+
+class NotificationRow(Base):
+    """A notice for the people at one level: `audience` is `city` (the city centre), `street:ID`,
+    `district:ID`, `department:ID` or `grid:ID`. The text is a catalogue message (code and values)."""
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    audience: Mapped[str] = mapped_column(String(140), index=True)
+    kind: Mapped[str] = mapped_column(String(30))  # grid_dispatch, whistle, reported_in, escalated, report_missed
+    code: Mapped[str] = mapped_column(String(80))
+    values: Mapped[dict[str, Any]] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)

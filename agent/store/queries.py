@@ -33,6 +33,8 @@ class CaseQueries:
             q = q.where((CaseRow.category_id == where.category) | under)
         if where.department:
             q = q.where(CaseRow.lead_department_id == where.department)
+        if where.grid:
+            q = q.where(CaseRow.grid_id == where.grid)
         if where.priority:
             q = q.where(CaseRow.priority == where.priority)
         if where.overdue:

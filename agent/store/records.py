@@ -38,7 +38,13 @@ def case_summary(row: CaseRow, now: datetime) -> CaseSummary:
         mode=row.mode, emergency=row.emergency, merged_into=row.merged_into, respond_by=row.respond_by,
         resolve_by=row.resolve_by, overdue=row.resolve_by < now and row.status in OPEN, created_at=row.created_at,
         due_by=row.due_by, return_count=row.return_count or 0, reopen_count=row.reopen_count or 0,
+        **_grid_columns(row),
     )
+
+
+def _grid_columns(row: CaseRow) -> dict[str, Any]:
+    return {"grid_id": row.grid_id, "grid_first": bool(row.grid_first), "escalation_level": row.escalation_level,
+            "escalation_step": row.escalation_step or 0}
 
 
 def case_record(s: Session, case_id: int) -> CaseRecord | None:
@@ -67,6 +73,7 @@ def case_record(s: Session, case_id: int) -> CaseRecord | None:
         merged_into=row.merged_into, respond_by=row.respond_by, resolve_by=row.resolve_by,
         due_by=row.due_by, return_count=row.return_count or 0, reopen_count=row.reopen_count or 0,
         reply_job=row.reply_job, reply_draft=row.reply_draft, disposals=disposal_records(s, case_id),
+        **_grid_columns(row),
         replies=[reply_record(r) for r in s.scalars(
             select(ReplyRow).where(ReplyRow.case_id == case_id).order_by(ReplyRow.id))],
         callbacks=[CallbackRecord(id=c.id, satisfaction=c.satisfaction, note=c.note, actor=c.actor,

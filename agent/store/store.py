@@ -27,6 +27,7 @@ from agent.store.models import (
     PhotoRow,
     ReportRow,
 )
+from agent.store.notices import dispatched_to_grid
 from agent.store.records import case_record
 from core import clock
 from core.messages import NotFound, Refusal, message
@@ -392,6 +393,8 @@ def move_case(s: Session, case: CaseRow, target: str, actor: str, note: str,
     s.add(_audit("lifecycle", "case.transition", None, case.id,
                  {"from": before, "to": target, "note": note, "due_by": due.isoformat() if due else None}, actor))
     case.status, case.updated_at, case.due_by = target, now, due
+    if target == "dispatched":
+        dispatched_to_grid(s, case, actor)
     return before
 
 

@@ -58,7 +58,7 @@ _DUMMY_HASH = hash_password(secrets.token_urlsafe(12))  # unknown users cost as 
 
 def user_client(row: UserRow) -> ApiClient:
     """User ids are negated so they never collide with API-key ids (rate limits, idempotency)."""
-    return ApiClient(-row.id, row.username, row.role, department_id=row.department_id)
+    return ApiClient(-row.id, row.username, row.role, department_id=row.department_id, grid_id=row.grid_id)
 
 
 class Users:
@@ -67,22 +67,23 @@ class Users:
 
     # ---- users ----------------------------------------------------------------------------------
     def create(self, username: str, role: str, password: str, actor: str = "gridtriage",
-               department_id: str | None = None) -> int:
+               department_id: str | None = None, grid_id: str | None = None) -> int:
         """`department_id`: the department a department user works for (checked against the
-        knowledge base by the caller)."""
+        knowledge base by the caller); `grid_id`: the grid a grid user (网格员) works in."""
         if not USERNAME.match(username):
             raise Refusal(message("user.bad_name", name=username))
-        check_role(role, department_id)
+        check_role(role, department_id, grid_id)
         if len(password) < MIN_PASSWORD:
             raise Refusal(message("user.short_password", n=MIN_PASSWORD))
         try:
             with self.store.session() as s, s.begin():
                 row = UserRow(username=username, role=role, password_hash=hash_password(password),
-                              created_at=clock.now(), department_id=department_id)
+                              created_at=clock.now(), department_id=department_id, grid_id=grid_id)
                 s.add(row)
                 s.flush()
                 s.add(_audit("access", "user.created", None, None,
-                             {"username": username, "role": role, "department_id": department_id}, actor))
+                             {"username": username, "role": role, "department_id": department_id,
+                              "grid_id": grid_id}, actor))
                 return row.id
         except IntegrityError:
             raise Refusal(message("user.exists", name=username)) from None

@@ -18,8 +18,10 @@ def get_mode(client: Reader, service: ServiceDep) -> ModePublic:
 
 @router.put("/mode", responses=UNPROCESSABLE)
 def switch_mode(body: ModeSwitch, client: ModeSwitcher, service: ServiceDep) -> ModeSwitchedPublic:
-    """Switch 平时/节假日/重大活动/应急: deadlines and the auto-dispatch threshold of new cases change."""
-    return service.set_mode(body.mode, client.actor, body.reason)
+    """Switch 平时/节假日/重大活动/应急 for the whole city, or with `grid_id` for one grid or exclusive
+    grid: a new case's deadlines and auto-dispatch threshold follow the most urgent mode covering its
+    point (the city's, its grid's, that grid's parents' and, on a border, the neighbouring grids')."""
+    return service.set_mode(body.mode, client.actor, body.reason, body.grid_id)
 
 
 @router.get("/departments")

@@ -26,7 +26,7 @@ def install_web(app: FastAPI, settings: Settings) -> None:
     from fastapi import Request, Response
     from fastapi.staticfiles import StaticFiles
 
-    from api.web import casepage, dashboard, department, intake, login, photos, replies, review
+    from api.web import casepage, dashboard, department, intake, login, photos, replies, review, situation
     from api.web.problems import install_problem_pages
     from api.web.render import STATIC
     from api.web.session import save_session
@@ -46,6 +46,6 @@ def install_web(app: FastAPI, settings: Settings) -> None:
 
     install_problem_pages(app)
     for router in (login.router, intake.router, review.router, casepage.router, replies.router, dashboard.router,
-                   department.router, photos.router):
+                   department.router, photos.router, situation.router):
         app.include_router(router)
     app.mount("/ui/static", StaticFiles(directory=STATIC), name="web-static")

@@ -1,6 +1,6 @@
-"""The dashboard: today's and this week's figures, hot issues, and the city's mode with the switch
-for supervisors (others see it and are told who may switch it). The figures are city-wide, so a
-department user is told to use its own page instead."""
+"""The dashboard: today's and this week's figures, the live situation panels (api/web/situation.py),
+hot issues, and the city's mode with the switch for supervisors (others see it and are told who may
+switch it). The figures are city-wide, so a department user is told to use its own page instead."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from api.web.i18n import language, lookup
 from api.web.loopview import is_department
 from api.web.render import cases_of, kb_of, page, service_of
 from api.web.session import load_session
+from api.web.situation import panels_context
 
 router = APIRouter(prefix="/ui", include_in_schema=False)
 
@@ -28,7 +29,8 @@ def dashboard(request: Request, client: WebUser) -> HTMLResponse:
     kb = kb_of(request)
     figures = cases_of(request).figures()
     return page(request, "dashboard.html", client, nav="dashboard", figures=figures,
-                modes=[(m.id, m.name, m.auto_dispatch_threshold, m.description) for m in kb.policy.modes])
+                modes=[(m.id, m.name, m.auto_dispatch_threshold, m.description) for m in kb.policy.modes],
+                **panels_context(request, client))
 
 
 @router.post("/mode", dependencies=[CsrfChecked])

@@ -368,8 +368,8 @@ def test_a_mode_switch_tightens_new_deadlines_and_is_logged(client: TestClient,
     before = submit(client, h, "楼下饭店油烟太大，熏得没法开窗")
     r = client.put("/v1/mode", json={"mode": "emergency", "reason": "暴雨红色预警"}, headers=h)
     assert r.status_code == 200
-    assert r.json() == {"mode": "emergency", "before": None, "name": "应急",
-                                                 "auto_dispatch_threshold": r.json()["auto_dispatch_threshold"]}
+    assert r.json() == {"mode": "emergency", "before": None, "name": "应急", "grid_id": None,
+                        "auto_dispatch_threshold": r.json()["auto_dispatch_threshold"]}
     after = submit(client, h, "纬五路小区门口饭店油烟很大，熏得人头疼")
     assert after["deadlines"]["mode"] == "emergency"
     span = {case["case_id"]: (_t(case["deadlines"]["resolve_by"]) - _t(case["deadlines"]["respond_by"]))

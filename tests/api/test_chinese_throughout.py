@@ -80,7 +80,7 @@ def test_every_page_reads_in_chinese(app: TestClient) -> None:
         case_id, fragment = draft(supervisor, text)
         assert not english_words(fragment), (text, english_words(fragment))
         cases.append(case_id)
-    pages = ["/ui/intake", "/ui/review", "/ui/review?status=all", "/ui/dashboard",
+    pages = ["/ui/intake", "/ui/review", "/ui/review?status=all", "/ui/dashboard", "/ui/map",
              *(f"/ui/cases/{c}" for c in cases)]
     for path in pages:
         page = supervisor.get(path)

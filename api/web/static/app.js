@@ -162,30 +162,58 @@
     });
   });
 
-  // ---- review queue: a new emergency case sounds once -----------------------------------------
+  // ---- alerts: a new emergency or urgent case sounds once per browser session ------------------
+  // (the situation map and the dashboard's panels use the same chime through window.GridTriage)
+  let audio = null;
+  const HEARD = "gt_alerted";
+
+  function chime() {
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      if (audio.state === "suspended") audio.resume();
+      [0, 0.35, 0.7].forEach((at) => {
+        const tone = audio.createOscillator();
+        const gain = audio.createGain();
+        tone.frequency.value = 880;
+        gain.gain.value = 0.2;
+        tone.connect(gain).connect(audio.destination);
+        tone.start(audio.currentTime + at);
+        tone.stop(audio.currentTime + at + 0.2);
+      });
+      return audio.state === "running" ? "yes" : "blocked";
+    } catch (error) {
+      return "unavailable";
+    }
+  }
+
+  function unlockSound() {  // browsers play sound only after a person has used the page
+    try {
+      audio = audio || new (window.AudioContext || window.webkitAudioContext)();
+      return audio.resume().then(() => audio.state);
+    } catch (error) {
+      return Promise.resolve("unavailable");
+    }
+  }
+
+  function unheard(ids) {
+    const heard = new Set((sessionStorage.getItem(HEARD) || "").split(",").filter(Boolean));
+    return ids.filter((id) => id && !heard.has(id));
+  }
+
+  function markHeard(ids) {
+    const heard = new Set((sessionStorage.getItem(HEARD) || "").split(",").filter(Boolean));
+    ids.forEach((id) => heard.add(id));
+    sessionStorage.setItem(HEARD, Array.from(heard).join(","));
+  }
+
+  window.GridTriage = {chime, unlockSound, unheard, markHeard};
+
   const alarm = document.getElementById("emergency-alert");
   if (alarm) {
-    const heard = new Set((sessionStorage.getItem("gt_alerted") || "").split(",").filter(Boolean));
-    const fresh = alarm.dataset.cases.split(",").filter((id) => !heard.has(id));
+    const fresh = unheard(alarm.dataset.cases.split(","));
     if (fresh.length) {
-      alarm.dataset.sounded = "pending";
-      try {
-        const audio = new (window.AudioContext || window.webkitAudioContext)();
-        [0, 0.35, 0.7].forEach((at) => {
-          const tone = audio.createOscillator();
-          const gain = audio.createGain();
-          tone.frequency.value = 880;
-          gain.gain.value = 0.2;
-          tone.connect(gain).connect(audio.destination);
-          tone.start(audio.currentTime + at);
-          tone.stop(audio.currentTime + at + 0.2);
-        });
-        alarm.dataset.sounded = audio.state === "running" ? "yes" : "blocked";
-      } catch (error) {
-        alarm.dataset.sounded = "unavailable";
-      }
-      fresh.forEach((id) => heard.add(id));
-      sessionStorage.setItem("gt_alerted", Array.from(heard).join(","));
+      alarm.dataset.sounded = chime();
+      markHeard(fresh);
     }
   }
 

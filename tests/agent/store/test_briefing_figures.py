@@ -3,7 +3,6 @@ against the values worked out by hand."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -18,13 +17,6 @@ from knowledge.loader import KnowledgeBase
 from tests.support.briefing_seed import CM, NOW, S1, S2, TP, at, seed
 
 pytestmark = [pytest.mark.integration, pytest.mark.both_backends]
-
-
-@pytest.fixture
-def store(database: str) -> Iterator[CaseStore]:
-    store = CaseStore.open(database)
-    yield store
-    store.close()
 
 
 @pytest.fixture

@@ -150,7 +150,7 @@ def test_the_one_time_link_logs_in_once_and_english_shows_english(site: Site) ->
     assert "token=" not in page.url
     page.click("#lang-toggle")
     page.wait_for_selector("html[lang=en]")
-    assert page.inner_text(".mainnav") .split() == ["Intake", "Review", "queue", "Dashboard"]
+    assert page.inner_text(".mainnav") .split() == ["Intake", "Review", "queue", "Dashboard", "Situation", "map"]
     assert page.inner_text("h1") == "Review queue"
     site.shoot(page, "06-review-queue-en")
     again = site.page()

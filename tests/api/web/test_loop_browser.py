@@ -166,7 +166,7 @@ def test_the_loop_closes_through_the_pages(loop_site: tuple[Site, str]) -> None:
 
     handler = log_in(site, "handler")
     assert handler.url.endswith("/ui/department"), "a department user starts on its own page"
-    assert handler.locator(".mainnav a").all_inner_texts() == ["部门办件"]
+    assert handler.locator(".mainnav a").all_inner_texts() == ["部门办件", "态势地图"]
     card = handler.wait_for_selector(f"#case-{case_id}")
     assert "当前环节时限" in card.inner_text()
     assert "已派单" in card.inner_text()
