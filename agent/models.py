@@ -10,6 +10,7 @@ from agent.photos import PhotoStage
 from agent.router import Router
 from classifiers.category import CategoryClassifier
 from classifiers.embedders import Embedder, make_embedder
+from classifiers.labels import LabelModel, foreign_labels
 from classifiers.photos import PhotoReader
 from classifiers.text import Tokenizer
 from classifiers.urgency import UrgencyDetector
@@ -65,6 +66,27 @@ class Models:
                 component.warm_up()
         models.warm_up_ms = timings
         return models
+
+    @classmethod
+    def load_for_model(cls, settings: Settings) -> tuple[Models, LabelModel | None]:
+        """As `load`, when `settings.model_dir` holds a model of the knowledge base's categories;
+        when its labels are another set, the knowledge base's own models with only the text parts
+        warmed (embedder, tokenizer, places) and that model apart, ready to label reports."""
+        if not settings.model_dir:
+            return cls.load(settings), None
+        timings: dict[str, float] = {}
+        with timed(timings, "kb"):
+            kb = load_kb(settings.kb_dir)
+        if not foreign_labels(settings.model_dir, list(kb.leaves)):
+            return cls.load(settings), None
+        models = cls.build(settings.model_copy(update={"model_dir": None}), kb)
+        labeller = LabelModel(settings.model_dir, models.embedder, models.tokenizer, models.places.content)
+        for name, component in (("embedder", models.embedder), ("tokenizer", models.tokenizer),
+                                ("places", models.places), ("labels", labeller)):
+            with timed(timings, name):
+                component.warm_up()
+        models.warm_up_ms = timings
+        return models, labeller
 
     def text_components(self) -> dict[str, Component]:
         """What a text report needs, in load order (a component also loads what it uses first)."""

@@ -19,6 +19,7 @@ from classifiers.embedders.base import default_cache_dir
 from classifiers.supervised import SupervisedModel
 from classifiers.text import Tokenizer, normalize
 from core.component import LoadOnce
+from core.messages import lookup
 from core.types import CategoryRef, CategoryScore, Classification
 from knowledge.loader import KnowledgeBase
 
@@ -63,13 +64,10 @@ class CategoryClassifier(LoadOnce):
             model = SupervisedModel.load(self.model_dir)
             unknown = sorted(set(model.labels) - set(self.kb.leaves))
             if unknown:
-                raise ValueError(
-                    f"the model in {self.model_dir} has labels that are not categories of this knowledge base "
-                    f"({', '.join(unknown[:5])}…): triage needs a model trained on the taxonomy's leaf ids; "
-                    "models for other label sets are for `gridtriage eval` only")
+                raise ValueError(lookup("model.foreign_labels", dir=self.model_dir, labels="、".join(unknown[:5])))
             if model.embedder_identity != self.embedder.identity:
-                raise ValueError(f"the model in {self.model_dir} was trained with embedder "
-                                 f"{model.embedder_identity}, not {self.embedder.identity}")
+                raise ValueError(lookup("model.other_embedder", dir=self.model_dir,
+                                        trained=model.embedder_identity, current=self.embedder.identity))
             self._use(model)
             return
         texts, labels, held = training_set(self.kb, self.text_filter)

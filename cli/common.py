@@ -15,6 +15,7 @@ from rich.table import Table
 from core.settings import Settings
 
 if TYPE_CHECKING:
+    from agent.models import Models
     from agent.pipeline import TriagePipeline
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -61,11 +62,11 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def warm_pipeline(settings: Settings) -> TriagePipeline:
+def warm_pipeline(settings: Settings, models: Models | None = None) -> TriagePipeline:
     from agent.pipeline import TriagePipeline
     from knowledge.reading import KBError
 
-    pipeline = TriagePipeline(settings)
+    pipeline = TriagePipeline(settings, models=models)
     try:
         pipeline.warm_up()
     except KBError as exc:

@@ -39,7 +39,9 @@ def eval_cmd(
     tasks: Annotated[str, typer.Option(help="Comma-separated: classification,routing,urgency,dedup,speed,confidence.")]
     = "classification,routing,urgency,dedup,speed,confidence",
     baseline: Annotated[list[str] | None, typer.Option(help="Baselines side by side: tfidf-svm, keywords.")] = None,
-    label_field: Annotated[str | None, typer.Option(help="Column holding the category label (default category).")]
+    label_field: Annotated[str | None, typer.Option(
+        help="Column holding the label (default category); with --model DIR trained on another label set "
+             "(`train --label-field`), that model is scored on these labels and routing is skipped.")]
     = None,
     cv: Annotated[int, typer.Option(help="K-fold cross-validation of the classifier on this dataset's labels.")] = 0,
     as_json: Annotated[bool, typer.Option("--json", help="Print all figures as JSON.")] = False,
@@ -68,7 +70,7 @@ def eval_cmd(
         "after-photos": lambda: _after_photos(loop_settings(), 20 if cases is None else cases, ocr, as_json),
         "reply-drafts": lambda: _reply_drafts(loop_settings(llm), 40 if cases is None else cases, as_json),
         "reply-labels": lambda: _reply_labels(loop_settings(), as_json),
-        "compare": lambda: _compare(more or []),
+        "compare": lambda: _compare(more or [], as_json),
         "grids": lambda: _grids(loop_settings(), more or [], as_json),
     }
     if dataset in closing_the_loop:
@@ -78,8 +80,9 @@ def eval_cmd(
         fail(f"unexpected argument(s) {' '.join(more)}: eval takes one dataset (or `compare A B`)")
     from agent.models import Models
     from eval.datasets import read_dataset
+    from eval.foreign_model import score_foreign_model
     from eval.runner import TASKS, evaluate
-    from eval.summary import print_summary
+    from eval.summary import print_foreign_summary, print_summary
     from eval.training import cross_validate
     from knowledge.reading import KBError
 
@@ -90,11 +93,13 @@ def eval_cmd(
     settings = settings_from(config, kb, None, mode, embedder, model, llm="none")  # the triage core, not the LLM
     try:
         data = read_dataset(dataset, label_field)
-        models = Models.load(settings)
+        models, labeller = Models.load_for_model(settings)
         if cv:
             figures: dict[str, Any] = {"dataset": {"name": data.name, "digest": data.digest,
                                                    "reports": len(data.reports)},
                                        "cross_validation": cross_validate(data, models, cv)}
+        elif labeller is not None:
+            figures = score_foreign_model(data, models, labeller, wanted, baseline or [])
         else:
             figures = evaluate(data, settings, wanted, baseline or [], models)
     except (ValueError, KBError) as exc:
@@ -112,6 +117,8 @@ def eval_cmd(
                                                                  if isinstance(v, float)}}
                                             for name, row in figures["cross_validation"].items()
                                             if isinstance(row, dict)], False)
+    elif labeller is not None:
+        print_foreign_summary(figures, Console(width=160))
     else:
         print_summary(figures, Console(width=160))
 
@@ -202,8 +209,11 @@ def _fmt(value: Any) -> str:
     return f"{value:.4f}" if isinstance(value, float) else str(value)
 
 
-def _compare(paths: list[str]) -> None:
-    from eval.report import compare
+def _compare(paths: list[str], as_json: bool = False) -> None:
+    """Two runs side by side with B − A signed; in the terminal green where B is better and red where it
+    is worse, minding the figures where lower is better (latency, misses)."""
+    from core.messages import lookup as say
+    from eval.report import compare, compare_records
 
     if len(paths) != 2:
         fail("usage: gridtriage eval compare A B  (two report folders or figures.json files)")
@@ -214,11 +224,17 @@ def _compare(paths: list[str]) -> None:
             loaded.append(json.loads(file.read_text(encoding="utf-8")))
         except (OSError, json.JSONDecodeError) as exc:
             fail(f"cannot read {file}: {exc}")
-    table = Table(title=f"{paths[0]} → {paths[1]}")
+    records = compare_records(compare(loaded[0], loaded[1]))
+    if as_json:
+        typer.echo(json.dumps(records, ensure_ascii=False, indent=2))
+        return
+    table = Table(title=say("report.compare_title", a=paths[0], b=paths[1]))
     for col in ("figure", "A", "B", "B − A"):
         table.add_column(col)
-    for name, a, b, diff in compare(loaded[0], loaded[1]):
-        table.add_row(name, _fmt(a), _fmt(b), _fmt(diff))
+    colour = {"better": "green", "worse": "red"}
+    for r in records:
+        style = colour.get(r["verdict"])
+        table.add_row(r["figure"], _fmt(r["a"]), _fmt(r["b"]), f"[{style}]{r['signed']}[/]" if style else r["signed"])
     Console(width=160).print(table)
 
 
@@ -235,7 +251,7 @@ def train(
 ) -> None:
     """Train the category classifier on labelled reports; `--model DIR` uses it everywhere."""
     from agent.models import Models
-    from eval.datasets import combine, feedback_dataset, read_dataset
+    from eval.datasets import combine, feedback_dataset, read_dataset, resolve_dataset
     from eval.training import cross_validate, train_model
     from knowledge.reading import KBError
 
@@ -248,7 +264,8 @@ def train(
             parts.append(feedback_dataset(from_db))
         data = combine(*parts)
         models = Models.load(settings)
-        info = train_model(data, models, out, label_field)
+        source = resolve_dataset(dataset).resolve() if dataset and not from_db and dataset != "teddy2020-hot" else None
+        info = train_model(data, models, out, label_field, source)
         if cv:
             info["cross_validation"] = cross_validate(data, models, cv)
     except (ValueError, KBError) as exc:

@@ -37,6 +37,9 @@ from core.types import ReportIn
 
 if TYPE_CHECKING:
     from agent.batch_io import Row
+    from agent.models import Models
+    from classifiers.labels import LabelModel
+    from core.settings import Settings
 
 
 @app.command()
@@ -175,7 +178,9 @@ def batch(
     same file (by SHA-256) skips the rows already stored, so an interrupted batch resumes; the output
     file then has lines for the rows triaged in this run. Drafts come from templates unless an LLM
     is asked for (`--llm`, GRIDTRIAGE_LLM or a settings file): the LLM takes seconds per new case,
-    so for a large file `--queue-drafts` leaves that to drafter processes."""
+    so for a large file `--queue-drafts` leaves that to drafter processes. With `--model DIR` trained
+    on another label set than the knowledge base's categories, each row gets that model's `label`
+    and its `probability` instead, and nothing is triaged, routed or stored."""
     from agent.batch_io import read_rows
     from agent.output import public_case
 
@@ -186,7 +191,14 @@ def batch(
     except (ValueError, OSError) as exc:
         fail(str(exc))
     asked = (llm or config or os.environ.get("GRIDTRIAGE_LLM")) and not queue_drafts
-    pipeline = warm_pipeline(settings_from(config, kb, db, mode, embedder, model, llm if asked else "none"))
+    settings = settings_from(config, kb, db, mode, embedder, model, llm if asked else "none")
+    models = None
+    if settings.model_dir:
+        models, labeller = _load_models(settings)
+        if labeller is not None:
+            _label_rows(rows, labeller, output_file)
+            return
+    pipeline = warm_pipeline(settings, models)
     pipeline.queue_drafts = queue_drafts
     digest = hashlib.sha256(input_file.read_bytes()).hexdigest()
     if restart:
@@ -226,6 +238,48 @@ def batch(
     elapsed = time.perf_counter() - started
     err.print(f"{len(rows)} rows, {len(rows) - errors} triaged, {errors} errors → {output_file} "
               f"in {elapsed:.1f} s after start-up ({len(rows) / max(elapsed, 1e-9):.1f} rows/s)")
+
+
+def _load_models(settings: Settings) -> tuple[Models, LabelModel | None]:
+    from agent.models import Models
+    from knowledge.reading import KBError
+
+    try:
+        return Models.load_for_model(settings)
+    except (ValueError, KBError) as exc:
+        fail(str(exc))
+
+
+def _label_rows(rows: list[Row], labeller: LabelModel, output_file: Path) -> None:
+    """A model of another label set than the knowledge base's categories: each row's label and its
+    probability (and the next two labels), nothing triaged, routed or stored."""
+    written = errors = 0
+    output_file.parent.mkdir(parents=True, exist_ok=True)
+    with output_file.open("w", encoding="utf-8") as out:
+        for start in range(0, len(rows), 256):
+            chunk = [(row, _row_text(row)) for row in rows[start:start + 256]]
+            readable = [text for _, text in chunk if text]
+            found = iter(labeller.predict([labeller.prepare(*text) for text in readable]))
+            for row, text in chunk:
+                if text is None:
+                    line: dict[str, Any] = _row_error(row.id, ValueError(row.error or "the text is empty"))
+                    errors += 1
+                else:
+                    got = next(found)
+                    line = {"id": row.id, "label": got.label, "probability": got.probability,
+                            "alternatives": [{"label": label, "probability": p} for label, p in got.ranked[1:3]]}
+                    written += 1
+                out.write(json.dumps(line, ensure_ascii=False) + "\n")
+    err.print(lookup("batch.labelled", rows=len(rows), labelled=written, errors=errors, out=str(output_file),
+                     model=str(labeller.model_dir)), highlight=False)
+
+
+def _row_text(row: Row) -> tuple[str, str | None] | None:
+    """A row's text and title, or None when it has no text to label."""
+    if row.fields is None or not str(row.fields.get("text") or "").strip():
+        return None
+    title = row.fields.get("title")
+    return str(row.fields["text"]), None if title is None else str(title)
 
 
 def _row_keys(rows: list[Row]) -> list[str]:

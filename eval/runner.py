@@ -12,11 +12,13 @@ import numpy as np
 from agent.dedup import DedupStage
 from agent.models import Models
 from classifiers.urgency import UrgencyDetector
+from core.messages import lookup
 from core.settings import DedupSettings, Settings
 from eval import metrics
 from eval.baseline_runs import run_baselines
 from eval.datasets import Dataset
 from eval.predictions import REJECTED, Prediction, run_gridtriage
+from eval.worst_errors import worst_errors
 
 TASKS = ("classification", "routing", "urgency", "dedup", "speed", "confidence")
 
@@ -60,10 +62,8 @@ def _refuse_foreign_categories(dataset: Dataset, models: Models, tasks: Sequence
     """Classification needs category labels from this knowledge base."""
     foreign = {r.category for r in dataset.reports if r.category} - set(models.kb.leaves)
     if foreign and "classification" in tasks:
-        raise ValueError(
-            f"{dataset.name} has labels that are not categories of this knowledge base "
-            f"({', '.join(sorted(foreign)[:5])}…): cross-validate on them with --cv K, or evaluate with "
-            "--tasks that do not need categories")
+        raise ValueError(lookup("eval.foreign_labels", dataset=dataset.name,
+                                labels="、".join(sorted(foreign)[:5])))
 
 
 def _predict(dataset: Dataset, settings: Settings, models: Models,
@@ -85,6 +85,7 @@ def _classification(labelled: list[Prediction]) -> dict[str, Any]:
     parents = [g.split(".")[0] for g in gold]
     report["parent_accuracy"] = float(np.mean([p.category.split(".")[0] == g for p, g in zip(rows, parents,
                                                                                               strict=True)]))
+    report["worst_errors"] = worst_errors(rows)
     return report
 
 

@@ -13,8 +13,9 @@ def headline(figures: dict[str, Any]) -> list[tuple[str, str]]:
     c = figures.get("classification")
     if c:
         rows += [("category accuracy", f"{c['accuracy']:.3f}"), ("category macro-F1", f"{c['macro_f1']:.3f}"),
-                 ("category top-3", f"{c['top3_accuracy']:.3f}"),
-                 ("first-level accuracy", f"{c['parent_accuracy']:.3f}")]
+                 ("category top-3", f"{c['top3_accuracy']:.3f}")]
+        if "parent_accuracy" in c:  # a model of another label set has no first level
+            rows.append(("first-level accuracy", f"{c['parent_accuracy']:.3f}"))
     r = figures.get("routing")
     if r:
         rows += [("department top-1", f"{r['top1_accuracy']:.3f}"), ("department top-3", f"{r['top3_accuracy']:.3f}"),
@@ -40,6 +41,7 @@ def headline(figures: dict[str, Any]) -> list[tuple[str, str]]:
     if rej:
         rows.append(("bad input rejected", f"{rej['rejected']} of {rej['expected']}, "
                                            f"{rej['wrongly_rejected']} good reports wrongly rejected"))
+    rows += [(task, f"skipped: {reason}") for task, reason in figures.get("skipped", {}).items()]
     return rows
 
 
@@ -61,3 +63,29 @@ def print_summary(figures: dict[str, Any], console: Console) -> None:
             side.add_row(name, f"{b['accuracy']:.3f}", f"{b['macro_f1']:.3f}", f"{b['top3_accuracy']:.3f}",
                          f"{b.get('department_top1_accuracy', float('nan')):.3f}")
         console.print(side)
+
+
+def print_foreign_summary(figures: dict[str, Any], console: Console) -> None:
+    """A model of another label set than the knowledge base's: its classification figures, per
+    class, beside the baselines', and the tasks it cannot be scored on with the reason."""
+    model = figures["model"]
+    table = Table(title=f"model {model['dir']} (trained on {model['trained_on']}) on {figures['dataset']['name']} "
+                        f"({figures['dataset']['reports']} reports)")
+    names = ["GridTriage", *figures.get("baselines", {})]
+    runs = [figures.get("classification", {}), *figures.get("baselines", {}).values()]
+    table.add_column("measure")
+    for name in names:
+        table.add_column(name, justify="right")
+    for label, key in (("accuracy", "accuracy"), ("macro-F1", "macro_f1"), ("top-3", "top3_accuracy")):
+        if all(key in r for r in runs):
+            table.add_row(label, *(f"{r[key]:.3f}" for r in runs))
+    for cls in figures.get("classification", {}).get("per_class", {}):
+        cells = [r["per_class"].get(cls) for r in runs if "per_class" in r]
+        table.add_row(f"F1 {cls}", *("" if c is None else f"{c['f1']:.3f} (n={c['support']})" for c in cells))
+    console.print(table)
+    unseen = figures.get("classification", {}).get("gold_labels_unknown_to_model")
+    if unseen:
+        console.print(f"labels of {figures['dataset']['name']} the model never learned: {', '.join(unseen)}",
+                      highlight=False)
+    for task, reason in figures.get("skipped", {}).items():
+        console.print(f"{task}: skipped — {reason}", highlight=False)

@@ -31,7 +31,10 @@ def uses_taxonomy(labels: list[str], models: Models) -> bool:
     return set(labels) <= set(models.kb.leaves)
 
 
-def train_model(dataset: Dataset, models: Models, out: Path, label_field: str) -> dict[str, Any]:
+def train_model(dataset: Dataset, models: Models, out: Path, label_field: str,
+                source: Path | None = None) -> dict[str, Any]:
+    """`source`: the file the dataset was read from, recorded so that `gridtriage eval --model` can
+    train its baselines on the same rows (checked by the digest)."""
     texts, labels = labelled_texts(dataset, models)
     extra_texts: list[str] = []
     extra_labels: list[str] = []
@@ -44,7 +47,7 @@ def train_model(dataset: Dataset, models: Models, out: Path, label_field: str) -
     info = {"temperature": model.temperature, "holdout_accuracy": model.info.get("holdout_accuracy"),
             "label_field": label_field, "dataset": dataset.name, "dataset_digest": dataset.digest,
             "dataset_rows": len(texts), "knowledge_base_examples": len(extra_texts),
-            "classes": len(set(labels + extra_labels))}
+            "classes": len(set(labels + extra_labels)), "dataset_path": str(source) if source else None}
     model.save(out, extra=info)
     return info
 

@@ -92,7 +92,8 @@ def test_train_on_a_label_set_the_taxonomy_has_never_seen(tmp_path: Path) -> Non
     assert set(json.loads(cv.stdout)["cross_validation"]) >= {"gridtriage", "tfidf-svm"}
     refused = run("triage", "路上有坑", "--model", str(model), "--db", str(tmp_path / "c.db"))
     assert refused.returncode == 2
-    assert "not categories of this knowledge base" in refused.stderr
+    assert "不属于本知识库分类" in refused.stderr
+    assert "gridtriage eval" in refused.stderr, "the refusal names the command that scores such a model"
     plain = run("eval", str(data), "--label-field", "topic")
     assert plain.returncode == 2
     assert "--cv" in plain.stderr
