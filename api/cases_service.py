@@ -43,14 +43,14 @@ class CaseService:
               client: ApiClient | None = None) -> QueuePage:
         """The cases matching `where` that `client` may see (a department sees only its own)."""
         _check_statuses(where.status)
-        if client is not None and client.role == BOUND_TO_DEPARTMENT:
-            if where.department and where.department != client.department_id:
+        department, grid = client.scope if client is not None else (None, None)
+        for field, bound in (("department", department), ("grid", grid)):
+            if bound is None:
+                continue
+            asked = getattr(where, field)
+            if asked and asked != bound:  # cases outside the client's scope
                 return QueuePage(rows=[], limit=limit, offset=offset)
-            where = where.model_copy(update={"department": client.department_id or "\x00none"})
-        if client is not None and client.role == BOUND_TO_GRID:
-            if where.grid and where.grid != client.grid_id:
-                return QueuePage(rows=[], limit=limit, offset=offset)
-            where = where.model_copy(update={"grid": client.grid_id or "\x00none"})
+            where = where.model_copy(update={field: bound})
         return self.workflow.queries.queue(where, limit, offset)
 
     def summary(self, case_id: int) -> CaseSummaryPublic:

@@ -12,11 +12,8 @@ from agent.store.keys import ApiClient
 from agent.store.situation import situation_figures
 from api.responses import Public
 from api.service import TriageService
-from core.roles import BOUND_TO_DEPARTMENT, BOUND_TO_GRID
 from core.situation import Situation
 from knowledge.loader import KnowledgeBase
-
-NOBODY = "\x00none"  # a department or grid client bound to none sees nothing
 
 
 class SituationPublic(Situation):
@@ -47,11 +44,7 @@ class MapLayerPublic(Public):
 
 def situation(triage: TriageService, client: ApiClient | None) -> SituationPublic:
     """The picture `client` may see: a department's cases for a department, a grid's for a grid."""
-    department = grid = None
-    if client is not None and client.role == BOUND_TO_DEPARTMENT:
-        department = client.department_id or NOBODY
-    if client is not None and client.role == BOUND_TO_GRID:
-        grid = client.grid_id or NOBODY
+    department, grid = client.scope if client is not None else (None, None)
     figures = situation_figures(triage.pipeline.store, triage.pipeline.models.kb, department, grid)
     return SituationPublic(**dict(figures))
 

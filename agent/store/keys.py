@@ -19,6 +19,8 @@ from core.frozen import Frozen
 from core.messages import Refusal, message
 from core.roles import BOUND_TO_DEPARTMENT, BOUND_TO_GRID, ROLES
 
+NOBODY = "\x00none"  # the scope of a department or grid client bound to none: it sees nothing
+
 
 @dataclass(frozen=True)
 class ApiClient:
@@ -32,6 +34,14 @@ class ApiClient:
     @property
     def actor(self) -> str:
         return f"{self.role}:{self.name}"
+
+    @property
+    def scope(self) -> tuple[str | None, str | None]:
+        """(department, grid) whose cases alone this client sees; None where its role is not bound
+        to one. A bound role without its id gets NOBODY, which matches no case."""
+        department = (self.department_id or NOBODY) if self.role == BOUND_TO_DEPARTMENT else None
+        grid = (self.grid_id or NOBODY) if self.role == BOUND_TO_GRID else None
+        return department, grid
 
 
 def check_role(role: str, department_id: str | None, grid_id: str | None = None) -> None:
